@@ -1,0 +1,1 @@
+"""The leadflow compiler: checked model → IR → optimized IR → standalone Python module."""

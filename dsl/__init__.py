@@ -1,0 +1,1 @@
+"""The leadflow front end: text → AST (parser) → checked model (checker), with diagnostics."""

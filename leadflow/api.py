@@ -1,0 +1,90 @@
+"""The front object: load a `.leadflow` file from disk into a checked model.
+
+Reads the bytes, decodes UTF-8, parses, follows `tests for "x.leadflow"` to the
+ruleset under test, and checks. Every problem comes back as a Diagnostic; the
+sources are kept so diagnostics can be printed with their line and caret.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from leadflow.dsl import ast
+from leadflow.dsl.checker import check
+from leadflow.dsl.diagnostics import Diagnostic, LeadflowError, error, render_all
+from leadflow.dsl.model import Model
+from leadflow.dsl.parser import parse
+
+
+@dataclass
+class Loaded:
+    path: str
+    model: Model | None  # None when there are errors
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # path → text, for rendering
+
+    @property
+    def ok(self) -> bool:
+        return self.model is not None and not any(d.is_error for d in self.diagnostics)
+
+    def render(self) -> str:
+        """Every diagnostic with its source line and caret."""
+        return "\n".join(render_all([d], self.sources.get(d.span.file)) for d in self.diagnostics)
+
+
+def read_source(path: str) -> tuple[str | None, Diagnostic | None]:
+    """The file's text, or a diagnostic saying why it cannot be read."""
+    where = ast.Span(path, 1, 1, 1, 1)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None, error("no such file", where)
+    except IsADirectoryError:
+        return None, error("this is a directory, not a .leadflow file", where)
+    except OSError as exc:
+        return None, error(f"cannot read the file: {exc.strerror}", where)
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, error("the file is not UTF-8 text", ast.Span(path, line, column, line, column + 1),
+                           "save it as UTF-8")
+
+
+def load_text(text: str, path: str = "<input>", _seen: frozenset[str] = frozenset()) -> Loaded:
+    """Parse and check text; follow `tests for` relative to `path`."""
+    loaded = Loaded(path, None, [], {path: text})
+    try:
+        module = parse(text, path)
+    except LeadflowError as exc:
+        loaded.diagnostics.extend(exc.diagnostics)
+        return loaded
+    target_model = None
+    tests_for = next((d for d in module.body if isinstance(d, ast.TestsFor)), None)
+    if tests_for is not None:
+        target_path = os.path.normpath(os.path.join(os.path.dirname(path), tests_for.path))
+        if target_path in _seen or os.path.abspath(target_path) == os.path.abspath(path):
+            loaded.diagnostics.append(error("`tests for` points back at itself", tests_for.span))
+            return loaded
+        target = load_file(target_path, _seen | {path})
+        loaded.sources.update(target.sources)
+        if target.model is None:
+            loaded.diagnostics.append(error(f"the ruleset under test, {tests_for.path}, has errors",
+                                            tests_for.span))
+            loaded.diagnostics.extend(target.diagnostics)
+            return loaded
+        target_model = target.model
+    result = check(module, target_model)
+    loaded.diagnostics.extend(result.diagnostics)
+    loaded.model = result.model
+    return loaded
+
+
+def load_file(path: str, _seen: frozenset[str] = frozenset()) -> Loaded:
+    text, problem = read_source(path)
+    if problem is not None:
+        return Loaded(path, None, [problem], {})
+    return load_text(text, path, _seen)

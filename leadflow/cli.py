@@ -1,0 +1,33 @@
+"""The `leadflow` command. Each sub-command lives in its own module under leadflow/commands/.
+
+Exit codes (SPEC 8): 0 success, 1 rule/test/data errors reported, 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from leadflow import __version__
+from leadflow.commands import register_all
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="leadflow")
+def cli() -> None:
+    """leadflow: lead scoring and nurturing as code."""
+
+
+register_all(cli)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="leadflow", standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

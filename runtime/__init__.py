@@ -1,0 +1,1 @@
+"""The leadflow runtime: event-log readers, engines, outputs."""

@@ -1,0 +1,107 @@
+"""The small interface the runtime drives, whatever made the engine.
+
+An engine is the reference interpreter (`leadflow.runtime.interpreter`) or a
+compiled module (`leadflow.compiler`); the runtime (readers, `run`, `explain`,
+`test`) only uses what is defined here. Times are integers: microseconds since
+the Unix epoch, UTC. Field values arrive already typed: `number` → float,
+`int` → int, `text` → str, `bool` → bool, `time` → int microseconds; a missing
+value is absent from the dict (or None).
+
+A compiled module must import only the standard library, so it cannot import
+this file; it provides the same attributes and functions, and returns objects
+with the same fields (duck typing), which is why these are plain dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol
+
+
+@dataclass
+class OutAction:
+    """An outward action: kind "send", "notify" or "suppressed" (a send over the limit)."""
+
+    at: int
+    rule: str  # rule id, or the flow name for a flow step
+    kind: str
+    target: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Transition:
+    at: int
+    from_stage: str
+    to_stage: str
+
+
+@dataclass
+class TraceEntry:
+    """One line of `explain`: what happened, and the scores and stage right after it."""
+
+    at: int
+    kind: str  # "event", "timer", "rule", "flow", "stage", "expire", "while"
+    text: str
+    scores: dict[str, float]
+    stage: str | None
+
+
+@dataclass
+class LeadResult:
+    lead_id: str
+    scores: dict[str, float]  # in declaration order
+    stage: str | None  # None when the ruleset declares no stage
+    tags: tuple[str, ...]  # sorted
+    attrs: dict[str, Any]
+    actions: list[OutAction]
+    transitions: list[Transition]
+
+
+class RulesetRuntimeError(Exception):
+    """A ruleset misbehaved at run time (e.g. did not settle in 10 rounds).
+
+    `where` is "file:line" of the rule file, `rules` the ids of the rules involved.
+    """
+
+    def __init__(self, message: str, rules: Iterable[str] = (), where: str | None = None):
+        self.rules = tuple(rules)
+        self.where = where
+        super().__init__(message)
+
+
+class Engine(Protocol):
+    """What the runtime needs from an engine."""
+
+    name: str | None
+    timezone: str
+    events: dict[str, tuple[tuple[str, str], ...]]  # event → ((field, type), ...) declared order
+    lead_fields: tuple[tuple[str, str], ...]
+    scores: tuple[str, ...]
+    stages: tuple[str, ...]
+
+    def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False) -> Any:
+        """A fresh lead state; with trace=True the state records TraceEntry items."""
+
+    def feed(self, state: Any, ts: int, event: str, values: dict[str, Any]) -> None:
+        """Fire timers due at or before `ts`, then apply the event."""
+
+    def advance(self, state: Any, ts: int) -> None:
+        """Fire timers due at or before `ts`."""
+
+    def result(self, state: Any) -> LeadResult:
+        """The lead as it stands: scores, stage, tags, attributes, actions, transitions."""
+
+    def trace(self, state: Any) -> list[TraceEntry]:
+        """What happened so far (empty unless the state was made with trace=True)."""
+
+
+def run_lead(engine: Engine, lead_id: str, attrs: dict[str, Any],
+             events: Iterable[tuple[int, str, dict[str, Any]]], as_of: int | None) -> LeadResult:
+    """Drive one lead: its events in time order, then timers up to as_of."""
+    state = engine.new_lead(lead_id, attrs)
+    for ts, event, values in events:
+        engine.feed(state, ts, event, values)
+    if as_of is not None:
+        engine.advance(state, as_of)
+    return engine.result(state)
