@@ -36,6 +36,11 @@ def _span() -> Span:
     return field(default=NO_SPAN, compare=False, repr=False)
 
 
+# Nodes that name something in the middle of their text (`on purchse add 5`)
+# also carry `name_span`, the span of that name token alone, so the checker can
+# point a caret at exactly the misspelt name. It is NO_SPAN for nodes built by hand.
+
+
 # ---------------------------------------------------------------- durations
 
 
@@ -187,6 +192,8 @@ class Aggregate:
     where: Expr | None = None
     within: Duration | None = None
     span: Span = _span()
+    name_span: Span = _span()
+    field_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,7 @@ class Since:
     event: str
     where: Expr | None = None
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -242,6 +250,7 @@ class SetField:
     field: str
     value: Expr
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -342,6 +351,7 @@ class OnEvent:
     count: CountClause | None = None
     when: Expr | None = None
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -359,6 +369,7 @@ class Every:
     every: Duration
     without: str | None = None
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -368,6 +379,7 @@ class OnStage:
     change: str  # "enter" or "exit"
     stage: str
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -418,6 +430,7 @@ class EventDecl:
     name: str
     fields: tuple[FieldDecl, ...] = ()
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -432,6 +445,7 @@ class ScoreDecl:
     min: Union[int, float, None] = None
     max: Union[int, float, None] = None
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -439,6 +453,7 @@ class StageDecl:
     name: str
     when: Expr | None = None
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -450,6 +465,7 @@ class Rule:
     actions: tuple[Action, ...]
     modifiers: tuple[Modifier, ...] = ()
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -481,6 +497,7 @@ class FlowTrigger:
     event: str
     where: Expr | None = None
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -506,6 +523,7 @@ class FlowDecl:
     triggers: tuple[FlowTrigger, ...]
     steps: tuple[Step, ...]
     span: Span = _span()
+    name_span: Span = _span()
 
 
 # -------------------------------------------------------------------- tests
@@ -536,6 +554,7 @@ class TestEvent:
     event: str
     values: tuple[FieldValue, ...] = ()
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -555,6 +574,7 @@ class TestBlock:
     name: str
     steps: tuple[TestStep, ...]
     span: Span = _span()
+    name_span: Span = _span()
 
 
 Declaration = Union[

@@ -8,7 +8,11 @@ read only this.
 
 Name resolution rule, used by both engines: a bare `Name` in an expression is a
 field of the triggering event when the rule's context has an event that
-declares it (or `ts`), otherwise a score.
+declares it (or `ts`), otherwise a score. Contexts with an event: an `on EVENT`
+rule's where/when/actions; an aggregate's or `since`'s `where` (the aggregated
+event); a flow trigger's `where`; a flow's steps, when every `start on` of the
+flow names the same event. No event (scores only): `when`, `every`, `on
+enter/exit` and `while` rules, stage conditions and test expectations.
 """
 
 from __future__ import annotations
@@ -43,8 +47,14 @@ class Model:
     quiet_hours: ast.QuietHours | None = None
     tests: tuple[ast.TestBlock, ...] = ()
     # The static type of every expression node the checker saw ("number", "int",
-    # "text", "bool", "time", "duration", "list"), keyed by id(node).
+    # "text", "bool", "time", "duration", "list"), keyed by id(node). The keyword
+    # `stage` has type "stage": it compares with a stage name in quotes, by name
+    # for == != and by declaration order for < <= > >= (either side may be `stage`).
     expr_types: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    # How the checker resolved every bare `Name`: "field" (of the triggering
+    # event, including `ts`) or "score", keyed by id(node). Engines may use it
+    # instead of repeating the resolution rule above.
+    name_refs: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def default_score(self) -> str:

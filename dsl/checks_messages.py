@@ -1,0 +1,106 @@
+"""How the checker shows code and types in its messages.
+
+`show` writes an expression back as source text (`amount * 2`), `describe`
+wraps it in backticks or says "this expression" when it is long, and the
+hint helpers suggest the fix for the commonest type mistakes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from leadflow.dsl import ast
+
+NUMERIC = frozenset({"number", "int"})
+TYPE_WORDS = {
+    "number": "a number", "int": "an int", "text": "text", "bool": "a bool",
+    "time": "a time", "duration": "a duration", "stage": "a stage",
+}
+
+
+def type_word(t: str) -> str:
+    return TYPE_WORDS.get(t, t)
+
+
+def show(expr) -> str:
+    """An expression written back as source text, for messages."""
+    if isinstance(expr, ast.Number):
+        return str(expr.value)
+    if isinstance(expr, ast.String):
+        return json.dumps(expr.value, ensure_ascii=False)
+    if isinstance(expr, ast.Bool):
+        return "true" if expr.value else "false"
+    if isinstance(expr, ast.DurationExpr):
+        return show_duration(expr.duration)
+    if isinstance(expr, ast.Name):
+        return expr.name
+    if isinstance(expr, ast.LeadField):
+        return f"lead.{expr.name}"
+    if isinstance(expr, ast.StageValue):
+        return "stage"
+    if isinstance(expr, ast.Tagged):
+        return f"tagged {json.dumps(expr.tag, ensure_ascii=False)}"
+    if isinstance(expr, ast.Unary):
+        return f"not {show(expr.operand)}" if expr.op == "not" else f"-{show(expr.operand)}"
+    if isinstance(expr, ast.Binary):
+        return f"{show(expr.left)} {expr.op} {show(expr.right)}"
+    if isinstance(expr, ast.Aggregate):
+        inside = expr.event if expr.field is None else f"{expr.event}.{expr.field}"
+        more = " ..." if expr.where is not None or expr.within is not None else ""
+        return f"{expr.func}({inside}{more})"
+    if isinstance(expr, ast.Since):
+        return f"since({expr.event}{' ...' if expr.where is not None else ''})"
+    if isinstance(expr, ast.Matches):
+        return f"{show(expr.operand)} matches {json.dumps(expr.pattern, ensure_ascii=False)}"
+    if isinstance(expr, ast.IsMissing):
+        return f"{show(expr.operand)} is {'not ' if expr.negated else ''}missing"
+    if isinstance(expr, ast.In):
+        return f"{show(expr.operand)} {'not ' if expr.negated else ''}in [...]"
+    return ""
+
+
+def show_duration(d: ast.Duration) -> str:
+    return f"{d.amount} {d.unit}{'' if d.amount == 1 else 's'}"
+
+
+def describe(expr) -> str:
+    text = show(expr)
+    return f"`{text}`" if text and len(text) <= 40 else "this expression"
+
+
+def names_list(names) -> str:
+    names = list(names)
+    listed = ", ".join(f"`{n}`" for n in names[:8])
+    return listed + (", ..." if len(names) > 8 else "")
+
+
+def condition_hint(expr, t: str) -> str | None:
+    text = show(expr) or "it"
+    if t in NUMERIC:
+        return f"compare it, e.g. `{text} > 0`"
+    if t == "text":
+        return f'compare it, e.g. `{text} == "..."`'
+    if t == "duration":
+        return f"compare it, e.g. `{text} > 30 days`"
+    if t == "stage":
+        return 'compare it, e.g. `stage == "mql"`'
+    return None
+
+
+def literal_hint(literal, wanted: str) -> str | None:
+    """How to write a mistyped literal as the type it is compared with."""
+    if isinstance(literal, ast.String) and wanted in NUMERIC:
+        try:
+            float(literal.value)
+        except ValueError:
+            return None
+        return f"remove the quotes: `{literal.value}`"
+    if isinstance(literal, ast.Number) and wanted == "text":
+        return f'quote it: `"{show(literal)}"`'
+    if isinstance(literal, ast.Number) and wanted == "duration":
+        return f"write the unit, e.g. `{show(literal)} days`"
+    if isinstance(literal, ast.String) and wanted == "time":
+        return "rules compare times with times, e.g. `ts - due > 3 days`"
+    if isinstance(literal, ast.String) and wanted == "bool" and literal.value in ("true", "false"):
+        return f"remove the quotes: `{literal.value}`"
+    return None
