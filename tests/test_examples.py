@@ -1,0 +1,222 @@
+"""The shipped examples and the language reference are part of the product: test them.
+
+- every `examples/*.leadflow` checks clean, and its tests pass through `leadflow test`;
+- every rule and flow of each example ruleset acts in at least one of its tests;
+- the example keeps SPEC section 1 (the canonical example) word for word;
+- every ```leadflow block in docs/language.md and README.md parses and checks.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leadflow.api import load_file, load_text
+from leadflow.cli import cli
+from leadflow.dsl import ast
+from leadflow.dsl.parser import parse
+from leadflow.runtime.interpreter import Interpreter
+from leadflow.runtime.interpreter.index import RulesetIndex
+from leadflow.runtime.test_runner import run_block
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.leadflow"))
+
+
+def _tests_for(path: Path) -> Path | None:
+    """The ruleset a `tests for "x.leadflow"` file tests, or None for a ruleset."""
+    body = parse(path.read_text("utf-8"), str(path)).body
+    target = next((d.path for d in body if isinstance(d, ast.TestsFor)), None)
+    return None if target is None else (path.parent / target).resolve()
+
+
+RULESETS = [p for p in EXAMPLE_FILES if _tests_for(p) is None]
+
+
+def _ids(path: Path) -> str:
+    return path.name
+
+
+# ------------------------------------------------------------ the examples
+
+
+def test_there_are_examples():
+    names = {p.name for p in EXAMPLE_FILES}
+    assert {"zapateria.leadflow", "b2b_saas.leadflow"} <= names
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=_ids)
+def test_example_checks_clean(path):
+    loaded = load_file(str(path))
+    assert loaded.ok, loaded.render()
+    assert loaded.diagnostics == [], loaded.render()  # not even a warning in a shipped example
+    assert loaded.model.tests, f"{path.name} has no test blocks"
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=_ids)
+def test_example_tests_pass(path):
+    result = CliRunner().invoke(cli, ["test", str(path)])
+    assert result.exit_code == 0, result.output
+    summary = re.search(r"(\d+) passed, (\d+) failed", result.output)
+    assert summary, result.output
+    assert int(summary.group(1)) == len(load_file(str(path)).model.tests)
+    assert summary.group(2) == "0"
+
+
+def test_a_wrong_expectation_in_an_example_fails(tmp_path):
+    """The harness above is not vacuous: change one expected value and `leadflow test` fails."""
+    for name in ("zapateria.leadflow", "zapateria_tests.leadflow"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    shop = tmp_path / "zapateria.leadflow"
+    text = shop.read_text("utf-8")
+    assert "  expect engagement == 15\n" in text
+    shop.write_text(text.replace("  expect engagement == 15\n", "  expect engagement == 16\n"),
+                    "utf-8")
+    line = text[: text.index("  expect engagement == 15\n")].count("\n") + 1
+    result = CliRunner().invoke(cli, ["test", str(shop)])
+    assert result.exit_code == 1, result.output
+    assert f"zapateria.leadflow:{line}" in result.output
+    assert "1 failed" in result.output
+
+
+class _TracingEngine:
+    """An engine that traces every lead it makes and keeps the states, to see what acted."""
+
+    def __init__(self, engine: Interpreter):
+        self.engine = engine
+        self.states: list = []
+
+    def new_lead(self, lead_id, attrs, trace=False):
+        state = self.engine.new_lead(lead_id, attrs, trace=True)
+        self.states.append(state)
+        return state
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+
+def _tests_files_for(ruleset: Path) -> list[Path]:
+    return [p for p in EXAMPLE_FILES if _tests_for(p) == ruleset.resolve()]
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=_ids)
+def test_every_rule_and_flow_acts_in_some_test(path):
+    """Each rule fires, and each flow runs, in at least one test of the example."""
+    trace_lines: list[str] = []
+    for source in [path, *_tests_files_for(path)]:
+        model = load_file(str(source)).model
+        engine = _TracingEngine(Interpreter(model))
+        index = RulesetIndex(model)
+        for block in model.tests:
+            run_block(engine, index, block)
+        trace_lines += [entry.text for state in engine.states for entry in engine.trace(state)
+                        if entry.kind in ("rule", "while", "flow", "expire")]
+    model = load_file(str(path)).model
+    names = [rule.id for rule in model.rules] + list(model.flows)
+    silent = [name for name in names
+              if not any(line.startswith(f"{name}: ") for line in trace_lines)]
+    assert silent == [], f"never acts in a test of {path.name}: {', '.join(silent)}"
+
+
+# The rules of SPEC section 1, the canonical example, as the contract writes them.
+SPEC_SECTION_1 = """
+ruleset zapateria
+timezone "Europe/Madrid"
+event email_open
+event email_click(campaign: text)
+event page_view(url: text)
+event search(query: text)
+event registration
+event purchase(amount: number, category: text)
+lead(country: text, industry: text)
+score engagement min 0
+stage visitor
+stage mql when engagement >= 20
+stage sql when engagement >= 60 and count(purchase) >= 1
+rule open:      on email_open add 1
+rule click:     on email_click add 2
+rule big:       on purchase where amount > 100 add 10
+rule huge:      on purchase where amount > 300 add 50
+rule frequent:  on purchase count>=3 within 6 months add 15
+rule loyal_offer: on purchase count == 3 within 6 months send "offer" with category = category
+rule heels:     on page_view where url matches "*/tacon*" count > 3 tag "vestir"
+rule cooling:   every 30 days without activity subtract 5
+rule handoff:   on enter sql notify "sales"
+rule recycle:   on exit sql send "nurture_restart"
+flow cart_recovery
+  start on page_view where url matches "*/mi_cesta*"
+  stop on page_view where url matches "*/gracias*"
+  stop on purchase
+  send "cart_items"
+  wait 2 days
+  send "data_kept_notice"
+  wait 3 days
+  send "can_we_help"
+  wait 25 days
+  send "coupon" with code = "VUELVE10"
+end
+"""
+
+
+def test_zapateria_keeps_spec_section_1():
+    """Every declaration of the canonical example is in the shipped one, unchanged.
+
+    The cart flow may gain steps (the sport proposal); its triggers and the
+    canonical steps, in order, stay.
+    """
+    spec = parse(SPEC_SECTION_1, "spec").body
+    shop = parse((EXAMPLES / "zapateria.leadflow").read_text("utf-8"), "shop").body
+    for decl in spec:
+        if isinstance(decl, ast.FlowDecl):
+            flow = next(d for d in shop if isinstance(d, ast.FlowDecl) and d.name == decl.name)
+            assert flow.triggers == decl.triggers
+            remaining = iter(flow.steps)
+            assert all(any(step == s for s in remaining) for step in decl.steps), \
+                "the canonical cart steps are no longer there in order"
+        else:
+            assert decl in shop, f"SPEC section 1 declaration missing or changed: {decl}"
+
+
+# ------------------------------------------------------------ the docs
+
+
+def _leadflow_blocks(doc: Path) -> list[tuple[int, str]]:
+    text = doc.read_text("utf-8")
+    return [(text[: m.start()].count("\n") + 2, m.group(1))
+            for m in re.finditer(r"^```leadflow\n(.*?)^```", text, re.DOTALL | re.MULTILINE)]
+
+
+DOC_BLOCKS = [(doc, line, block) for doc in (ROOT / "docs" / "language.md", ROOT / "README.md")
+              for line, block in _leadflow_blocks(doc)]
+
+
+def test_the_language_reference_has_examples():
+    assert sum(1 for doc, _, _ in DOC_BLOCKS if doc.name == "language.md") >= 20
+
+
+@pytest.mark.parametrize("doc,line,block", DOC_BLOCKS,
+                         ids=[f"{d.name}:{line}" for d, line, _ in DOC_BLOCKS])
+def test_doc_example_parses_and_checks(doc, line, block):
+    """Each ```leadflow block is a whole file; mark deliberately wrong ones ```text instead."""
+    parse(block, f"{doc.name}:{line}")
+    # Checked as if it sat in examples/, so `tests for "zapateria.leadflow"` finds the shop.
+    loaded = load_text(block, str(EXAMPLES / f"_{doc.stem}_{line}.leadflow"))
+    errors = [d for d in loaded.diagnostics if d.is_error]
+    assert errors == [], loaded.render()
+
+
+def test_the_keyword_list_in_the_reference_is_the_grammars():
+    """docs/language.md lists every reserved word; keep it in step with the grammar."""
+    grammar = (ROOT / "grammars" / "leadflow.lark").read_text("utf-8")
+    rules_only = "\n".join(line.split("//")[0] for line in grammar.splitlines())
+    keywords = set(re.findall(r'"([a-z]+)"', rules_only))
+    doc = (ROOT / "docs" / "language.md").read_text("utf-8")
+    listed = re.search(r"There are (\d+):\n\n```text\n(.*?)```", doc, re.DOTALL)
+    assert listed, "the keyword list is missing from docs/language.md"
+    assert set(listed.group(2).split()) == keywords
+    assert int(listed.group(1)) == len(keywords)
