@@ -14,8 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# Check the examples, then replay the shop's example log (examples/data/, made by
+# examples/generate_zapateria_log.py): top leads, leads per stage, output files.
 demo: install
 	$(BIN)/leadflow check examples/*.leadflow
+	$(BIN)/leadflow run examples/zapateria.leadflow examples/data/zapateria_events.csv \
+		--leads examples/data/zapateria_leads.csv --out examples/out
+	@echo "One lead, step by step: $(BIN)/leadflow explain examples/zapateria.leadflow \
+	examples/data/zapateria_events.csv --lead Z0253"
 
 test: install
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest

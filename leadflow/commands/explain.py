@@ -1,0 +1,45 @@
+"""`leadflow explain FILE EVENTS... --lead ID`: one lead's timeline, step by step.
+
+Every event and timer, every rule that fired and what it did, with the scores
+and stage right after each step; then the final state, the actions, and the
+rows of that lead that were rejected or ignored. `--json` prints the same as
+data for tools. Exit codes as `run`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from leadflow.commands.run import (
+    build_options,
+    fail,
+    input_options,
+    load_engine,
+    report_failure,
+    ruleset_label,
+)
+from leadflow.runtime.driver import LeadFailed
+from leadflow.runtime.explain import explain, render_json, render_text
+from leadflow.runtime.readers import InputError
+
+
+@click.command("explain")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("events", nargs=-1, required=True)
+@click.option("--lead", "lead_id", required=True, metavar="ID", help="The lead to explain.")
+@input_options
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+def command(file: str, events: tuple[str, ...], lead_id: str, engine: str, as_json: bool,
+            **inputs: Any) -> None:
+    """Show how lead ID got its scores, stage, tags and actions."""
+    ruleset = load_engine(file, engine)
+    try:
+        explanation = explain(ruleset, build_options(events, **inputs), lead_id,
+                              ruleset_label(file, ruleset))
+    except InputError as exc:
+        fail(str(exc), 2)
+    except LeadFailed as exc:
+        report_failure(exc)
+    click.echo(render_json(explanation) if as_json else render_text(explanation))

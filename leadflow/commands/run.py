@@ -1,0 +1,131 @@
+"""`leadflow run FILE EVENTS...`: replay event logs through a ruleset and write the outputs.
+
+Exit codes: 0 done (rejected rows are reported, not fatal, unless --strict), 1
+the ruleset has errors or failed at run time, 2 a usage error (a missing file,
+an unknown format, a log without the needed columns): one line on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from leadflow.api import load_file
+from leadflow.dsl.model import Model
+from leadflow.runtime.driver import LeadFailed, RunOptions, run
+from leadflow.runtime.engine import Engine
+from leadflow.runtime.interpreter import Interpreter
+from leadflow.runtime.outputs import OUTPUT_FORMATS
+from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
+from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT
+from leadflow.runtime.summary import render_overview
+
+# Engine name → how to make it from a checked model. The compiled engine joins here.
+ENGINES: dict[str, Callable[[Model], Engine]] = {"interpreter": Interpreter}
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def load_engine(path: str, engine: str) -> Engine:
+    """The checked ruleset as an engine; exit 1 with the diagnostics if it has errors."""
+    loaded = load_file(path)
+    if loaded.diagnostics:
+        click.echo(loaded.render(), err=True)
+    if not loaded.ok:
+        sys.exit(1)
+    return ENGINES[engine](loaded.model)
+
+
+def ruleset_label(path: str, engine: Engine) -> str:
+    """How summaries name the ruleset: its `ruleset` name, else the file's stem."""
+    return engine.name or os.path.splitext(os.path.basename(path))[0]
+
+
+def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options `run` and `explain` share: how to read the inputs and which engine."""
+    options = [
+        click.option("--leads", "leads", metavar="FILE", help="Lead attributes keyed by lead id "
+                     "(CSV, JSON Lines or Parquet)."),
+        click.option("--as-of", "as_of", metavar="TIME", help="Fire timers up to this time and "
+                     "ignore later events. ISO-8601; no offset means the ruleset's time zone. "
+                     "Default: the latest applied event."),
+        click.option("--lead-col", default="lead_id", show_default=True, help="Column of the lead id."),
+        click.option("--event-col", default="event", show_default=True, help="Column of the event type."),
+        click.option("--time-col", default="ts", show_default=True, help="Column of the event time."),
+        click.option("--properties-col", default="properties", show_default=True,
+                     help="JSON column holding the fields that have no column of their own."),
+        click.option("--engine", type=click.Choice(sorted(ENGINES)), default="interpreter",
+                     show_default=True, help="Which engine runs the rules."),
+        click.option("--memory-limit", default=DEFAULT_MEMORY_LIMIT, show_default=True,
+                     help="Memory DuckDB may use to sort the events before spilling to disk."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None, lead_col: str,
+                  event_col: str, time_col: str, properties_col: str, memory_limit: str,
+                  **extra: Any) -> RunOptions:
+    """RunOptions from the command line; InputError for a bad file or option."""
+    files = expand_inputs(events)
+    leads_file = None
+    if leads is not None:
+        found = expand_inputs([leads])
+        if len(found) != 1:
+            raise InputError(f"--leads {leads}: names {len(found)} files; give exactly one")
+        leads_file = found[0]
+    names = ColumnNames(lead_col, event_col, time_col, properties_col)
+    return RunOptions(files, leads_file, names, as_of, memory_limit=memory_limit, **extra)
+
+
+def report_failure(exc: LeadFailed) -> None:
+    """`FILE:LINE: error: lead 'x': message (rules: a, b)`, exit 1."""
+    error = exc.error
+    rules = f" (rules: {', '.join(error.rules)})" if error.rules else ""
+    where = f"{error.where}: " if error.where else ""
+    click.echo(f"{where}error: lead {exc.lead_id!r}: {error}{rules}", err=True)
+    sys.exit(1)
+
+
+@click.command("run")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("events", nargs=-1, required=True)
+@input_options
+@click.option("--out", "out_dir", default="out", show_default=True, metavar="DIR",
+              help="Directory for leads, actions, transitions and rejects.")
+@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="csv",
+              show_default=True, help="Format of the output files.")
+@click.option("--top", default=10, show_default=True, help="Leads to list in the overview (0: none).")
+@click.option("--strict", is_flag=True, help="Exit 1 if any input row was rejected.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or overview.")
+def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
+            strict: bool, quiet: bool, **inputs: Any) -> None:
+    """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
+
+    Writes leads, actions, transitions and rejects to --out; prints the accounting
+    and the time of each phase on stderr, the top leads and stage counts on stdout.
+    """
+    ruleset = load_engine(file, engine)
+    try:
+        options = build_options(events, out_dir=out_dir, format=fmt, top=top,
+                                progress=not quiet and sys.stderr.isatty(), **inputs)
+        result = run(ruleset, options, ruleset_label(file, ruleset))
+    except InputError as exc:
+        fail(str(exc), 2)
+    except LeadFailed as exc:
+        report_failure(exc)
+    summary = result.summary
+    if not quiet:
+        click.echo(summary.render(), err=True)
+        click.echo(render_overview(tuple(ruleset.scores), tuple(ruleset.stages), result.top,
+                                   result.stage_counts, summary.outputs))
+    if strict and (summary.counts.rejected or summary.counts.lead_rejected):
+        sys.exit(1)

@@ -1,0 +1,205 @@
+"""`leadflow run`: stream the sorted events lead by lead through an engine and write the outputs.
+
+The pipe: inputs → work database (typed rows with verdicts) → counts and as-of →
+sorted Arrow batches → one lead at a time: new_lead, feed each event, advance to
+as-of, result → output tables → output files. Only one lead's state and one
+batch of rows are alive in Python at any time.
+
+The driver knows engines only through the Engine protocol (runtime/engine.py),
+so the reference interpreter and a compiled module plug in the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
+from leadflow.runtime.outputs import OutputTables
+from leadflow.runtime.readers import ColumnNames, InputError, InputFile
+from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, Staging
+from leadflow.runtime.summary import RunSummary
+
+DEFAULT_NAMES = ColumnNames()
+
+
+class LeadFailed(Exception):
+    """The ruleset failed at run time while processing one lead."""
+
+    def __init__(self, lead_id: str, error: RulesetRuntimeError):
+        self.lead_id = lead_id
+        self.error = error
+        super().__init__(f"lead {lead_id!r}: {error}")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    events: Sequence[InputFile]
+    leads: InputFile | None = None
+    names: ColumnNames = DEFAULT_NAMES
+    as_of: str | None = None  # ISO-8601; None: the latest applied event
+    out_dir: str = "out"
+    format: str = "csv"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    progress: bool = False  # a progress bar on stderr
+    top: int = 10  # leads in the overview
+
+
+@dataclass
+class RunResult:
+    summary: RunSummary
+    top: list[tuple[str, list[float], str | None, str]]
+    stage_counts: dict[str | None, int]
+
+
+def engine_schema(engine: Engine) -> tuple[dict[str, tuple[tuple[str, str], ...]], tuple[tuple[str, str], ...]]:
+    return dict(engine.events), tuple(engine.lead_fields)
+
+
+def stage_inputs(engine: Engine, staging: Staging, options: RunOptions) -> tuple[int | None, bool]:
+    """Load the inputs into the work database; the as-of time and whether it was given."""
+    events, lead_fields = engine_schema(engine)
+    staging.load_events(options.events, options.names, events)
+    if options.leads is not None:
+        staging.load_leads(options.leads, options.names, lead_fields)
+    if options.as_of is None:
+        return staging.latest_time(), False
+    as_of = staging.parse_time(options.as_of)
+    if as_of is None:
+        raise InputError(f"--as-of: cannot read time {options.as_of!r} "
+                         f"(use ISO-8601, e.g. 2024-06-30 or 2024-06-30T18:00:00Z)")
+    return as_of, True
+
+
+def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Sequence[str],
+           by_event: Sequence[Sequence[tuple[str, int]]],
+           attrs: Iterator[tuple[str, dict[str, Any]]], as_of: int | None,
+           emit: Callable[[LeadResult], None], tick: Callable[[int], None] = lambda n: None,
+           trace: bool = False) -> Any:
+    """Feed each lead's events (sorted by lead, then time) and advance it to as-of.
+
+    `attrs` yields (lead_id, attributes) sorted by lead_id; a lead with attributes
+    and no events is still created, advanced and emitted. Returns the last state
+    (what `explain` reads the trace of).
+    """
+    new_lead, feed, advance, result = engine.new_lead, engine.feed, engine.advance, engine.result
+    pending = next(attrs, None)
+    lead: str | None = None
+    state = None
+
+    def close(current: Any) -> Any:
+        if as_of is not None:
+            advance(current, as_of)
+        emit(result(current))
+        return current
+
+    def attributes_only(before: str | None) -> Any:
+        """Create, advance and emit the leads with attributes and no events, up to `before`."""
+        nonlocal pending, lead
+        last = None
+        while pending is not None and (before is None or pending[0] < before):
+            lead = pending[0]
+            last = close(new_lead(pending[0], pending[1], trace))
+            pending = next(attrs, None)
+        return last
+
+    try:
+        for batch in batches:
+            ids = batch.column(0).to_pylist()
+            times = batch.column(1).to_pylist()
+            kinds = batch.column(2).to_pylist()
+            columns = [batch.column(k).to_pylist() for k in range(3, batch.num_columns)]
+            # Per event type: its name and (field, column) pairs, so a row only builds
+            # the dict of its own event's fields.
+            plans = [(event_names[e], [(name, columns[j]) for name, j in fields])
+                     for e, fields in enumerate(by_event)]
+            for i, lead_id in enumerate(ids):
+                if lead_id != lead:
+                    if state is not None:
+                        close(state)
+                    attributes_only(lead_id)
+                    lead_attrs: dict[str, Any] = {}
+                    if pending is not None and pending[0] == lead_id:
+                        lead_attrs = pending[1]
+                        pending = next(attrs, None)
+                    lead = lead_id
+                    state = new_lead(lead_id, lead_attrs, trace)
+                name, fields = plans[kinds[i]]
+                values = {}
+                for field_name, column in fields:
+                    value = column[i]
+                    if value is not None:
+                        values[field_name] = value
+                feed(state, times[i], name, values)
+            tick(len(ids))
+        if state is not None:
+            close(state)
+        return attributes_only(None) or state
+    except RulesetRuntimeError as exc:
+        raise LeadFailed(lead or "", exc) from None
+
+
+def timed_batches(open_reader: Callable[[], pa.RecordBatchReader],
+                  seconds: dict[str, float]) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; the time to the first one is the sort (DuckDB sorts all first)."""
+    start = time.perf_counter()
+    reader = open_reader()
+    first = True
+    for batch in reader:
+        if first:
+            seconds["sort"] = time.perf_counter() - start
+            first = False
+        yield batch
+    if first:
+        seconds["sort"] = time.perf_counter() - start
+
+
+def check_out_dir(path: str) -> None:
+    """A usage error, before any work, when the outputs cannot go to `path`."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InputError(f"--out {path}: is a file, not a directory")
+    parent = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"--out {path}: cannot write there (permission denied)")
+
+
+def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunResult:
+    """Replay the event logs through the engine and write the outputs to options.out_dir."""
+    check_out_dir(options.out_dir)
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    with Staging(engine.timezone, options.memory_limit) as staging:
+        as_of, given = stage_inputs(engine, staging, options)
+        counts = staging.counts(as_of)
+        seconds["read"] = time.perf_counter() - start
+
+        tables = OutputTables(staging.con.cursor(), engine.scores)
+        bar = tqdm(total=counts.applied, unit=" events", unit_scale=True, file=sys.stderr,
+                   disable=not options.progress, mininterval=0.5, leave=False)
+        run_start = time.perf_counter()
+        try:
+            batches = timed_batches(lambda: staging.event_reader(as_of), seconds)
+            replay(engine, batches, staging.event_names, staging.slots.by_event,
+                   staging.lead_attrs(), as_of, tables.add, bar.update)
+        finally:
+            bar.close()
+        seconds["run"] = time.perf_counter() - run_start - seconds.get("sort", 0.0)
+
+        write_start = time.perf_counter()
+        outputs = tables.write(options.out_dir, options.format, staging.rejects_query())
+        top = tables.top_leads(options.top) if options.top > 0 else []
+        stage_counts = tables.stage_counts()
+        seconds["write"] = time.perf_counter() - write_start
+
+    summary = RunSummary(label or engine.name or "ruleset", counts, as_of, given, tables.leads,
+                         tables.transitions, dict(tables.kinds), seconds, outputs)
+    return RunResult(summary, top, stage_counts)

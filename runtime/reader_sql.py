@@ -1,0 +1,195 @@
+"""The SQL that turns one opened input file into typed rows, each with its verdict.
+
+An event row comes out with: its file number and row number, the lead id, the
+event's number in the ruleset (NULL for a type the ruleset does not declare), the
+time in microseconds, one typed column per (field, type) slot, and `reason`: why
+it is rejected, or NULL. Checks run in this order, the first that fails wins:
+unreadable row, missing lead id, missing event type, (undeclared type: ignored,
+not rejected), missing time, unreadable time, then every bad field value (all of
+them, joined with "; ").
+
+A lead-attribute row comes out with its lead id, one typed column per declared
+lead field, and `reason`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from leadflow.runtime.readers import ColumnNames, Source
+from leadflow.runtime.rows import TypedValue, literal, reason_for, time_value, typed_value
+
+DUCKDB_TYPES = {"number": "DOUBLE", "int": "BIGINT", "text": "VARCHAR", "bool": "BOOLEAN",
+                "time": "BIGINT"}
+
+
+@dataclass(frozen=True)
+class FieldSlots:
+    """One output column per distinct (field, type) pair over all event types.
+
+    Two events may declare a field of the same name with different types; each
+    pair gets its own column, typed its own way.
+    """
+
+    slots: tuple[tuple[str, str], ...]  # (field, type), column v{j}
+    users: tuple[tuple[int, ...], ...]  # for slot j: the numbers of the events that declare it
+    by_event: tuple[tuple[tuple[str, int], ...], ...]  # event number → ((field, slot j), ...)
+
+    @classmethod
+    def of(cls, events: Mapping[str, Sequence[tuple[str, str]]]) -> FieldSlots:
+        slots: list[tuple[str, str]] = []
+        users: list[list[int]] = []
+        by_event = []
+        for number, fields in enumerate(events.values()):
+            mine = []
+            for pair in fields:
+                if pair not in slots:
+                    slots.append(pair)
+                    users.append([])
+                j = slots.index(pair)
+                users[j].append(number)
+                mine.append((pair[0], j))
+            by_event.append(tuple(mine))
+        return cls(tuple(slots), tuple(tuple(u) for u in users), tuple(by_event))
+
+
+def _trimmed_text(raw: str, source_type: str) -> str:
+    text = raw if source_type == "VARCHAR" else f"CAST({raw} AS VARCHAR)"
+    return f"NULLIF(trim({text}), '')"
+
+
+class _Columns:
+    """Which source columns a query reads, and the raw SQL and type of each named value."""
+
+    def __init__(self, source: Source, required: Sequence[str], wanted: Sequence[str],
+                 properties: str):
+        self.source = source
+        self.names: list[str] = list(required)
+        for name in wanted:
+            if name in source.columns and name not in self.names:
+                self.names.append(name)
+        self.properties = properties if properties in source.columns else None
+        if self.properties and self.properties not in self.names:
+            self.names.append(self.properties)
+        # Values the properties column may hold, read from it in one JSON parse per row.
+        self.from_properties = [n for n in wanted if n not in required] if self.properties else []
+
+    def raw(self, name: str) -> tuple[str, str] | None:
+        """(SQL, DuckDB type) for a named value, or None when the file does not have it.
+
+        A value with its own column and a properties entry too (JSON Lines whose
+        lines differ) is the column's when present, else the property's.
+        """
+        column = None
+        if name in self.names:
+            column = f"c{self.names.index(name)}", self.source.type_of(name)
+        if name not in self.from_properties:
+            return column
+        prop = f"__lf_props[{self.from_properties.index(name) + 1}]"
+        if column is None:
+            return prop, "VARCHAR"
+        text = column[0] if column[1] == "VARCHAR" else f"CAST({column[0]} AS VARCHAR)"
+        return f"COALESCE(NULLIF(trim({text}), ''), {prop})", "VARCHAR"
+
+    def subquery(self) -> str:
+        """The source's rows with c0..cn and, when needed, `__lf_props` and `__lf_props_ok`."""
+        inner = self.source.select(self.names)
+        if not self.properties:
+            return inner
+        raw, kind = self.raw(self.properties)
+        text = raw if kind == "VARCHAR" else f"CAST(CAST({raw} AS JSON) AS VARCHAR)"
+        paths = ", ".join(literal('$."' + n.replace('"', '\\"') + '"') for n in self.from_properties)
+        extract = f"json_extract_string({text}, [{paths}])" if paths else "NULL"
+        return (f"SELECT *, CASE WHEN json_valid({text}) THEN {extract} END AS __lf_props, "
+                f"({text} IS NULL OR json_valid({text})) AS __lf_props_ok FROM ({inner})")
+
+    def properties_reason(self) -> str | None:
+        if not self.properties:
+            return None
+        return f"WHEN NOT __lf_props_ok THEN {literal(self.properties + ': not valid JSON')}"
+
+
+def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
+                   events: Mapping[str, Sequence[tuple[str, str]]], slots: FieldSlots) -> str:
+    """SELECT file_no, row_no, lead_id, ev_no, other_event, ts_us, v0.., reason for one file."""
+    source.require(names.lead, "--lead-col", "lead id")
+    source.require(names.event, "--event-col", "event type")
+    source.require(names.time, "--time-col", "time")
+    fields = list(dict.fromkeys(f for f, _ in slots.slots))
+    columns = _Columns(source, (names.lead, names.event, names.time), fields, names.properties)
+
+    lead = _trimmed_text(*columns.raw(names.lead))
+    event = _trimmed_text(*columns.raw(names.event))
+    numbering = " ".join(f"WHEN {literal(e)} THEN {i}" for i, e in enumerate(events))
+    ev_no = f"CASE {event} {numbering} END" if events else "NULL::INTEGER"
+    ts = time_value(*columns.raw(names.time))
+
+    inner = [f"{lead} AS __lead", f"{event} AS __event", f"{ev_no} AS __ev_no",
+             f"{ts.missing} AS __ts_missing", f"{ts.value} AS __ts"]
+    outer = []
+    field_reasons = []
+    for j, (field, kind) in enumerate(slots.slots):
+        raw = columns.raw(field)
+        if raw is None:
+            outer.append(f"NULL::{DUCKDB_TYPES[kind]} AS v{j}")
+            continue
+        value: TypedValue = typed_value(*raw, kind)
+        inner += [f"{value.value} AS __v{j}", f"{value.bad} AS __b{j}"]
+        users = ", ".join(str(u) for u in slots.users[j])
+        outer.append(f"CASE WHEN __ev_no IN ({users}) THEN __v{j} END AS v{j}")
+        if value.bad != "false":
+            field_reasons.append(f"CASE WHEN __ev_no IN ({users}) AND __b{j} THEN "
+                                 f"{reason_for('field ' + field, kind, value.shown)} END")
+
+    checks = ["WHEN __lf_problem IS NOT NULL THEN __lf_problem",
+              f"WHEN __lead IS NULL THEN {literal('missing ' + names.lead)}",
+              f"WHEN __event IS NULL THEN {literal('missing ' + names.event)}",
+              "WHEN __ev_no IS NULL THEN NULL",
+              f"WHEN __ts_missing THEN {literal('missing ' + names.time)}",
+              f"WHEN __ts IS NULL THEN {literal('cannot read time ')} || '''' || {ts.shown} || ''''"]
+    if columns.properties_reason():
+        checks.append(columns.properties_reason())
+    if field_reasons:
+        checks.append(f"ELSE NULLIF(concat_ws('; ', {', '.join(field_reasons)}), '')")
+    reason = "CASE " + " ".join(checks) + " END"
+    values = "".join(f", {o}" for o in outer)
+    return (f"SELECT {file_no}::INTEGER AS file_no, __lf_row::BIGINT AS row_no, __lead AS lead_id, "
+            f"__ev_no::INTEGER AS ev_no, CASE WHEN __ev_no IS NULL THEN __event END AS other_event, "
+            f"__ts AS ts_us{values}, {reason} AS reason "
+            f"FROM (SELECT *, {', '.join(inner)} FROM ({columns.subquery()}))")
+
+
+def lead_rows_sql(source: Source, file_no: int, names: ColumnNames,
+                  lead_fields: Sequence[tuple[str, str]]) -> str:
+    """SELECT file_no, row_no, lead_id, a0.., reason for a lead-attribute file.
+
+    The key is the --lead-col column when the file has it, else `lead_id`.
+    """
+    key = names.lead if names.lead in source.columns else "lead_id"
+    source.require(key, "--lead-col", "lead id")
+    wanted = [f for f, _ in lead_fields]
+    columns = _Columns(source, (key,), wanted, names.properties)
+    lead = _trimmed_text(*columns.raw(key))
+    inner = [f"{lead} AS __lead"]
+    outer, reasons = [], []
+    for j, (field, kind) in enumerate(lead_fields):
+        raw = columns.raw(field)
+        if raw is None:
+            outer.append(f"NULL::{DUCKDB_TYPES[kind]} AS a{j}")
+            continue
+        value = typed_value(*raw, kind)
+        inner += [f"{value.value} AS a{j}", f"{value.bad} AS __b{j}"]
+        outer.append(f"a{j}")
+        if value.bad != "false":
+            reasons.append(f"CASE WHEN __b{j} THEN {reason_for('field ' + field, kind, value.shown)} END")
+    checks = ["WHEN __lf_problem IS NOT NULL THEN __lf_problem",
+              f"WHEN __lead IS NULL THEN {literal('missing ' + key)}"]
+    if columns.properties_reason():
+        checks.append(columns.properties_reason())
+    if reasons:
+        checks.append(f"ELSE NULLIF(concat_ws('; ', {', '.join(reasons)}), '')")
+    values = "".join(f", {o}" for o in outer)
+    return (f"SELECT {file_no}::INTEGER AS file_no, __lf_row::BIGINT AS row_no, __lead AS lead_id"
+            f"{values}, CASE {' '.join(checks)} END AS reason "
+            f"FROM (SELECT *, {', '.join(inner)} FROM ({columns.subquery()}))")

@@ -1,0 +1,184 @@
+"""Finding the input files and opening each one in DuckDB as a table of raw columns.
+
+The format comes from the extension: `.csv` (`.tsv`), `.jsonl` (`.ndjson`) and
+`.parquet`, optionally gzip-compressed (`.csv.gz`, `.jsonl.gz`). An argument may
+also be a directory (every such file in it) or a glob (`logs/2024-*.parquet`).
+
+Each file becomes a `Source`: a SQL subquery with one row per data row of the
+file, its 1-based row number (`__lf_row`), a problem that makes the whole row
+unreadable (`__lf_problem`, e.g. a JSON Lines line that is not an object) and
+the columns asked for. CSV is read as text (all_varchar) so that ids such as
+"007" keep their zeros and typing is ours, not the sniffer's. JSON Lines are read
+as lines of text and parsed by us, so a broken line is a rejected row rather
+than an error that stops the run.
+
+Every problem with the inputs themselves (missing file, unknown format, a file
+DuckDB cannot read) is an `InputError`: one line for the user, exit code 2.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from leadflow.runtime.rows import ident, literal
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+           ".parquet": "parquet", ".pq": "parquet"}
+COMPRESSED = (".gz", ".zst")
+KNOWN = ".csv, .tsv, .jsonl, .ndjson or .parquet"
+
+
+class InputError(Exception):
+    """A problem with an input file or an option: one line for the user, exit code 2."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    format: str  # "csv", "tsv", "jsonl" or "parquet"
+
+
+@dataclass(frozen=True)
+class ColumnNames:
+    """Which input columns hold the lead id, the event type, the time and the JSON properties."""
+
+    lead: str = "lead_id"
+    event: str = "event"
+    time: str = "ts"
+    properties: str = "properties"
+
+
+def format_of(path: str) -> str | None:
+    name = path.lower()
+    for suffix in COMPRESSED:
+        name = name.removesuffix(suffix)
+    return FORMATS.get(os.path.splitext(name)[1])
+
+
+def expand_inputs(specs: Sequence[str]) -> list[InputFile]:
+    """The files named by the arguments, in the order given (a directory or glob: sorted by name)."""
+    files: list[InputFile] = []
+    seen: set[str] = set()
+    for spec in specs:
+        if os.path.isdir(spec):
+            names = sorted(n for n in os.listdir(spec) if not n.startswith(".") and format_of(n))
+            if not names:
+                raise InputError(f"{spec}: no {KNOWN} files in this directory")
+            paths = [os.path.join(spec, n) for n in names]
+        elif not os.path.exists(spec) and glob.has_magic(spec):
+            paths = sorted(p for p in glob.glob(spec, recursive=True) if os.path.isfile(p))
+            if not paths:
+                raise InputError(f"{spec}: no files match this pattern")
+        else:
+            paths = [spec]
+        for path in paths:
+            if not os.path.exists(path):
+                raise InputError(f"{path}: no such file")
+            if os.path.isdir(path):
+                raise InputError(f"{path}: is a directory")
+            fmt = format_of(path)
+            if fmt is None:
+                ext = os.path.splitext(path)[1] or "(none)"
+                raise InputError(f"{path}: unknown format {ext}; use {KNOWN}")
+            real = os.path.realpath(path)
+            if real not in seen:  # the same file twice would count every event twice
+                seen.add(real)
+                files.append(InputFile(path, fmt))
+    return files
+
+
+def duckdb_message(exc: Exception) -> str:
+    """The first line of a DuckDB error, without its "Invalid Input Error:" prefix."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    head, sep, rest = text.partition(" Error: ")
+    return rest if sep and len(head) < 30 else text
+
+
+class Source:
+    """One input file opened in DuckDB: its columns and types, and a subquery that reads them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile):
+        self.file = file
+        self.con = con
+        self.columns = self._inspect()  # column name → DuckDB type, in file order
+
+    # ------------------------------------------------------------ inspection
+
+    def _scan(self) -> str:
+        path = literal(self.file.path)
+        if self.file.format in ("csv", "tsv"):
+            delim = "\\t" if self.file.format == "tsv" else ","
+            # A fixed delimiter and quote: the sniffer guesses wrong on ragged rows.
+            # null_padding/strict_mode keep short, long and badly quoted rows as rows.
+            return (f"read_csv({path}, all_varchar = true, header = true, delim = E'{delim}', "
+                    f"quote = '\"', escape = '\"', null_padding = true, strict_mode = false)")
+        if self.file.format == "jsonl":
+            # One text column per line: \x01 never occurs in JSON text, so nothing splits it.
+            return (f"read_csv({path}, columns = {{'line': 'VARCHAR'}}, header = false, "
+                    f"delim = E'\\x01', quote = '', escape = '', auto_detect = false, "
+                    f"strict_mode = false)")
+        return f"read_parquet({path}, file_row_number = true)"
+
+    def _json_objects(self) -> str:
+        """JSON Lines: every non-blank line with its line number and the object (NULL if not one)."""
+        return (f"SELECT __lf_row, CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' "
+                f"THEN line END AS __lf_obj FROM (SELECT line, row_number() OVER () AS __lf_row "
+                f"FROM {self._scan()}) WHERE trim(coalesce(line, '')) <> ''")
+
+    def _inspect(self) -> dict[str, str]:
+        what = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "parquet": "Parquet"}[self.file.format]
+        if os.path.getsize(self.file.path) == 0:
+            raise InputError(f"{self.file.path}: the file is empty (not even a header row)")
+        try:
+            if self.file.format == "jsonl":
+                keys = self.con.sql(
+                    f"SELECT k FROM (SELECT unnest(json_keys(__lf_obj)) AS k, __lf_row AS r "
+                    f"FROM ({self._json_objects()})) GROUP BY k ORDER BY min(r), k").fetchall()
+                return {k: "VARCHAR" for (k,) in keys}
+            rows = self.con.sql(f"DESCRIBE SELECT * FROM {self._scan()}").fetchall()
+        except duckdb.Error as exc:
+            raise InputError(f"{self.file.path}: cannot read it as {what}: {duckdb_message(exc)}") from None
+        columns = {name: str(kind) for name, kind, *_ in rows}
+        columns.pop("file_row_number", None)
+        return columns
+
+    # --------------------------------------------------------------- reading
+
+    def require(self, name: str, option: str, role: str) -> None:
+        """A usage error unless the file has column `name` (e.g. the event type)."""
+        if name in self.columns:
+            return
+        have = ", ".join(list(self.columns)[:12]) or "none"
+        if len(self.columns) > 12:
+            have += ", ..."
+        raise InputError(f"{self.file.path}: no {role} column {name!r} (columns: {have}); "
+                         f"name it with {option}")
+
+    def select(self, names: Sequence[str]) -> str:
+        """A subquery: `__lf_row`, `__lf_problem` and the columns `names` as c0, c1, ..."""
+        if self.file.format == "jsonl":
+            if names:
+                paths = ", ".join(literal('$."' + n.replace('"', '\\"') + '"') for n in names)
+                values = f"json_extract_string(__lf_obj, [{paths}])"
+                cols = "".join(f", __lf_vals[{i + 1}] AS c{i}" for i in range(len(names)))
+            else:
+                values, cols = "NULL", ""
+            return (f"SELECT __lf_row, CASE WHEN __lf_obj IS NULL THEN 'not a JSON object' END "
+                    f"AS __lf_problem{cols} FROM (SELECT __lf_row, __lf_obj, {values} AS __lf_vals "
+                    f"FROM ({self._json_objects()}))")
+        cols = "".join(f", {ident(n)} AS c{i}" for i, n in enumerate(names))
+        row = "file_row_number + 1" if self.file.format == "parquet" else "row_number() OVER ()"
+        return (f"SELECT __lf_row, NULL::VARCHAR AS __lf_problem{cols} FROM "
+                f"(SELECT *, {row} AS __lf_row FROM {self._scan()})")
+
+    def type_of(self, name: str) -> str:
+        return self.columns[name]
+
+
+def open_sources(con: duckdb.DuckDBPyConnection, files: Sequence[InputFile]) -> list[Source]:
+    return [Source(con, f) for f in files]

@@ -1,0 +1,116 @@
+"""Typing input values, inside the DuckDB query: one SQL expression per declared type.
+
+Every value of an event log arrives as text (CSV, JSON Lines) or as whatever type
+a Parquet column holds. Typing it row by row in Python would cost more than the
+engine itself, so each declared field type becomes a DuckDB expression that the
+reader query evaluates for all rows at once (vectorised). For each value we get
+three expressions: the typed value (NULL when missing or bad), whether it is bad
+(present but not of the type: the row is rejected), and the human reason.
+
+Types (SPEC 3): number → DOUBLE (finite), int → BIGINT (a whole number; "3.5" is
+rejected, "3.0" is 3), text → VARCHAR, bool → true/false/yes/no/1/0 in any case,
+time → BIGINT microseconds since the epoch, UTC. A missing or empty value is not
+an error: the field is simply missing. Times without an offset are read in the
+session time zone, which the reader sets to the ruleset's time zone; times with
+`Z` or an offset, and Parquet TIMESTAMP WITH TIME ZONE columns, are absolute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                           "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"})
+FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL"})
+TIME_TYPES = frozenset({"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ",
+                        "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"})
+TEXT_TYPES = frozenset({"VARCHAR", "JSON"})
+
+# What a reject reason says a value should have been.
+EXPECTED = {"number": "is not a number", "int": "is not a whole number",
+            "bool": "is not true or false (true/false, yes/no, 1/0)"}
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A quoted SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def is_numeric(source_type: str) -> bool:
+    return source_type in INTEGER_TYPES or source_type in FLOAT_TYPES or source_type.startswith("DECIMAL")
+
+
+@dataclass(frozen=True)
+class TypedValue:
+    """SQL for one input value read as one declared type."""
+
+    value: str  # the typed value, NULL when missing or bad
+    bad: str  # boolean: present but not of the type
+    shown: str  # the raw value as text, for the reject reason (evaluated on bad rows only)
+    missing: str = "false"  # boolean: no value (NULL or blank)
+
+
+def as_text(raw: str, source_type: str) -> str:
+    """The raw value as trimmed text, NULL when missing or empty."""
+    text = raw if source_type == "VARCHAR" else f"CAST({raw} AS VARCHAR)"
+    return f"NULLIF(trim({text}), '')"
+
+
+def time_value(raw: str, source_type: str) -> TypedValue:
+    """Microseconds since the epoch (UTC), from a timestamp column or an ISO-8601 string."""
+    if source_type in TIME_TYPES:
+        value = f"epoch_us(CAST({raw} AS TIMESTAMPTZ))"
+        return TypedValue(value, "false", as_text(raw, source_type), f"({raw} IS NULL)")
+    text = as_text(raw, source_type)
+    # DuckDB also reads words such as 'epoch' and 'infinity' as times; a log's time
+    # must start with its year, so anything else is unreadable.
+    parsed = f"TRY_CAST({text} AS TIMESTAMPTZ)"
+    value = (f"CASE WHEN left({text}, 1) BETWEEN '0' AND '9' AND isfinite({parsed}) "
+             f"THEN epoch_us({parsed}) END")
+    return TypedValue(value, f"({text} IS NOT NULL AND {value} IS NULL)", text, f"({text} IS NULL)")
+
+
+def typed_value(raw: str, source_type: str, field_type: str) -> TypedValue:
+    """SQL reading `raw` (an expression of DuckDB type `source_type`) as `field_type`."""
+    text = as_text(raw, source_type)
+    if field_type == "time":
+        return time_value(raw, source_type)
+    if field_type == "text":
+        plain = raw if source_type == "VARCHAR" else f"CAST({raw} AS VARCHAR)"
+        return TypedValue(f"NULLIF({plain}, '')", "false", text)
+    if field_type == "number":
+        if is_numeric(source_type):
+            number = f"CAST({raw} AS DOUBLE)"
+        else:
+            number = f"TRY_CAST({text} AS DOUBLE)"
+        value = f"CASE WHEN isfinite({number}) THEN {number} END"
+    elif field_type == "int":
+        if source_type in INTEGER_TYPES:
+            value = f"TRY_CAST({raw} AS BIGINT)"
+        else:
+            # DuckDB rounds '3.5' to 4 when casting to BIGINT: check it is whole first.
+            number = f"TRY_CAST({text} AS DOUBLE)"
+            value = (f"CASE WHEN isfinite({number}) AND {number} = trunc({number}) "
+                     f"THEN TRY_CAST({text} AS BIGINT) END")
+    elif field_type == "bool":
+        if source_type == "BOOLEAN":
+            return TypedValue(raw, "false", text)
+        word = f"lower({text})"
+        value = (f"CASE WHEN {word} IN ('true', 'yes', '1') THEN true "
+                 f"WHEN {word} IN ('false', 'no', '0') THEN false END")
+    else:
+        raise ValueError(f"unknown field type {field_type!r}")
+    return TypedValue(value, f"({text} IS NOT NULL AND {value} IS NULL)", text)
+
+
+def reason_for(label: str, field_type: str, shown: str) -> str:
+    """SQL string: why a value was rejected, e.g. `field amount: 'abc' is not a number`."""
+    quoted = f"'''' || {shown} || ''''"
+    if field_type == "time":
+        return f"{literal(label + ': cannot read time ')} || {quoted}"
+    return f"{literal(label + ': ')} || {quoted} || {literal(' ' + EXPECTED[field_type])}"

@@ -1,0 +1,242 @@
+"""The DuckDB work database of one run: typed input rows in, sorted Arrow batches out.
+
+All input files are read once into the table `events` (and `leads` for --leads),
+each row typed and given its verdict (see reader_sql). Counting, the default
+as-of, the rejects file and the sorted stream the driver consumes are then plain
+queries over these tables. The database lives in a temporary directory with a
+memory limit, so DuckDB sorts and stores out of core: a log larger than memory is
+fine, and Python never holds more than one Arrow batch of rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import duckdb
+import pyarrow as pa
+
+from leadflow.runtime.reader_sql import FieldSlots, event_rows_sql, lead_rows_sql
+from leadflow.runtime.readers import ColumnNames, InputError, InputFile, Source, duckdb_message
+from leadflow.runtime.rows import literal, time_value
+
+DEFAULT_MEMORY_LIMIT = "512MB"
+BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be cheap
+APPLICABLE = "reason IS NULL AND ev_no IS NOT NULL"
+
+
+@dataclass
+class FileCounts:
+    path: str
+    rows: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class EventCounts:
+    """How the input rows split; applied + rejected + ignored == rows."""
+
+    files: list[FileCounts]
+    rejected: int
+    ignored_types: dict[str, int]  # undeclared event type → rows, most frequent first
+    after_as_of: int
+    applied: int
+    lead_rows: int = 0  # rows of the --leads file
+    lead_rejected: int = 0
+    lead_files: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def ignored(self) -> int:
+        return sum(self.ignored_types.values()) + self.after_as_of
+
+
+class Staging:
+    """A temporary DuckDB database holding the typed rows of one run."""
+
+    def __init__(self, timezone: str, memory_limit: str = DEFAULT_MEMORY_LIMIT):
+        self.dir = tempfile.mkdtemp(prefix="leadflow-")
+        # In memory, but DuckDB moves blocks to temp_directory past memory_limit.
+        self.con = duckdb.connect()
+        try:
+            self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
+        except duckdb.Error:
+            self.close()
+            raise InputError(f"--memory-limit: cannot read {memory_limit!r} "
+                             f"(use a size such as 512MB or 2GB)") from None
+        self.con.execute(f"SET temp_directory = {literal(os.path.join(self.dir, 'spill'))}")
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            # Times without an offset are read in the ruleset's time zone.
+            self.con.execute(f"SET TimeZone = {literal(timezone)}")
+        except duckdb.Error as exc:
+            self.close()
+            raise InputError(f"time zone {timezone!r}: {duckdb_message(exc)}") from None
+        self.files: list[str] = []
+        self.slots: FieldSlots | None = None
+        self.event_names: tuple[str, ...] = ()
+        self.lead_fields: tuple[tuple[str, str], ...] = ()
+        self.has_leads = False
+        self.con.execute("CREATE TABLE files (file_no INTEGER, path VARCHAR)")
+
+    def close(self) -> None:
+        try:
+            self.con.close()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --------------------------------------------------------------- loading
+
+    def _add_file(self, path: str) -> int:
+        self.files.append(path)
+        number = len(self.files) - 1
+        self.con.execute(f"INSERT INTO files VALUES ({number}, {literal(path)})")
+        return number
+
+    def _create(self, table: str, parts: Sequence[tuple[str, str]]) -> None:
+        """CREATE TABLE from the union of per-file queries; a DuckDB failure names the file."""
+        try:
+            self.con.execute(f"CREATE TABLE {table} AS " + " UNION ALL ".join(
+                f"({sql})" for _, sql in parts))
+        except duckdb.Error as exc:
+            # Find which file fails, to name it in the one-line message.
+            for path, sql in parts:
+                try:
+                    self.con.execute(f"SELECT count(*) FROM ({sql})").fetchall()
+                except duckdb.Error as inner:
+                    raise InputError(f"{path}: cannot read it: {duckdb_message(inner)}") from None
+            raise InputError(f"cannot read the inputs: {duckdb_message(exc)}") from None
+
+    def load_events(self, files: Sequence[InputFile], names: ColumnNames,
+                    events: Mapping[str, Sequence[tuple[str, str]]]) -> None:
+        """Read, type and check every row of the event files into the table `events`."""
+        self.event_names = tuple(events)
+        self.slots = FieldSlots.of(events)
+        parts = []
+        for file in files:
+            source = Source(self.con, file)
+            sql = event_rows_sql(source, len(self.files), names, events, self.slots)
+            self._add_file(file.path)
+            parts.append((file.path, sql))
+        self._create("events", parts)
+
+    def load_leads(self, file: InputFile, names: ColumnNames,
+                   lead_fields: Sequence[tuple[str, str]]) -> None:
+        """Read the lead attributes; a second row for the same lead is rejected."""
+        self.lead_fields = tuple(lead_fields)
+        source = Source(self.con, file)
+        sql = lead_rows_sql(source, len(self.files), names, lead_fields)
+        self._add_file(file.path)
+        self._create("lead_rows", [(file.path, sql)])
+        self.con.execute(
+            "CREATE TABLE leads AS SELECT * EXCLUDE (reason, first_row), CASE "
+            "WHEN reason IS NULL AND first_row < row_no THEN 'lead ' || '''' || lead_id || '''' "
+            "|| ' already given on row ' || first_row ELSE reason END AS reason FROM "
+            "(SELECT *, min(row_no) OVER (PARTITION BY lead_id, reason IS NULL) AS first_row "
+            "FROM lead_rows)")
+        self.con.execute("DROP TABLE lead_rows")
+        self.has_leads = True
+
+    # -------------------------------------------------------------- queries
+
+    def parse_time(self, text: str) -> int | None:
+        """An ISO-8601 time as microseconds (no offset: the ruleset's time zone), or None."""
+        value = time_value(literal(text), "VARCHAR").value
+        return self.con.sql(f"SELECT {value}").fetchall()[0][0]
+
+    def latest_time(self) -> int | None:
+        """The latest time among the rows that can be applied (the default as-of)."""
+        return self.con.sql(f"SELECT max(ts_us) FROM events WHERE {APPLICABLE}").fetchall()[0][0]
+
+    def counts(self, as_of: int | None) -> EventCounts:
+        files = [FileCounts(path) for path in self.event_files()]
+        for number, rows, rejected in self.con.sql(
+                "SELECT file_no, count(*), count(reason) FROM events GROUP BY file_no").fetchall():
+            files[number].rows, files[number].rejected = rows, rejected
+        ignored = dict(self.con.sql(
+            "SELECT other_event, count(*) AS n FROM events WHERE reason IS NULL AND ev_no IS NULL "
+            "GROUP BY other_event ORDER BY n DESC, other_event").fetchall())
+        later = f"ts_us > {as_of}" if as_of is not None else "false"
+        applied, after = self.con.sql(
+            f"SELECT count(*) FILTER (WHERE NOT ({later})), count(*) FILTER (WHERE {later}) "
+            f"FROM events WHERE {APPLICABLE}").fetchall()[0]
+        counts = EventCounts(files, sum(f.rejected for f in files), ignored, after, applied)
+        if self.has_leads:
+            counts.lead_rows, counts.lead_rejected = self.con.sql(
+                "SELECT count(*), count(reason) FROM leads").fetchall()[0]
+            counts.lead_files = [self.files[-1]]
+        return counts
+
+    def event_files(self) -> list[str]:
+        return self.files[:-1] if self.has_leads else list(self.files)
+
+    def event_reader(self, as_of: int | None, lead: str | None = None,
+                     batch_rows: int = BATCH_ROWS) -> pa.RecordBatchReader:
+        """The applicable events up to as-of: lead_id, ts_us, ev_no, v0.. sorted by lead and time.
+
+        Equal times keep input order (file order, then row order).
+        """
+        where = APPLICABLE
+        if as_of is not None:
+            where += f" AND ts_us <= {as_of}"
+        if lead is not None:
+            where += f" AND lead_id = {literal(lead)}"
+        values = "".join(f", v{j}" for j in range(len(self.slots.slots)))
+        return self.con.cursor().sql(
+            f"SELECT lead_id, ts_us, ev_no{values} FROM events WHERE {where} "
+            f"ORDER BY lead_id, ts_us, file_no, row_no").to_arrow_reader(batch_rows)
+
+    def lead_attrs(self, lead: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(lead_id, attributes) of the --leads file, sorted by lead_id; missing values left out."""
+        if not self.has_leads:
+            return
+        names = [f for f, _ in self.lead_fields]
+        where = "reason IS NULL" + (f" AND lead_id = {literal(lead)}" if lead is not None else "")
+        cols = "".join(f", a{j}" for j in range(len(names)))
+        reader = self.con.cursor().sql(
+            f"SELECT lead_id{cols} FROM leads WHERE {where} ORDER BY lead_id").to_arrow_reader(BATCH_ROWS)
+        for batch in reader:
+            ids = batch.column(0).to_pylist()
+            columns = [batch.column(j + 1).to_pylist() for j in range(len(names))]
+            for i, lead_id in enumerate(ids):
+                yield lead_id, {n: c[i] for n, c in zip(names, columns) if c[i] is not None}
+
+    def rejects_query(self) -> str:
+        """SQL for rejects: file, row, reason in file and row order."""
+        parts = ["SELECT file_no, row_no, reason FROM events WHERE reason IS NOT NULL"]
+        if self.has_leads:
+            parts.append("SELECT file_no, row_no, reason FROM leads WHERE reason IS NOT NULL")
+        return (f"SELECT f.path AS file, r.row_no AS \"row\", r.reason FROM "
+                f"({' UNION ALL '.join(parts)}) r JOIN files f USING (file_no) "
+                f"ORDER BY r.file_no, r.row_no")
+
+    def not_applied(self, lead: str, as_of: int | None) -> list[tuple[str, int, str]]:
+        """(file, row, why) of the rows of one lead that were rejected or ignored."""
+        later = f"ts_us > {as_of}" if as_of is not None else "false"
+        return self.con.sql(
+            f"SELECT f.path, e.row_no, CASE WHEN e.reason IS NOT NULL THEN 'rejected: ' || e.reason "
+            f"WHEN e.ev_no IS NULL THEN 'ignored: event type ' || '''' || e.other_event || '''' "
+            f"|| ' is not in the ruleset' ELSE 'ignored: after --as-of' END FROM events e "
+            f"JOIN files f USING (file_no) WHERE e.lead_id = {literal(lead)} AND "
+            f"(e.reason IS NOT NULL OR e.ev_no IS NULL OR {later}) ORDER BY e.file_no, e.row_no"
+        ).fetchall()
+
+    def knows_lead(self, lead: str) -> bool:
+        """Whether the lead has any row at all (events of any verdict, or attributes)."""
+        found = self.con.sql(f"SELECT 1 FROM events WHERE lead_id = {literal(lead)} LIMIT 1").fetchall()
+        if not found and self.has_leads:
+            found = self.con.sql(f"SELECT 1 FROM leads WHERE lead_id = {literal(lead)} LIMIT 1").fetchall()
+        return bool(found)

@@ -1,0 +1,89 @@
+"""What a run did, in numbers: the accounting on stderr and the overview on stdout.
+
+The accounting must add up: rows read = applied + rejected + ignored, and it
+says so on one line, so a reader (and a test) can check it at a glance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from leadflow.runtime.outputs import format_score, iso_utc
+from leadflow.runtime.staging import EventCounts
+
+PHASES = ("read", "sort", "run", "write")
+
+
+@dataclass
+class RunSummary:
+    ruleset: str
+    counts: EventCounts
+    as_of: int | None
+    as_of_given: bool
+    leads: int = 0
+    transitions: int = 0
+    actions: dict[str, int] = field(default_factory=dict)  # kind → count
+    seconds: dict[str, float] = field(default_factory=dict)  # phase → seconds
+    outputs: dict[str, str] = field(default_factory=dict)  # name → path
+
+    @property
+    def adds_up(self) -> bool:
+        c = self.counts
+        return c.rows == c.applied + c.rejected + c.ignored
+
+    def render(self) -> str:
+        c = self.counts
+        files = len(c.files)
+        head = (f"leadflow run {self.ruleset}: {files} event file{'s' * (files != 1)}, "
+                f"{c.rows:,} rows read = {c.applied:,} applied + {c.rejected:,} rejected "
+                f"+ {c.ignored:,} ignored")
+        lines = [head]
+        rejects = self.outputs.get("rejects")
+        where = f"  (see {rejects})" if rejects and (c.rejected or c.lead_rejected) else ""
+        lines.append(f"  {'rejected':<12}{c.rejected:>10,}{where}")
+        ignored = [f"{name} {n:,}" for name, n in c.ignored_types.items()]
+        if c.after_as_of:
+            ignored.append(f"after --as-of {c.after_as_of:,}")
+        lines.append(f"  {'ignored':<12}{c.ignored:>10,}" + (f"  ({', '.join(ignored)})" if ignored else ""))
+        if c.lead_files:
+            lines.append(f"  {'lead rows':<12}{c.lead_rows:>10,}  ({c.lead_rows - c.lead_rejected:,} "
+                         f"applied, {c.lead_rejected:,} rejected, from {c.lead_files[0]})")
+        lines.append(f"  {'leads':<12}{self.leads:>10,}")
+        kinds = ", ".join(f"{kind} {n:,}" for kind, n in sorted(self.actions.items()))
+        total = sum(self.actions.values())
+        lines.append(f"  {'actions':<12}{total:>10,}" + (f"  ({kinds})" if kinds else ""))
+        lines.append(f"  {'transitions':<12}{self.transitions:>10,}")
+        if self.as_of is not None:
+            how = "given" if self.as_of_given else "latest applied event"
+            lines.append(f"  {'as-of':<12}{iso_utc(self.as_of)}  ({how})")
+        phases = ", ".join(f"{p} {self.seconds[p]:.2f}s" for p in PHASES if p in self.seconds)
+        lines.append(f"  {'time':<12}{phases} (total {sum(self.seconds.values()):.2f}s)")
+        return "\n".join(lines)
+
+
+def render_overview(scores: tuple[str, ...], stages: tuple[str, ...],
+                    top: list[tuple[str, list[float], str | None, str]],
+                    stage_counts: dict[str | None, int], outputs: dict[str, str]) -> str:
+    """Top leads, how many leads are in each stage, and where the files are."""
+    lines = []
+    if top:
+        lines.append(f"Top {len(top)} leads by {scores[0]}:")
+        width = max(len("lead_id"), *(len(lead) for lead, *_ in top))
+        header = f"  {'lead_id':<{width}}" + "".join(f"  {s:>11}" for s in scores)
+        if stages:
+            header += f"  {'stage':<10}"
+        lines.append(header + "  tags")
+        for lead, values, stage, tags in top:
+            row = f"  {lead:<{width}}" + "".join(f"  {format_score(v):>11}" for v in values)
+            if stages:
+                row += f"  {stage or '':<10}"
+            lines.append((row + f"  {tags or ''}").rstrip())
+    if stages:
+        lines.append("Leads per stage:")
+        for stage in stages:
+            lines.append(f"  {stage:<12}{stage_counts.get(stage, 0):>8,}")
+    if outputs:
+        lines.append("Outputs:")
+        for name, path in outputs.items():
+            lines.append(f"  {name:<12}{path}")
+    return "\n".join(lines)
