@@ -11,8 +11,9 @@ Printed as::
 from __future__ import annotations
 
 import difflib
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from leadflow.dsl.ast import Span
 
@@ -32,26 +33,59 @@ class Diagnostic:
         """The diagnostic as text; with `source`, also the line and a caret underline."""
         head = f"{self.span.file}:{self.span.line}:{self.span.column}: {self.severity}: {self.message}"
         lines = [head]
-        if source is not None and self.span.line >= 1:
-            text_lines = source.splitlines()
-            if self.span.line <= len(text_lines):
-                line_text = text_lines[self.span.line - 1].expandtabs(1)
-                gutter = str(self.span.line)
-                start = max(self.span.column, 1)
-                if self.span.end_line == self.span.line and self.span.end_column > start:
-                    width = self.span.end_column - start
-                else:
-                    width = max(len(line_text) - start + 1, 1)
-                lines.append(f" {gutter} | {_printable(line_text)}")
-                lines.append(f" {' ' * len(gutter)} | {' ' * (start - 1)}{'^' * width}")
+        if source is not None:
+            lines += _excerpt(source, self.span)
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
 
 
+# Source lines longer than this are cut around the caret (a minified or
+# generated file can put a megabyte on one line).
+MAX_SHOWN = 100
+
+
+def _excerpt(source: str, span: Span) -> list[str]:
+    """The span's source line and a caret underline, or nothing if the line does not exist."""
+    if span.line < 1:
+        return []
+    # Lines as the lexer counts them: only "\n" ends a line (not \r, \f or U+2028).
+    start_of_line = 0
+    for _ in range(span.line - 1):
+        start_of_line = source.find("\n", start_of_line) + 1
+        if start_of_line == 0:
+            return []
+    end_of_line = source.find("\n", start_of_line)
+    line_text = source[start_of_line:] if end_of_line < 0 else source[start_of_line:end_of_line]
+    line_text = _printable(line_text.rstrip("\r"))
+    start = max(span.column, 1)
+    if span.end_line == span.line and span.end_column > start:
+        width = span.end_column - start
+    else:
+        width = max(len(line_text) - start + 1, 1)
+    if len(line_text) > MAX_SHOWN:
+        first = max(0, min(start - 1 - MAX_SHOWN // 3, len(line_text) - MAX_SHOWN))
+        prefix = "..." if first > 0 else ""
+        suffix = "..." if first + MAX_SHOWN < len(line_text) else ""
+        line_text = prefix + line_text[first:first + MAX_SHOWN] + suffix
+        start = start - first + len(prefix)
+    width = max(1, min(width, len(line_text) - start + 2))
+    gutter = str(span.line)
+    return [f" {gutter} | {line_text}",
+            f" {' ' * len(gutter)} | {_blank(line_text[:start - 1])}{'^' * width}"]
+
+
 def _printable(text: str) -> str:
-    """Control characters would garble a terminal; show them escaped, one column each."""
-    return "".join(c if c.isprintable() else "?" for c in text)
+    """Control characters would garble a terminal: a tab shows as one space, the rest as `?`.
+
+    Either way one character stays one column, as the lexer counts columns.
+    """
+    return "".join(c if c.isprintable() else (" " if c == "\t" else "?") for c in text)
+
+
+def _blank(text: str) -> str:
+    """Spaces as wide on screen as `text`, so the caret lands under the right character."""
+    return "".join("  " if unicodedata.east_asian_width(c) in "WF" else " " for c in text)
 
 
 class LeadflowError(Exception):

@@ -2,22 +2,39 @@
 
 `parse(text, path)` returns an `ast.Module` or raises `LeadflowError` with
 diagnostics; it never lets a Lark object or a Python traceback out.
+
+The parse tree is turned into AST nodes by `_Builder.build`, a loop rather
+than Lark's recursive Transformer: a 10,000-deep `not not not ...` must become
+a diagnostic, not a RecursionError. The same loop measures how deeply each
+node nests and rejects anything deeper than MAX_DEPTH, so every later pass
+(checker, formatter, interpreter, generated Python) can recurse safely.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import math
+import re
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, Tree
 
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import Diagnostic, LeadflowError, error
 from leadflow.dsl.syntax_errors import describe_syntax_error
 
-MAX_NESTING = 200  # brackets/parentheses deep; far past any real rule, well inside Python's stack
+# Levels of parse tree below a declaration: operators, brackets that hold an
+# operator, `if` blocks. Real rules stay under 15; 64 keeps the generated
+# Python within its own nesting limit (200 brackets) and every recursive pass
+# far inside Python's stack.
+MAX_DEPTH = 64
+# Digits in one number literal: Python refuses to convert more than 4,300, and
+# no score, count or duration needs more than a handful.
+MAX_DIGITS = 30
 
 
 @lru_cache(maxsize=1)
@@ -40,60 +57,40 @@ _COMMENTS: list[Token] = []
 
 def parse(text: str, path: str = "<input>") -> ast.Module:
     """Parse one `.leadflow` file; raise LeadflowError with diagnostics on failure."""
-    _check_nesting(text, path)
     _COMMENTS.clear()
-    try:
-        tree = _lark().parse(text)
-    except lark.exceptions.UnexpectedInput as exc:
-        raise LeadflowError([describe_syntax_error(exc, text, path)]) from None
-    comments = tuple(ast.Comment(str(t).rstrip(), _token_span(t, path)) for t in _COMMENTS)
-    _COMMENTS.clear()
-    builder = _Builder(path)
-    try:
-        body = builder.transform(tree)
-    except RecursionError:
-        raise LeadflowError([error("the file is nested too deeply to read", ast.Span(path, 1, 1, 1, 2))]) from None
+    with _collector_paused():
+        try:
+            tree = _lark().parse(text)
+        except lark.exceptions.UnexpectedInput as exc:
+            _COMMENTS.clear()
+            raise LeadflowError([describe_syntax_error(exc, text, path, _lark())]) from None
+        comments = tuple(ast.Comment(str(t).rstrip(), _token_span(t, path)) for t in _COMMENTS)
+        _COMMENTS.clear()
+        builder = _Builder(path)
+        body = builder.build(tree)
+        del tree  # freed now, so the collector never has to look at it when it resumes
     if builder.errors:
         raise LeadflowError(builder.errors)
     end_line = text.count("\n") + 1
     return ast.Module(path, tuple(body), comments, ast.Span(path, 1, 1, end_line, 1))
 
 
-def _check_nesting(text: str, path: str) -> None:
-    """Reject absurd nesting up front, so later recursive passes stay within Python's stack."""
-    depth = 0
-    line, col = 1, 0
-    in_string = in_comment = escaped = False
-    for ch in text:
-        col += 1
-        if ch == "\n":
-            line, col = line + 1, 0
-            in_comment = in_string = False
-            continue
-        if in_comment:
-            continue
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-            continue
-        if ch == "#":
-            in_comment = True
-        elif ch == '"':
-            in_string = True
-        elif ch in "([":
-            depth += 1
-            if depth > MAX_NESTING:
-                span = ast.Span(path, line, col, line, col + 1)
-                raise LeadflowError([
-                    error(f"brackets nested more than {MAX_NESTING} deep", span,
-                          "split the expression into smaller ones")
-                ])
-        elif ch in ")]":
-            depth = max(depth - 1, 0)
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while parsing.
+
+    A parse allocates hundreds of thousands of small objects (tokens, trees,
+    nodes) that form no cycles; the collector's repeated passes over them
+    doubled the time to parse a 5,000-rule file. Reference counting still
+    frees everything; the collector resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _token_span(tok: Token, path: str) -> ast.Span:
@@ -108,14 +105,63 @@ def _number(tok: Token) -> int | float:
 _UNIT_OF = {u + s: u for u in ast.UNITS for s in ("", "s")}
 
 
-@v_args(meta=True, inline=True)
-class _Builder(Transformer):
-    """One method per grammar alias; each returns an AST node with its span."""
+# One escape sequence in a string: `\\u` with four hex digits, or a backslash and one character.
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)")
+_JSON_ESCAPES = frozenset('"\\/bfnrt')
+
+# A fractional duration converts exactly into the next smaller unit (for the hint).
+_SMALLER_UNIT = {"year": (12, "months"), "week": (7, "days"), "day": (24, "hours"),
+                 "hour": (60, "minutes")}
+
+
+class _Builder:
+    """One method per grammar rule or alias; each returns an AST node with its span.
+
+    Methods take the node's Lark meta (for the span) and its children, already
+    built. Problems that the grammar lets through (a count of 3.5, a bad string
+    escape) are collected in `errors` so that one parse reports them all.
+    """
 
     def __init__(self, path: str):
-        super().__init__()
         self.path = path
         self.errors: list[Diagnostic] = []
+
+    def build(self, root: Tree):
+        """Build bottom-up without recursion; stop at the first node nested deeper than MAX_DEPTH."""
+        # Pre-order listing reversed is a post-order in which children come
+        # before their parent, in reverse; reading it backwards restores order.
+        order: list = []
+        pending = [root]
+        while pending:
+            node = pending.pop()
+            order.append(node)
+            if isinstance(node, Tree):
+                pending.extend(node.children)
+        values: list = []
+        heights: list[int] = []  # parallel to values: how many levels each value nests
+        for node in reversed(order):
+            if not isinstance(node, Tree):
+                values.append(node)
+                heights.append(0)
+                continue
+            size = len(node.children)
+            args = values[len(values) - size:] if size else []
+            height = 1 + max(heights[len(heights) - size:], default=0)
+            del values[len(values) - size:], heights[len(heights) - size:]
+            if height > MAX_DEPTH + 1 and node.data != "start":  # +1: the declaration itself
+                self.errors.append(self._too_deep(node))
+                return []
+            values.append(getattr(self, node.data)(node.meta, *args))
+            heights.append(height)
+        return values[0]
+
+    def _too_deep(self, node: Tree) -> Diagnostic:
+        meta = node.meta
+        line, column = getattr(meta, "line", 1), getattr(meta, "column", 1)
+        where = ast.Span(self.path, line, column, line, column + 1)
+        return error(f"too deeply nested: more than {MAX_DEPTH} levels of operators or blocks",
+                     where, "split it into simpler conditions, for example over several rules; "
+                            "`x in [...]` replaces a long chain of `or`")
 
     # -- helpers -------------------------------------------------------
     def _span(self, meta) -> ast.Span:
@@ -128,14 +174,41 @@ class _Builder(Transformer):
 
     def _string(self, tok: Token) -> str:
         try:
-            return json.loads(str(tok))
+            # strict=False: a raw tab inside quotes is harmless, not an escape error.
+            value = json.loads(str(tok), strict=False)
         except ValueError:
-            self.errors.append(error("invalid escape in string", self._tspan(tok),
-                                     'strings use JSON escapes: \\" \\\\ \\n \\t \\uXXXX'))
+            self.errors.append(self._bad_escape(tok))
             return str(tok)[1:-1]
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # `\ud800` alone: not text, and unprintable later
+            self.errors.append(error("this string holds half of a \\u surrogate pair",
+                                     self._tspan(tok), "write the character itself instead"))
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+
+    def _bad_escape(self, tok: Token) -> Diagnostic:
+        """Point at the first escape JSON does not know, e.g. the `\\q` in `"c:\\q"`."""
+        text = str(tok)
+        found = next((m for m in _ESCAPE.finditer(text) if m.group(1) not in _JSON_ESCAPES
+                      and len(m.group(1)) == 1), None)
+        column = tok.column + (found.start() if found else 0)
+        width = len(found.group()) if found else len(text)
+        shown = found.group() if found else text
+        return error(f"`{shown}` is not a valid escape in a string",
+                     ast.Span(self.path, tok.line, column, tok.line, column + width),
+                     'strings use JSON escapes: \\" \\\\ \\n \\t \\uXXXX; '
+                     "write `\\\\` for a backslash")
+
+    def _num(self, tok: Token) -> int | float:
+        if len(tok) > MAX_DIGITS:
+            self.errors.append(error(f"this number has more than {MAX_DIGITS} digits",
+                                     self._tspan(tok)))
+            return 0
+        return _number(tok)
 
     def _whole(self, tok: Token, what: str) -> int:
-        value = _number(tok)
+        value = self._num(tok)
         if not isinstance(value, int):
             self.errors.append(error(f"{what} must be a whole number", self._tspan(tok),
                                      f"write `{int(value)}` instead of `{tok}`"))
@@ -157,7 +230,7 @@ class _Builder(Transformer):
         return ast.TestsFor(self._string(path), self._span(meta))
 
     def event_decl(self, meta, name, fields):
-        return ast.EventDecl(str(name), tuple(fields or ()), self._span(meta))
+        return ast.EventDecl(str(name), tuple(fields or ()), self._span(meta), self._tspan(name))
 
     def lead_decl(self, meta, fields):
         return ast.LeadDecl(tuple(fields), self._span(meta))
@@ -177,7 +250,7 @@ class _Builder(Transformer):
                 low = value
             else:
                 high = value
-        return ast.ScoreDecl(str(name), low, high, self._span(meta))
+        return ast.ScoreDecl(str(name), low, high, self._span(meta), self._tspan(name))
 
     def score_min(self, meta, value):
         return ("min", value, self._span(meta))
@@ -186,13 +259,13 @@ class _Builder(Transformer):
         return ("max", value, self._span(meta))
 
     def signed_number(self, meta, tok):
-        return _number(tok)
+        return self._num(tok)
 
     def negative_number(self, meta, tok):
-        return -_number(tok)
+        return -self._num(tok)
 
     def stage_decl(self, meta, name, when):
-        return ast.StageDecl(str(name), when, self._span(meta))
+        return ast.StageDecl(str(name), when, self._span(meta), self._tspan(name))
 
     def send_limit(self, meta, limit, per):
         return ast.SendLimit(self._whole(limit, "a send limit"), per, self._span(meta))
@@ -211,29 +284,37 @@ class _Builder(Transformer):
     def rule(self, meta, name, parts):
         trigger, actions, modifiers = parts
         return ast.Rule(None if name is None else str(name), trigger, actions, modifiers,
-                        self._span(meta))
+                        self._span(meta), ast.NO_SPAN if name is None else self._tspan(name))
 
     def on_event(self, meta, event, where, count, when, actions, *modifiers):
-        trigger = ast.OnEvent(str(event), where, count, when, self._span(meta))
+        trigger = ast.OnEvent(str(event), where, count, when, self._span(meta), self._tspan(event))
         return trigger, actions, tuple(modifiers)
 
     def count_clause(self, meta, op, value, within):
-        return ast.CountClause(str(op), self._whole(value, "a count"), within, self._span(meta))
+        amount = self._num(value)
+        if not isinstance(amount, int):
+            self.errors.append(error(f"a count of events is a whole number, not `{value}`",
+                                     self._tspan(value), _count_hint(str(op), amount)))
+            amount = int(amount)
+        return ast.CountClause(str(op), amount, within, self._span(meta))
 
     def when_rule(self, meta, cond, actions, *modifiers):
         return ast.WhenCond(cond, self._span(meta)), actions, tuple(modifiers)
 
     def every_rule(self, meta, every, without, actions, *modifiers):
-        return ast.Every(every, without, self._span(meta)), actions, tuple(modifiers)
+        name_span = ast.NO_SPAN if without is None else self._tspan(without)
+        without = None if without is None else str(without)
+        return ast.Every(every, without, self._span(meta), name_span), actions, tuple(modifiers)
 
     def without_target(self, meta, name):
-        return str(name)
+        return name  # the token, so every_rule can take its span
 
     def activity(self, meta):
         return None
 
     def stage_rule(self, meta, change, stage, actions, *modifiers):
-        return ast.OnStage(change, str(stage), self._span(meta)), actions, tuple(modifiers)
+        trigger = ast.OnStage(change, str(stage), self._span(meta), self._tspan(stage))
+        return trigger, actions, tuple(modifiers)
 
     def stage_change(self, meta, tok):
         return str(tok)
@@ -267,11 +348,11 @@ class _Builder(Transformer):
         return ast.Add(amount, None if score is None else str(score), True, self._span(meta))
 
     def subtract_percent(self, meta, percent, score):
-        return ast.SubtractPercent(_number(percent), None if score is None else str(score),
+        return ast.SubtractPercent(self._num(percent), None if score is None else str(score),
                                    self._span(meta))
 
     def set_field(self, meta, name, value):
-        return ast.SetField(str(name), value, self._span(meta))
+        return ast.SetField(str(name), value, self._span(meta), self._tspan(name))
 
     def tag(self, meta, tag):
         return ast.Tag(self._string(tag), False, self._span(meta))
@@ -305,13 +386,18 @@ class _Builder(Transformer):
         return ast.UpTo(self._whole(times, "`up to` a number of times"), self._span(meta))
 
     def capped_at(self, meta, limit):
-        return ast.CappedAt(_number(limit), self._span(meta))
+        return ast.CappedAt(self._num(limit), self._span(meta))
 
     def expires_after(self, meta, after):
         return ast.ExpiresAfter(after, self._span(meta))
 
     def duration(self, meta, amount, unit):
-        return ast.Duration(self._whole(amount, "a duration"), _UNIT_OF[unit], self._span(meta))
+        value, singular = self._num(amount), _UNIT_OF[unit]
+        if not isinstance(value, int):
+            self.errors.append(error(f"a duration is a whole number of {singular}s, not `{amount}`",
+                                     self._span(meta), _duration_hint(value, singular)))
+            value = int(value)
+        return ast.Duration(value, singular, self._span(meta))
 
     def unit(self, meta, tok):
         return str(tok)
@@ -320,13 +406,13 @@ class _Builder(Transformer):
     def flow_decl(self, meta, name, *items):
         triggers = tuple(i for i in items if isinstance(i, ast.FlowTrigger))
         steps = _flatten_steps(i for i in items if not isinstance(i, ast.FlowTrigger))
-        return ast.FlowDecl(str(name), triggers, steps, self._span(meta))
+        return ast.FlowDecl(str(name), triggers, steps, self._span(meta), self._tspan(name))
 
     def flow_start(self, meta, event, where):
-        return ast.FlowTrigger("start", str(event), where, self._span(meta))
+        return ast.FlowTrigger("start", str(event), where, self._span(meta), self._tspan(event))
 
     def flow_stop(self, meta, event, where):
-        return ast.FlowTrigger("stop", str(event), where, self._span(meta))
+        return ast.FlowTrigger("stop", str(event), where, self._span(meta), self._tspan(event))
 
     def wait(self, meta, duration):
         return ast.Wait(duration, self._span(meta))
@@ -339,13 +425,14 @@ class _Builder(Transformer):
 
     # -- tests ---------------------------------------------------------
     def test_block(self, meta, name, *steps):
-        return ast.TestBlock(self._string(name), tuple(steps), self._span(meta))
+        return ast.TestBlock(self._string(name), tuple(steps), self._span(meta), self._tspan(name))
 
     def test_lead(self, meta, values):
         return ast.TestLead(tuple(values), self._span(meta))
 
     def test_event(self, meta, at, event, values):
-        return ast.TestEvent(self._time(at), str(event), tuple(values or ()), self._span(meta))
+        return ast.TestEvent(self._time(at), str(event), tuple(values or ()), self._span(meta),
+                             self._tspan(event))
 
     def expect_at(self, meta, at, cond):
         return ast.Expect(cond, self._time(at), self._span(meta))
@@ -418,10 +505,10 @@ class _Builder(Transformer):
         return ast.Unary("-", operand, self._span(meta))
 
     def number(self, meta, tok):
-        return ast.Number(_number(tok), self._tspan(tok))
+        return ast.Number(self._num(tok), self._tspan(tok))
 
     def negative_literal(self, meta, tok):
-        return ast.Number(-_number(tok), self._span(meta))
+        return ast.Number(-self._num(tok), self._span(meta))
 
     def string(self, meta, tok):
         return ast.String(self._string(tok), self._tspan(tok))
@@ -449,11 +536,13 @@ class _Builder(Transformer):
 
     def count_agg(self, meta, event, agg_filter):
         where, within = agg_filter
-        return ast.Aggregate("count", str(event), None, where, within, self._span(meta))
+        return ast.Aggregate("count", str(event), None, where, within, self._span(meta),
+                             self._tspan(event))
 
     def field_agg(self, meta, func, event, field, agg_filter):
         where, within = agg_filter
-        return ast.Aggregate(func, str(event), str(field), where, within, self._span(meta))
+        return ast.Aggregate(func, str(event), str(field), where, within, self._span(meta),
+                             self._tspan(event), self._tspan(field))
 
     def agg_func(self, meta, tok):
         return str(tok)
@@ -462,10 +551,29 @@ class _Builder(Transformer):
         return where, within
 
     def since(self, meta, event, where):
-        return ast.Since(str(event), where, self._span(meta))
+        return ast.Since(str(event), where, self._span(meta), self._tspan(event))
 
     def list(self, meta, *items):
         return tuple(i for i in items if i is not None)
+
+
+def _count_hint(op: str, value: float) -> str:
+    """Events are counted in whole numbers, so a fractional bound means a whole one."""
+    if op == "==":
+        return f"`count == {value}` can never hold; compare with a whole number"
+    if op == "!=":
+        return f"`count != {value}` always holds; compare with a whole number"
+    whole = math.ceil(value) if op in (">=", "<") else math.floor(value)
+    return f"`count {op} {value}` means `count {op} {whole}`: write that"
+
+
+def _duration_hint(value: float, unit: str) -> str:
+    if unit in _SMALLER_UNIT:
+        factor, smaller = _SMALLER_UNIT[unit]
+        if float(value * factor).is_integer():
+            return f"write `{int(value * factor)} {smaller}`"
+        return f"use a whole number, or a smaller unit ({smaller})"
+    return "use a whole number"
 
 
 def _join(a: ast.Span, b: ast.Span) -> ast.Span:

@@ -1,126 +1,149 @@
 """Turn Lark's parse failures into friendly diagnostics.
 
-Lark reports what it expected as a set of terminal names; this module names
-them the way a rule author would (`add 5`, a string, a duration) and recognises
-the common situations (a rule with no action, a reserved word used as a name,
-an unknown duration unit) to give a specific message and a hint.
+Two kinds of failure reach here:
+
+- the lexer meets a character no token starts with (`'`, `&&`, an unclosed
+  string): `_unexpected_character` names the usual intent;
+- the parser meets a token it cannot take. Lark's LALR tables report what they
+  expected only after reducing on the bad token, which loses context, so
+  `_context_at` replays the parse up to the token and asks the parser, in the
+  state just before it, which terminals it accepts and what it holds on its
+  stack (the open `flow`, the unclosed `(`). The ordered recognisers in
+  `syntax_hints` then pick a specific message and hint.
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 import lark
 
 from leadflow.dsl import ast
-from leadflow.dsl.diagnostics import Diagnostic, did_you_mean, error
-
-ACTION_STARTS = {"ADD", "SUBTRACT", "SET", "TAG", "UNTAG", "SEND", "NOTIFY", "START", "STOP"}
-UNIT_WORDS = ("minutes", "hours", "days", "weeks", "months", "years")
-UNIT_TERMINALS = {w.upper() for w in UNIT_WORDS} | {w[:-1].upper() for w in UNIT_WORDS}
-DECLARATION_STARTS = {
-    "RULESET", "TIMEZONE", "TESTS", "EVENT", "LEAD", "SCORE", "STAGE", "RULE", "ON",
-    "WHEN", "EVERY", "WHILE", "SEND", "QUIET", "FLOW", "TEST",
-}
-EXPRESSION_STARTS = {"NUMBER", "STRING", "NAME", "LEAD", "STAGE", "TAGGED", "COUNT", "SINCE",
-                     "LPAR", "MINUS", "NOT", "TRUE", "FALSE", "SUM", "MIN", "MAX", "AVG", "DISTINCT"}
-
-_PUNCTUATION = {
-    "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "COLON": "`:`",
-    "EQUAL": "`=`", "DOT": "`.`", "PERCENT": "`%`", "MINUS": "`-`", "PLUS": "`+`", "STAR": "`*`",
-    "SLASH": "`/`", "CMP": "a comparison such as `>=`", "NAME": "a name", "NUMBER": "a number",
-    "STRING": 'a string in double quotes', "TIME": "a time such as 2024-01-10",
-    "CLOCK": "a time of day such as 22:00", "$END": "the end of the file",
-}
+from leadflow.dsl.diagnostics import Diagnostic, error
+from leadflow.dsl.syntax_hints import ErrorContext, describe_unexpected_token
 
 
-def _describe_terminal(name: str) -> str:
-    if name in _PUNCTUATION:
-        return _PUNCTUATION[name]
-    return f"`{name.lower()}`"
-
-
-def _describe_token(tok: lark.Token) -> str:
-    if tok.type == "$END":
-        return "the end of the file"
-    text = str(tok)
-    if tok.type == "NAME":
-        return f"the name `{text}`"
-    if tok.type == "STRING":
-        return f"the string {text}"
-    if tok.type == "NUMBER":
-        return f"the number `{text}`"
-    return f"`{text}`"
-
-
-def describe_syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, path: str) -> Diagnostic:
+def describe_syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, path: str,
+                          parser: lark.Lark) -> Diagnostic:
+    """One diagnostic for a Lark parse failure in `text`, read from `path`."""
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
-        return _unexpected_character(exc, text, path)
+        return _unexpected_character(exc.pos_in_stream, exc.line, exc.column, text, path)
     if isinstance(exc, lark.exceptions.UnexpectedToken):
-        return _unexpected_token(exc.token, set(exc.expected), text, path)
-    if isinstance(exc, lark.exceptions.UnexpectedEOF):
-        eof = lark.Token("$END", "", end_pos=len(text))
-        line = text.count("\n") + 1
-        column = len(text) - (text.rfind("\n") + 1) + 1
-        eof.line, eof.column, eof.end_line, eof.end_column = line, column, line, column + 1
-        return _unexpected_token(eof, set(exc.expected), text, path)
-    return error("cannot read this file", ast.Span(path, 1, 1, 1, 2))
+        start = _replay_start(exc)
+        try:
+            context = _context_at(exc.token, text, path, parser, start)
+        except lark.exceptions.UnexpectedInput:  # the tail did not replay alone: take it all
+            context = _context_at(exc.token, text, path, parser, 0)
+        return describe_unexpected_token(context)
+    line = text.count("\n") + 1
+    column = len(text) - (text.rfind("\n") + 1) + 1
+    return error("unexpected end of the file", ast.Span(path, line, column, line, column + 1))
 
 
-def _unexpected_character(exc: lark.exceptions.UnexpectedCharacters, text: str, path: str) -> Diagnostic:
-    line, column = exc.line, exc.column
-    span = ast.Span(path, line, column, line, column + 1)
-    char = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else ""
+def _replay_start(exc: lark.exceptions.UnexpectedToken) -> int:
+    """Where to start replaying: the last declaration the parser had finished.
+
+    Declarations are independent, so the parser reads the rest of the file the
+    same way from there as from the top; replaying only the tail keeps the
+    error path fast on a megabyte file with its mistake near the end.
+    """
+    interactive = getattr(exc, "interactive_parser", None)
+    stack = interactive.parser_state.value_stack if interactive is not None else []
+    if not stack or not isinstance(stack[0], lark.Tree) \
+            or not str(stack[0].data).startswith("__start_star"):
+        return 0
+    finished = stack[0].children
+    last = finished[-1] if finished else None
+    meta = getattr(last, "meta", None)
+    if meta is None or meta.empty:
+        return 0
+    return meta.start_pos
+
+
+def _context_at(bad: lark.Token, text: str, path: str, parser: lark.Lark,
+                start: int = 0) -> ErrorContext:
+    """Replay the parse from `start` up to `bad`; capture the parser's state just before it."""
+    interactive = parser.parse_interactive(text)
+    previous = None
+    for tok in interactive.lexer_thread.lex(interactive.parser_state):
+        if tok.start_pos < start:
+            continue
+        if bad.type != "$END" and tok.start_pos == bad.start_pos:
+            break
+        interactive.feed_token(tok)
+        previous = tok
+    state = interactive.parser_state
+    accepts = frozenset(interactive.accepts())
+    if bad.type == "$END":
+        bad = _end_token(previous)
+    return ErrorContext(text, path, bad, accepts, tuple(state.value_stack), previous)
+
+
+def _end_token(last: lark.Token | None) -> lark.Token:
+    """The end of the file, placed just past the last token (not on it)."""
+    tok = lark.Token("$END", "")
+    if last is None:
+        tok.line = tok.end_line = tok.column = 1
+    else:
+        tok.line = tok.end_line = last.end_line
+        tok.column = last.end_column
+    tok.end_column = tok.column + 1
+    tok.start_pos = tok.end_pos = last.end_pos if last is not None else 0
+    return tok
+
+
+# ------------------------------------------------------------ lexical errors
+
+_CURLY_QUOTES = "\u201c\u201d\u201e\u2018\u2019"
+
+
+def _unexpected_character(pos: int, line: int, column: int, text: str, path: str) -> Diagnostic:
+    char = text[pos] if 0 <= pos < len(text) else ""
+    rest_of_line = text[pos:].split("\n", 1)[0]
+
+    def span(width: int = 1) -> ast.Span:
+        return ast.Span(path, line, column, line, column + max(width, 1))
+
     if char == '"':
-        return error("this string is not closed", span, 'strings end with `"` on the same line')
+        return error("this string is not closed", span(len(rest_of_line)),
+                     'end it with `"` on the same line; a string cannot run onto the next line')
     if char == "'":
-        return error("strings use double quotes", span, 'write "text", not \'text\'')
-    if char == "&" or char == "|":
+        closing = rest_of_line.find("'", 1)
+        inner = rest_of_line[1:closing] if closing > 0 else rest_of_line[1:]
+        width = closing + 1 if closing > 0 else 1
+        return error("strings use double quotes, not single quotes", span(width),
+                     f'write "{_short(inner, 30)}"')
+    if char in _CURLY_QUOTES:
+        return error(f"`{char}` is a typographic quote", span(),
+                     'use the plain double quote `"` (the text was probably pasted from a '
+                     'word processor)')
+    if char in "&|":
+        doubled = rest_of_line[:2] == char * 2
         word = "and" if char == "&" else "or"
-        return error(f"`{char}` is not an operator here", span, f"write `{word}`")
+        shown = char * 2 if doubled else char
+        return error(f"`{shown}` is not an operator in leadflow", span(len(shown)),
+                     f"write `{word}`")
     if char == "!":
-        return error("`!` is not an operator here", span, "write `not`, or `!=` for inequality")
-    if char.isprintable() and not char.isspace():
-        return error(f"unexpected character `{char}`", span)
-    return error(f"unexpected character {char!r} (U+{ord(char):04X})" if char else "unexpected input",
-                 span, "leadflow files are plain text")
+        return error("`!` is not an operator in leadflow", span(),
+                     "write `not` to negate a condition, or `!=` to test for a different value")
+    if char in "{}":
+        return error(f"`{char}` is not part of leadflow", span(),
+                     "there are no braces: `flow`, `test` and `if` blocks close with `end`")
+    if char == ";":
+        return error("`;` is not needed", span(),
+                     "remove it: each statement starts with its keyword, on any line")
+    if char.isspace():  # tabs, spaces and newlines are white space; these are not
+        name = unicodedata.name(char, "a space character")
+        return error(f"`U+{ord(char):04X}` ({name.lower()}) is not ordinary white space", span(),
+                     "replace it with a plain space")
+    if char.isprintable():
+        return error(f"unexpected character `{char}`", span(),
+                     "names use letters, digits and `_`; text goes in double quotes")
+    name = unicodedata.name(char, "") if char else ""
+    described = f"U+{ord(char):04X}" + (f" ({name.lower()})" if name else "") if char else ""
+    return error(f"unexpected character {described}".rstrip(), span(),
+                 "leadflow files are plain text; remove it")
 
 
-def _unexpected_token(tok: lark.Token, expected: set[str], text: str, path: str) -> Diagnostic:
-    span = ast.Span(path, tok.line, tok.column, tok.end_line or tok.line,
-                    tok.end_column or tok.column + 1)
-    found = _describe_token(tok)
-    word = str(tok)
-
-    # A reserved word where a name belongs.
-    if "NAME" in expected and tok.type not in ("NAME", "$END") and word.isidentifier():
-        return error(f"`{word}` is a reserved word and cannot be used as a name", span,
-                     f"choose another name, such as `{word}_`")
-
-    # A rule or flow step missing its action.
-    if ACTION_STARTS <= expected | {"START", "STOP"} and "ADD" in expected and "NAME" not in expected:
-        return error(f"expected an action such as `add 5` here, found {found}", span,
-                     'actions: add N, subtract N, subtract N%, set lead.x = ..., tag "t", '
-                     'untag "t", send "template", notify "team", start FLOW, stop FLOW')
-
-    # A duration with a bad or missing unit.
-    if UNIT_TERMINALS <= expected:
-        hint = did_you_mean(word, UNIT_WORDS) if tok.type == "NAME" else None
-        return error(f"expected a unit of time after the number, found {found}", span,
-                     hint or "units: minutes, hours, days, weeks, months, years")
-
-    # An expression that stops short.
-    if EXPRESSION_STARTS <= expected:
-        return error(f"expected a value or condition here, found {found}", span,
-                     "for example `amount > 100`, `lead.country == \"ES\"` or `count(purchase) >= 3`")
-
-    # Something left over where a new statement should start.
-    if DECLARATION_STARTS & expected and len(expected & DECLARATION_STARTS) >= 8:
-        hint = None
-        if tok.type == "NAME":
-            hint = did_you_mean(word, [k.lower() for k in DECLARATION_STARTS])
-        return error(f"expected a declaration, rule, flow or test, found {found}", span,
-                     hint or "every statement starts with a keyword such as `event`, `rule`, `on` or `flow`")
-
-    wanted = sorted(_describe_terminal(t) for t in expected)
-    if len(wanted) > 6:
-        wanted = wanted[:6] + ["…"]
-    return error(f"unexpected {found}", span, "expected " + ", ".join(wanted))
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

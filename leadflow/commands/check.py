@@ -1,4 +1,9 @@
-"""`leadflow check FILE...`: parse and type-check; print every diagnostic."""
+"""`leadflow check FILE...`: parse and type-check; print every diagnostic.
+
+Diagnostics go to stderr as `path:line:col: severity: message`, the source
+line, a caret underline and a hint. Exit 1 if any file has an error; warnings
+alone exit 0.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ import sys
 
 import click
 
-from leadflow.api import load_file
+from leadflow.api import Loaded, load_file
+from leadflow.dsl import ast
+from leadflow.dsl.diagnostics import error
 
 
 @click.command("check")
@@ -15,9 +22,25 @@ def command(files: tuple[str, ...]) -> None:
     """Parse and type-check rule files. Exit 1 if any has errors."""
     failed = False
     for path in files:
-        loaded = load_file(path)
+        loaded = _load(path)
         if loaded.diagnostics:
             click.echo(loaded.render(), err=True)
         if not loaded.ok:
             failed = True
     sys.exit(1 if failed else 0)
+
+
+def _load(path: str) -> Loaded:
+    """load_file, with a last line of defence: a bug in leadflow is reported, not a traceback.
+
+    The front end is meant never to raise (tests/dsl/test_robustness.py checks
+    it); if it ever does, the user still gets a diagnostic naming the file.
+    """
+    try:
+        return load_file(path)
+    except Exception as exc:  # noqa: BLE001 - the contract is no traceback, whatever happens
+        where = ast.Span(path, 1, 1, 1, 1)
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        problem = error(f"internal error while checking this file ({detail})",
+                        where, "this is a bug in leadflow; please report it with the file")
+        return Loaded(path, None, [problem], {})

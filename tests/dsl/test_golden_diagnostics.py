@@ -1,0 +1,65 @@
+"""Golden diagnostics: every `tests/dsl/golden/*.leadflow` through `leadflow check`.
+
+Each bad input sits next to a `.expected` file holding exactly what `leadflow
+check tests/dsl/golden/NAME.leadflow`, run from the repository root, prints on
+stderr. `syntax_*` files are parse errors, `semantic_*` files checker errors.
+
+To accept new output after a deliberate change, rerun with
+`LEADFLOW_UPDATE_GOLDEN=1` and review the diff of the .expected files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leadflow.commands.check import command as check_command
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE = os.environ.get("LEADFLOW_UPDATE_GOLDEN") == "1"
+CASES = sorted(GOLDEN.glob("*.leadflow"))
+
+
+def run_check(source: Path, monkeypatch: pytest.MonkeyPatch):
+    """`leadflow check` on one file, from the repository root so paths print relative."""
+    monkeypatch.chdir(ROOT)
+    relative = source.relative_to(ROOT).as_posix()
+    # The command object itself, not the whole `leadflow` group: a half-written
+    # sibling command must not break these tests.
+    return CliRunner().invoke(check_command, [relative], catch_exceptions=True)
+
+
+def test_there_are_enough_syntax_cases():
+    assert len([c for c in CASES if c.name.startswith("syntax_")]) >= 18
+
+
+@pytest.mark.parametrize("source", CASES, ids=[c.stem for c in CASES])
+def test_golden_diagnostics(source: Path, monkeypatch: pytest.MonkeyPatch):
+    expected_file = source.with_suffix(".expected")
+    result = run_check(source, monkeypatch)
+
+    # A crash inside the command would also exit 1: rule it out first.
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.stderr
+    assert result.exit_code == 1, f"expected errors, got exit {result.exit_code}:\n{result.stderr}"
+
+    if UPDATE:
+        expected_file.write_text(result.stderr, encoding="utf-8")
+    assert expected_file.exists(), f"no {expected_file.name}; run with LEADFLOW_UPDATE_GOLDEN=1"
+    expected = expected_file.read_text(encoding="utf-8")
+    # A final newline is not significant: editors add or strip it.
+    assert result.stderr.rstrip("\n") == expected.rstrip("\n")
+
+
+@pytest.mark.parametrize("source", CASES, ids=[c.stem for c in CASES])
+def test_each_report_starts_with_a_position(source: Path, monkeypatch: pytest.MonkeyPatch):
+    """The first line reads `path:line:col: error:` (or warning), the form editors jump to."""
+    result = run_check(source, monkeypatch)
+    first = result.stderr.splitlines()[0]
+    assert re.match(r"^[^:\s]+\.leadflow:[1-9]\d*:[1-9]\d*: (error|warning): \S", first), first
+    assert not Path(first.split(":")[0]).is_absolute()
