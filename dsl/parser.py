@@ -351,6 +351,12 @@ class _Builder:
         return ast.SubtractPercent(self._num(percent), None if score is None else str(score),
                                    self._span(meta))
 
+    def score_ref(self, meta, name):
+        return str(name)
+
+    def implicit_score(self, meta):
+        return "score"
+
     def set_field(self, meta, name, value):
         return ast.SetField(str(name), value, self._span(meta), self._tspan(name))
 
@@ -524,6 +530,9 @@ class _Builder:
 
     def name(self, meta, tok):
         return ast.Name(str(tok), self._tspan(tok))
+
+    def score_value(self, meta):
+        return ast.Name("score", self._span(meta))
 
     def lead_field(self, meta, tok):
         return ast.LeadField(str(tok), self._span(meta))

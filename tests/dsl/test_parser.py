@@ -584,3 +584,11 @@ def test_spans_of_blocks_cover_their_lines():
 def test_module_span_covers_the_file():
     module = parse("event a\nevent b\n", "m")
     assert (module.span.line, module.span.end_line) == (1, 3)
+
+
+def test_the_implicit_score_can_be_named_although_score_is_a_keyword():
+    module = parse("on e add 1 to score\nwhen score > 2 subtract 5% from score\n", "s.leadflow")
+    first, second = module.body
+    assert first.actions[0].score == "score"
+    assert second.trigger.cond.left == ast.Name("score")
+    assert second.actions[0].score == "score"
