@@ -36,6 +36,9 @@ class Loaded:
 def read_source(path: str) -> tuple[str | None, Diagnostic | None]:
     """The file's text, or a diagnostic saying why it cannot be read."""
     where = ast.Span(path, 1, 1, 1, 1)
+    if os.path.exists(path) and not os.path.isdir(path) and not os.path.isfile(path):
+        # A FIFO or device (`tests for "/dev/stdin"`) would block or never end.
+        return None, error("this is not a regular file", where)
     try:
         with open(path, "rb") as handle:
             data = handle.read()
