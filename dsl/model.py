@@ -56,6 +56,9 @@ class Model:
     # instead of repeating the resolution rule above.
     name_refs: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
+    def __repr__(self) -> str:  # the default would print every rule in pytest tracebacks
+        return f"Model({self.path!r}, {len(self.rules)} rules, {len(self.flows)} flows)"
+
     @property
     def default_score(self) -> str:
         return self.scores[0].name

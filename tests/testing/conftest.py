@@ -1,0 +1,3 @@
+"""The plugin tests run pytest inside pytest (the `pytester` fixture)."""
+
+pytest_plugins = ["pytester"]
