@@ -1,0 +1,83 @@
+"""`leadflow test FILE...`: run test blocks (SPEC 7) with the reference interpreter.
+
+Each failing expectation is printed as `file:line: expected …, got …`, then the
+smallest event log that still fails it, as a test block to paste; the last
+line is `N passed, M failed`. Exit 1 on any failure or any file with errors.
+
+`--coverage` adds a table of the rules, flow steps and stages the tests made
+fire (leadflow.runtime.coverage); `--fail-under N` (implies `--coverage`) also
+exits 1 when the total is below N percent.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from leadflow.api import load_file
+from leadflow.dsl import ast
+from leadflow.runtime import coverage as rule_coverage
+from leadflow.runtime.interpreter import Interpreter
+from leadflow.runtime.interpreter.index import RulesetIndex
+from leadflow.runtime.test_repro import minimal_block
+from leadflow.runtime.test_runner import Failure, run_tests
+
+
+@click.command("test")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--coverage", "with_coverage", is_flag=True,
+              help="Report which rules, flow steps and stages the tests made fire.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="N",
+              help="With coverage: exit 1 when the total is below N percent.")
+def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | None) -> None:
+    """Run the test blocks in rule files (or in `tests for "x.leadflow"` files)."""
+    passed = failed = 0
+    broken_files = False
+    with_coverage = with_coverage or fail_under is not None
+    coverages: list[rule_coverage.Coverage] = []
+    for path in files:
+        loaded = load_file(path)
+        if loaded.diagnostics:
+            click.echo(loaded.render(), err=True)
+        if not loaded.ok:
+            broken_files = True
+            click.echo(f"{path}: tests not run: the file has errors", err=True)
+            continue
+        try:
+            engine = Interpreter(loaded.model)
+            recorder = rule_coverage.CoverageRecorder(engine) if with_coverage else None
+        except ValueError as exc:  # e.g. a timezone this machine does not know
+            broken_files = True
+            click.echo(f"{path}: error: {exc}", err=True)
+            continue
+        outcomes = run_tests(recorder or engine, loaded.model)
+        for block, outcome in zip(loaded.model.tests, outcomes):
+            if outcome.passed:
+                passed += 1
+                continue
+            failed += 1
+            for failure in outcome.failures:
+                click.echo(f"{failure}  (test \"{outcome.name}\")")
+            _echo_minimal_block(engine, block, outcome.failures[0])
+        if recorder is not None:
+            coverages.append(recorder.coverage())
+    click.echo(f"{passed} passed, {failed} failed")
+    below = False
+    if with_coverage:
+        merged = rule_coverage.merge(coverages)
+        click.echo("")
+        click.echo(rule_coverage.render(merged))
+        total = rule_coverage.total_percent(merged)
+        if fail_under is not None and total < fail_under:
+            below = True
+            click.echo(f"rule coverage {total:.1f}% is below --fail-under {fail_under:g}%")
+    sys.exit(1 if failed or broken_files or below else 0)
+
+
+def _echo_minimal_block(engine: Interpreter, block: ast.TestBlock, failure: Failure) -> None:
+    """The smallest event log that still fails, as a block to paste (leadflow.runtime.test_repro)."""
+    text = minimal_block(engine, RulesetIndex(engine.model), block, failure)
+    if text is not None:
+        click.echo("  the smallest event log that still fails, as a test block:")
+        click.echo("\n".join("    " + line for line in text.splitlines()))

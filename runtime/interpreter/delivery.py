@@ -1,0 +1,61 @@
+"""Delivery policy (SPEC 6): `send limit N per D` and `quiet hours A to B`.
+
+A send inside quiet hours is held until the end of the quiet period (a
+timer) and written with its delivery time; the send limit is checked at
+delivery, counting delivered sends in `(t - D, t]`. A send over the limit is
+written with kind `suppressed`. Notifications are neither capped nor delayed.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from typing import Any
+
+from leadflow.runtime import timemath
+from leadflow.runtime.engine import OutAction
+from leadflow.runtime.interpreter.index import RulesetIndex
+from leadflow.runtime.interpreter.state import DeliveryTimer, LeadState, Source
+
+
+def describe_args(args: dict[str, Any]) -> str:
+    if not args:
+        return ""
+    return " with " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in args.items())
+
+
+def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, target: str,
+            args: dict[str, Any]) -> None:
+    """A `send` or `notify` made now by rule or flow `source`."""
+    if kind == "notify":
+        state.actions.append(OutAction(state.now, source.id, "notify", target, dict(args)))
+        state.note(source.kind, f'{source.id}: notify "{target}"{describe_args(args)}')
+        return
+    quiet = ix.model.quiet_hours
+    if quiet is not None:
+        start = quiet.start.hour * 60 + quiet.start.minute
+        end = quiet.end.hour * 60 + quiet.end.minute
+        if timemath.in_clock_range(state.now, start, end, ix.timezone):
+            due = timemath.next_local_clock(state.now, end, ix.timezone)
+            state.schedule(DeliveryTimer, due, source=source, target=target, args=dict(args))
+            state.note(source.kind, f'{source.id}: send "{target}" held by quiet hours until '
+                               f"{timemath.format_local(due, ix.timezone)}")
+            return
+    deliver(ix, state, source, target, args)
+
+
+def deliver(ix: RulesetIndex, state: LeadState, source: Source, target: str,
+            args: dict[str, Any]) -> None:
+    """Deliver a send now, or suppress it when the send limit is reached."""
+    limit = ix.model.send_limit
+    if limit is not None:
+        start = timemath.add_duration(state.now, -limit.per.amount, limit.per.unit, ix.timezone)
+        recent = len(state.delivered) - bisect_right(state.delivered, start)
+        if recent >= limit.limit:
+            state.actions.append(OutAction(state.now, source.id, "suppressed", target, dict(args)))
+            state.note(source.kind, f'{source.id}: send "{target}" suppressed by the send limit '
+                               f"({limit.limit} per {limit.per.amount} {limit.per.unit}s)")
+            return
+    state.delivered.append(state.now)
+    state.actions.append(OutAction(state.now, source.id, "send", target, dict(args)))
+    state.note(source.kind, f'{source.id}: send "{target}"{describe_args(args)}')

@@ -1,0 +1,193 @@
+"""Time arithmetic for leadflow: instants, durations, calendar months, local clocks.
+
+An instant is an integer number of microseconds since the Unix epoch, UTC.
+Durations in `minute`, `hour`, `day`, `week` are fixed lengths; `month` and
+`year` are calendar arithmetic on the local wall-clock time in the ruleset's
+timezone, with the day clamped to the end of the target month (31 Aug minus
+6 months is 28 or 29 Feb). A local time that does not exist (the spring-forward
+gap) or is ambiguous (the fall-back hour) is resolved with `fold=0`, as
+`zoneinfo` does (docs/semantics.md, "Time").
+
+STANDARD LIBRARY ONLY: the compiled module embeds this file's source, so it
+must not import leadflow or any third-party package.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SECOND = 1_000_000
+FIXED_UNITS = {
+    "minute": 60 * SECOND,
+    "hour": 3600 * SECOND,
+    "day": 86_400 * SECOND,
+    "week": 604_800 * SECOND,
+}
+CALENDAR_UNITS = {"month": 1, "year": 12}  # in months
+
+# Far past and far future: what calendar arithmetic returns when it leaves
+# the years datetime can represent (1..9999), so a huge window holds everything.
+FAR_PAST = -(2**62)
+FAR_FUTURE = 2**62
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> tzinfo:
+    """The tzinfo of an IANA zone name; ValueError when the name is unknown."""
+    if name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {name!r}") from None
+
+
+def to_local(us: int, tz: str) -> datetime:
+    """The aware local datetime of an instant."""
+    return (_EPOCH + timedelta(microseconds=us)).astimezone(zone(tz))
+
+
+def from_local(naive: datetime, tz: str) -> int:
+    """The instant of a local wall-clock time (fold=0 for gaps and ambiguous times)."""
+    aware = naive.replace(tzinfo=zone(tz), fold=0)
+    delta = aware - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * SECOND + delta.microseconds
+
+
+def add_months(us: int, months: int, tz: str) -> int:
+    """Move the local month field by `months`, clamping the day; keep the time of day."""
+    if months == 0:
+        return us
+    try:
+        local = to_local(us, tz)
+    except OverflowError:
+        return FAR_PAST if us < 0 else FAR_FUTURE
+    total = local.year * 12 + (local.month - 1) + months
+    year, month0 = divmod(total, 12)
+    if year < 1:
+        return FAR_PAST
+    if year > 9999:
+        return FAR_FUTURE
+    day = min(local.day, calendar.monthrange(year, month0 + 1)[1])
+    moved = local.replace(tzinfo=None, year=year, month=month0 + 1, day=day, fold=0)
+    return from_local(moved, tz)
+
+
+def add_duration(us: int, amount: int, unit: str, tz: str) -> int:
+    """`us` plus `amount` units (amount may be negative)."""
+    if unit in FIXED_UNITS:
+        return us + amount * FIXED_UNITS[unit]
+    if unit in CALENDAR_UNITS:
+        return add_months(us, amount * CALENDAR_UNITS[unit], tz)
+    raise ValueError(f"unknown duration unit {unit!r}")
+
+
+def duration_value(amount: int, unit: str, now: int, tz: str) -> int:
+    """A duration used as a value, in microseconds.
+
+    Fixed units are their length; a calendar duration is measured back from
+    `now`: `now - (now - amount units)` (docs/semantics.md, durations as values).
+    """
+    if unit in FIXED_UNITS:
+        return amount * FIXED_UNITS[unit]
+    return now - add_duration(now, -amount, unit, tz)
+
+
+def local_minutes(us: int, tz: str) -> int:
+    """Minutes after local midnight (seconds ignored): the quiet-hours clock."""
+    local = to_local(us, tz)
+    return local.hour * 60 + local.minute
+
+
+def in_clock_range(us: int, start_minutes: int, end_minutes: int, tz: str) -> bool:
+    """Whether the local time of `us` falls in [start, end); the range wraps midnight when start > end."""
+    minutes = local_minutes(us, tz)
+    if start_minutes < end_minutes:
+        return start_minutes <= minutes < end_minutes
+    if start_minutes > end_minutes:
+        return minutes >= start_minutes or minutes < end_minutes
+    return False  # an empty range
+
+
+def next_local_clock(us: int, clock_minutes: int, tz: str) -> int:
+    """The first instant after `us` at which the local clock reads `clock_minutes` (fold=0)."""
+    local = to_local(us, tz).replace(tzinfo=None, fold=0)
+    hour, minute = divmod(clock_minutes, 60)
+    candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    for _ in range(3):  # at most a day or two ahead, even across a DST change
+        at = from_local(candidate, tz)
+        if at > us:
+            return at
+        candidate += timedelta(days=1)
+    return at
+
+
+# ------------------------------------------------------------- ISO-8601 text
+
+_ISO = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
+    r"\s*(Z|z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def parse_instant(text: str, tz: str) -> int:
+    """Parse `2024-01-10`, `2024-01-10T09:30[:00[.123]]`, with `Z` or `+01:00` or no offset.
+
+    Without an offset the time is local to `tz`. Raises ValueError with a
+    message a user can act on.
+    """
+    match = _ISO.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"`{text}` is not an ISO-8601 time (like 2024-01-10T09:30)")
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        naive = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                         int(second or 0), micro)
+    except ValueError as exc:
+        raise ValueError(f"`{text}` is not a valid time: {exc}") from None
+    if offset is None:
+        return from_local(naive, tz)
+    if offset in ("Z", "z"):
+        shift = 0
+    else:
+        digits = offset[1:].replace(":", "")
+        shift = (int(digits[:2]) * 60 + int(digits[2:])) * (1 if offset[0] == "+" else -1)
+    delta = naive.replace(tzinfo=UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * SECOND + delta.microseconds - shift * 60 * SECOND
+
+
+def format_instant(us: int) -> str:
+    """ISO-8601 UTC: `2024-01-10T08:30:00Z`, with microseconds only when there are some."""
+    moment = _EPOCH + timedelta(microseconds=us)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    return text + "Z"
+
+
+def format_local(us: int, tz: str) -> str:
+    """Local wall-clock time with its offset, for people: `2024-01-10T09:30:00+01:00`."""
+    return to_local(us, tz).isoformat(timespec="seconds")
+
+
+def describe_duration(us: int) -> str:
+    """A length of time for people: `2 days 3 hours`, `45 minutes`, `0 seconds`."""
+    sign = "-" if us < 0 else ""
+    rest = abs(us)
+    parts = []
+    for name, size in (("day", FIXED_UNITS["day"]), ("hour", FIXED_UNITS["hour"]),
+                       ("minute", FIXED_UNITS["minute"]), ("second", SECOND)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+    if rest:
+        parts.append(f"{rest} µs")
+    return sign + (" ".join(parts) if parts else "0 seconds")

@@ -1,0 +1,43 @@
+"""Small drivers for interpreter tests: rules as text, events as (time, name, values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadflow.api import load_text
+from leadflow.runtime import timemath
+from leadflow.runtime.engine import LeadResult
+from leadflow.runtime.interpreter import Interpreter
+
+
+def engine(source: str, path: str = "t.leadflow") -> Interpreter:
+    loaded = load_text(source, path)
+    assert loaded.ok, loaded.render()
+    return Interpreter(loaded.model)
+
+
+def run(source: str, events: list[tuple], as_of: str | None = None,
+        attrs: dict[str, Any] | None = None, trace: bool = False) -> LeadResult:
+    """One lead through the rules; times without an offset are in the ruleset timezone."""
+    eng = engine(source)
+    state = eng.new_lead("a", attrs or {}, trace=trace)
+    last = None
+    for when, name, *rest in events:
+        last = timemath.parse_instant(when, eng.timezone)
+        eng.feed(state, last, name, rest[0] if rest else {})
+    end = timemath.parse_instant(as_of, eng.timezone) if as_of else last
+    if end is not None:
+        eng.advance(state, end)
+    result = eng.result(state)
+    if trace:
+        result.trace = eng.trace(state)  # type: ignore[attr-defined]
+    return result
+
+
+def sends(result: LeadResult, kind: str = "send") -> list[tuple[str, str]]:
+    """(UTC time, target) of the actions of one kind."""
+    return [(timemath.format_instant(a.at), a.target) for a in result.actions if a.kind == kind]
+
+
+def score(result: LeadResult, name: str = "score") -> float:
+    return result.scores[name]
