@@ -1,1 +1,69 @@
-"""The leadflow compiler: checked model → IR → optimized IR → standalone Python module."""
+"""The leadflow compiler: checked model → IR → optimized IR → standalone Python module.
+
+    program = lower(model)                  # compiler/lower.py
+    program = optimize(program)             # compiler/passes/ (PASSES, in order)
+    source = generate(program, VERSION)     # compiler/codegen.py + templates/
+    module = load_source(source)            # compiler/load.py (cached by hash)
+
+`compile_model` does the first three; `leadflow.compiler.engine.CompiledEngine`
+wraps the loaded module in the runtime's Engine interface.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+import jinja2
+
+from leadflow import __version__
+from leadflow.compiler.codegen import generate
+from leadflow.compiler.lower import CompileError, lower
+from leadflow.compiler.passes import fold_constants, optimize, remove_dead_rules
+from leadflow.dsl import ast
+from leadflow.dsl.diagnostics import Diagnostic, warning
+
+
+@lru_cache(maxsize=1)
+def compiler_version() -> str:
+    """The package version plus a digest of the compiler's own sources and templates.
+
+    Part of every cache key, so a changed compiler never reuses an old module.
+    """
+    digest = hashlib.sha256()
+    package = resources.files("leadflow.compiler")
+    for root in (package, package.joinpath("passes"), package.joinpath("templates")):
+        for entry in sorted(root.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith((".py", ".j2")):
+                digest.update(entry.name.encode())
+                digest.update(entry.read_bytes())
+    digest.update(resources.files("leadflow.runtime").joinpath("timemath.py").read_bytes())
+    digest.update(jinja2.__version__.encode())
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def compile_model(model, optimized: bool = True, skip: Iterable[str] = ()) -> str:
+    """The Python source of a checked model's compiled module."""
+    return compile_with_warnings(model, optimized, skip)[0]
+
+
+def compile_with_warnings(model, optimized: bool = True, skip: Iterable[str] = ()
+                          ) -> tuple[str, tuple[tuple[str, int, str], ...]]:
+    """(source, warnings): the passes' warnings are (file, line, message), e.g. dead rules."""
+    program = optimize(lower(model), optimized, skip)
+    return generate(program, compiler_version()), program.warnings
+
+
+def dead_rule_warnings(model) -> list[Diagnostic]:
+    """Warnings for the rules the compiler leaves out because they can never fire.
+
+    For `leadflow check`: the same verdict the optimizer reaches (after folding
+    constants), as Diagnostics at each rule's line.
+    """
+    try:
+        program = remove_dead_rules(fold_constants(lower(model)))
+    except CompileError:
+        return []  # a gap in the checker: `leadflow compile` reports it
+    return [warning(message, ast.Span(file, line, 1, line, 1)) for file, line, message in program.warnings]

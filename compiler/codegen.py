@@ -1,0 +1,457 @@
+"""Code generation: optimized IR → the source of a standalone Python module.
+
+The module skeleton is a jinja2 template (templates/module.py.j2, StrictUndefined);
+the code inside `_run` comes from the emitters (emit_expr for expressions,
+emit_stmt for rules and actions, emit_events, emit_flows, emit_settle). Everything from the rule file that reaches the output is a
+constant written with repr; every identifier is generated. Output depends only
+on the program, so the same input gives byte-identical source.
+
+`_run(lead, times, codes, columns, start, stop, until)` is the one evaluation
+loop: it loads the lead's state into locals, applies events `start..stop` of
+the columns (times, event codes, one column per field slot), fires timers up to
+`until`, and stores the state back. It is generated twice: plain, and with
+`explain` trace lines (`_run_traced`).
+"""
+
+from __future__ import annotations
+
+import ast as python_ast
+import io
+import re
+import tokenize
+from functools import lru_cache
+from importlib import resources
+
+import jinja2
+
+from leadflow.compiler import ir
+from leadflow.compiler.codetext import Block, Sources, merge_nested_ifs
+from leadflow.compiler.emit_events import record, restart_every
+from leadflow.compiler.emit_expr import Consts, literal
+from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
+from leadflow.compiler.emit_settle import settle_function, timers_function
+from leadflow.compiler.emit_stmt import Gen, field_slots
+
+_ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+]?=)(?!=)")
+_SOURCE_MARK = re.compile(r"^\s*# @(src (\d+)|end)$")
+
+
+# ----------------------------------------------------------------- state
+
+
+def state_vars(g: Gen) -> list[tuple[str, str, bool]]:
+    """(name, initial value, is a scalar) of every per-lead variable `_run` keeps in a local.
+
+    Scalars are stored back into the lead object when `_run` ends; the others
+    are mutable objects shared with it.
+    """
+    p = g.p
+    out: list[tuple[str, str, bool]] = [("now", "None", True), ("created", "False", True)]
+    if any(r.kind == "every" and r.without is not None for r in p.rules):
+        out.append(("seen", "False", True))
+    for k, s in enumerate(p.scores):
+        out.append((f"s{k}", literal(_clamp(0.0, s.low, s.high)), True))
+    if p.stages:
+        out.append(("stg", "0", True))
+    out += [("attrs", "attrs", False), ("tags", "set()", False), ("acts", "[]", False),
+            ("trans", "[]", False), ("trc", "[] if trace else None", False)]
+    for k, (name, _) in enumerate(p.lead_fields):
+        out.append((f"la{k}", f"attrs.get({literal(name)})", True))
+    for agg in p.aggregates:
+        out += _aggregate_vars(agg)
+    for t in p.trackers:
+        out.append((f"k{t.id}", "[]" if t.replay else "None", not t.replay))
+    for rule in p.rules:
+        out += _rule_vars(g, rule)
+    for flow in p.flows:
+        out += [(f"ft{flow.index}", "0", True), (f"fc{flow.index}", "_EMPTY", True)]
+    if p.flows:
+        out.append(("ftok", "0", True))
+    if g.heap:
+        out.append(("th", "[]", False))
+    if p.timers != "none" and not g.single_every:
+        out += [("tseq", "0", True), ("tnext", "_NEVER", True)]
+    if p.delivery.send_limit is not None:
+        out.append(("dl", f"deque(maxlen={p.delivery.send_limit})", False))
+    return out
+
+
+def _clamp(value: float, low, high) -> float:
+    if low is not None and value < low:
+        value = float(low)
+    if high is not None and value > high:
+        value = float(high)
+    return value
+
+
+def _aggregate_vars(agg: ir.Aggregate) -> list[tuple[str, str, bool]]:
+    name = f"g{agg.id}"
+    if agg.storage == "counter":
+        return [(name, "0", True)]
+    if agg.storage == "recent":
+        return [(name, f"deque(maxlen={agg.keep})", False)]
+    if agg.storage == "window":
+        return [(name, "deque()", False)]
+    if agg.storage == "distinct":
+        return [(name, "set()", False)]
+    if agg.storage == "running":
+        if agg.func == "avg":
+            return [(name, "0", True), (f"gn{agg.id}", "0", True)]
+        return [(name, "0" if agg.func == "sum" else "None", True)]
+    return [(name, "[]", False)]  # history, replay
+
+
+def _rule_vars(g: Gen, rule: ir.Rule) -> list[tuple[str, str, bool]]:
+    r, mods = rule.index, rule.modifiers
+    out = []
+    if mods.needs_count:
+        out.append((f"rc{r}", "0", True))
+    if mods.per is not None:
+        out.append((f"rl{r}", "None", True))
+    if mods.cap is not None:
+        for k in sorted({a.score for a in rule.actions if isinstance(a, ir.AddScore)}):
+            out.append((f"rk{r}_{k}", "0.0", True))
+    if rule.kind == "while":
+        out.append((f"wh{r}", "None", True))
+    if rule.kind == "when":
+        out.append((f"wp{r}", "False", True))
+    if rule.kind == "every":
+        if g.heap and not g.every_scalar:
+            out.append((f"es{r}", "-1", True))
+        else:
+            out.append((f"ed{r}", "_NEVER", True))
+            if not g.single_every:
+                out.append((f"eq{r}", "0", True))
+        if rule.period.calendar:
+            out += [(f"ea{r}", "None", True), (f"ek{r}", "0", True)]
+    return out
+
+
+# ------------------------------------------------------------------ _run
+
+
+def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: bool) -> str:
+    g = Gen(program, consts, sources, trace)
+    state = state_vars(g)
+    scalars = {name for name, _, scalar in state if scalar}
+    nested = []
+    settle = settle_function(g, 1)
+    if settle is not None:
+        nested.append(settle)
+    timers = timers_function(g, 1, settle is not None)
+    if timers is not None:
+        nested.append(timers)
+    for flow in program.flows:
+        nested += flow_functions(g, flow, 1)
+    nested += send_functions(g, 1)
+    loop, columns = event_loop(g, settle is not None)
+    work = Block(1)
+    for j in sorted(columns):
+        work(f"c{j} = columns[{j}]")
+    for block in nested:
+        work.lines += _with_nonlocals(block.lines, scalars)
+    work("try:")
+    work.lines += loop.lines
+    work.lines += tail(g, settle is not None).lines
+    work("except RulesetRuntimeError:")
+    work("    raise")
+    work("except Exception as exc:")
+    work("    raise _runtime_error(exc) from exc")
+    # Load only the state this ruleset's code reads, store back only what it assigns.
+    used = names_in("\n".join(line.strip() for line in work.lines))
+    assigned = {m.group(1) for m in map(_ASSIGNED.match, work.lines) if m}
+    body = Block(1)
+    for name, _, _ in state:
+        if name in used:
+            body(f"{name} = lead.{name}")
+    body.lines += work.lines
+    for name, _, scalar in state:
+        if scalar and name in assigned:
+            body(f"lead.{name} = {name}")
+    name = "_run_traced" if trace else "_run"
+    lines = merge_nested_ifs(body.lines)
+    return f"def {name}(lead, times, codes, columns, start, stop, until):\n" + "\n".join(lines) + "\n"
+
+
+def names_in(code: str) -> set[str]:
+    """The identifiers a piece of generated code uses (string literals and comments excluded)."""
+    names = set()
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        if token.type == tokenize.NAME:
+            names.add(token.string)
+    return names
+
+
+def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
+    """The loop over the lead's events; returns it and the field columns it reads."""
+    p = g.p
+    b = Block(2)
+    used: set[str] = set()
+    b("for i in range(start, stop):")
+    with b.indent():
+        b("t = times[i]")
+        if p.timers != "none":
+            every = next((r for r in p.rules if r.kind == "every"), None)
+            due = f"ed{every.index}" if g.single_every else "tnext"
+            b(f"if {due} <= t:")  # timers due at t fire before the event at t
+            b("    _timers(t)")
+        b("now = t")
+        b("code = codes[i]")
+        if g.trace:
+            b(f"trc.append(TraceEntry(now, 'event', _event_text(code, columns, i), {g.snapshot}, "
+              f"{g.stage_now}))")
+        restart_every(g, b)
+        if p.dispatch:
+            _dispatch(g, b, used)
+        else:
+            _undispatched(g, b, used)
+        if settle:
+            b("_settle()")
+    b("if stop > start:")
+    b("    created = True")
+    columns = {int(n[1:]) for n in used if re.fullmatch(r"f\d+", n)}
+    loads = [f"f{j} = c{j}[i]" for j in sorted(columns)]
+    # Field values are read once per event, right after `code`, where every branch sees them
+    # (the plain program); with dispatch each branch reads its own (see _dispatch).
+    if not p.dispatch and loads:
+        at = b.lines.index("    " * 3 + "code = codes[i]") + 1
+        b.lines[at:at] = ["    " * 3 + line for line in loads]
+    return b, columns
+
+
+def _event_parts(g: Gen, b: Block, event: int, em_used: set[str]) -> None:
+    """Steps 2-5 of an event of one type: record it, its `on` rules, its flow triggers."""
+    def emitter(rule=None):
+        return g.event_emitter(event, em_used)
+    record(g, b, event, emitter())
+    rules = [r for r in g.p.rules if r.kind == "on" and r.event == event]
+    g.group(b, [(r, _trigger(g, r)) for r in rules], emitter)
+    flow_triggers(g, b, event, emitter())
+
+
+def _trigger(g: Gen, rule: ir.Rule):
+    """`where`, then `count OP N`, then `when` (short-circuit, like the reference)."""
+    def condition(em) -> str:
+        parts = [g.cond(em, rule.where)] if rule.where is not None else []
+        if rule.count is not None:
+            parts.append(em.cond(ir.Compare(rule.count.op, ir.AggValue(rule.count.agg),
+                                            ir.Const(rule.count.n))))
+        if rule.when is not None:
+            parts.append(g.cond(em, rule.when))
+        return " and ".join(parts) if parts else "True"
+    return condition
+
+
+def _dispatch(g: Gen, b: Block, used: set[str]) -> None:
+    """`if code == 3: ... elif code == 0: ...`: an event runs only what names its type."""
+    first = True
+    for event in range(len(g.p.events)):
+        branch = Block(b.depth + 1)
+        branch_used: set[str] = set()
+        _event_parts(g, branch, event, branch_used)
+        if not branch.lines:
+            continue
+        used |= branch_used
+        b(f"{'if' if first else 'elif'} code == {event}:")
+        first = False
+        for j in sorted(int(n[1:]) for n in branch_used if re.fullmatch(r"f\d+", n)):
+            b(f"    f{j} = c{j}[i]")
+        b.lines += branch.lines
+
+
+def _undispatched(g: Gen, b: Block, used: set[str]) -> None:
+    """The plain program: every rule tests the event type itself."""
+    for event in range(len(g.p.events)):
+        part = Block(b.depth + 1)
+        record(g, part, event, g.event_emitter(event, used))
+        if part.lines:
+            b(f"if code == {event}:")
+            b.lines += part.lines
+    rules = [r for r in g.p.rules if r.kind == "on"]
+
+    def emitter(rule):
+        return g.event_emitter(rule.event, used)
+
+    def trigger(rule):
+        inner = _trigger(g, rule)
+        def condition(em) -> str:
+            rest = inner(em)
+            return f"code == {rule.event}" if rest == "True" else f"code == {rule.event} and {rest}"
+        return condition
+
+    g.group(b, [(r, trigger(r)) for r in rules], emitter)
+    for event in range(len(g.p.events)):
+        part = Block(b.depth + 1)
+        flow_triggers(g, part, event, g.event_emitter(event, used))
+        if part.lines:
+            b(f"if code == {event}:")
+            b.lines += part.lines
+
+
+def tail(g: Gen, settle: bool) -> Block:
+    """After the events: timers up to `until`; a lead never seen is created and settled then."""
+    b = Block(2)
+    b("if until is not None:")
+    with b.indent():
+        if g.p.timers != "none":
+            every = next((r for r in g.p.rules if r.kind == "every"), None)
+            due = f"ed{every.index}" if g.single_every else "tnext"
+            b(f"if {due} <= until:")
+            b("    _timers(until)")
+        b("if now is None or until > now:")
+        b("    now = until")
+        b("if not created:")
+        with b.indent():
+            b("created = True")
+            if settle:
+                b("_settle()")
+    return b
+
+
+def _with_nonlocals(lines: list[str], scalars: set[str]) -> list[str]:
+    """Insert `nonlocal` for the state scalars a nested function assigns."""
+    assigned = []
+    for line in lines[1:]:
+        match = _ASSIGNED.match(line)
+        if match and match.group(1) in scalars and match.group(1) not in assigned:
+            assigned.append(match.group(1))
+    if not assigned:
+        return lines
+    indent = re.match(r"\s*", lines[1]).group(0)
+    return [lines[0], f"{indent}nonlocal {', '.join(sorted(assigned))}"] + lines[1:]
+
+
+# ---------------------------------------------------------------- module
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("leadflow.compiler", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        auto_reload=False,  # one template per process: the output depends only on the input
+        autoescape=False,  # the output is Python; every value is pre-rendered with repr
+    )
+
+
+def timemath_source() -> tuple[list[str], str]:
+    """runtime/timemath.py (standard library only), as (import lines, body) to embed."""
+    text = resources.files("leadflow.runtime").joinpath("timemath.py").read_text("utf-8")
+    tree = python_ast.parse(text)
+    drop: set[int] = set()
+    imports = []
+    for node in tree.body:
+        first = node.lineno
+        if isinstance(node, (python_ast.Import, python_ast.ImportFrom)):
+            if not (isinstance(node, python_ast.ImportFrom) and node.module == "__future__"):
+                imports.append(python_ast.unparse(node))
+            drop.update(range(first, node.end_lineno + 1))
+        elif (isinstance(node, python_ast.Expr) and isinstance(node.value, python_ast.Constant)
+              and isinstance(node.value.value, str) and node is tree.body[0]):
+            drop.update(range(first, node.end_lineno + 1))  # the module docstring
+    lines = [line for n, line in enumerate(text.splitlines(), 1) if n not in drop]
+    return imports, "\n".join(lines).strip() + "\n"
+
+
+def sorted_imports(lines: list[str]) -> list[str]:
+    """One import block in the order ruff's isort expects: `import x`, then `from x import ...`."""
+    plain = sorted({ln for ln in lines if ln.startswith("import ")}, key=lambda s: s.split()[1])
+    froms: dict[str, set[str]] = {}
+    for line in lines:
+        if line.startswith("from "):
+            module, names = line[5:].split(" import ")
+            froms.setdefault(module, set()).update(n.strip() for n in names.split(","))
+    def order(name: str):
+        kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+        return (kind, name)
+    out = list(plain)
+    for module in sorted(froms):
+        out.append(f"from {module} import {', '.join(sorted(froms[module], key=order))}")
+    return out
+
+
+def generate(program: ir.Program, version: str) -> str:
+    """The module's source text."""
+    consts = Consts()
+    sources = Sources()
+    run = run_function(program, consts, sources, trace=False)
+    run_traced = run_function(program, consts, sources, trace=True)
+    tm_imports, tm_body = timemath_source()
+    g = Gen(program, consts, sources, False)
+    imports = list(tm_imports) + ["import json"]
+    needs_deque = (program.delivery.send_limit is not None
+                   or any(a.storage in ("recent", "window") for a in program.aggregates))
+    if needs_deque:
+        imports.append("from collections import deque")
+    if g.heap:
+        imports.append("from heapq import heappop, heappush")
+    if consts.lines and not any(line.startswith("import re") for line in imports):
+        imports.append("import re")
+    state = state_vars(g)
+    rule_info = {r.index: (r.id, f"{r.file}:{r.line}") for r in program.rules}
+    context = {
+        "literal": literal,
+        "version": literal(version),
+        "imports": sorted_imports(imports),
+        "timemath": tm_body,
+        "name": literal(program.name),
+        "timezone": literal(program.timezone),
+        "events": program.events,
+        "slots": field_slots(program),
+        "lead_fields": program.lead_fields,
+        "score_names": tuple(s.name for s in program.scores),
+        "stages": program.stages,
+        "stage_where": tuple(f"{f}:{n}" for f, n in program.stage_lines),
+        "rule_info": rule_info,
+        "state": state,
+        "lead_slots": sorted(["lead_id", "tracing"] + [name for name, _, _ in state], key=natural),
+        "snapshot": g.snapshot,
+        "stage_now": g.stage_now.replace("stg", "lead.stg"),
+        "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
+                                         for k, s in enumerate(program.scores)) + "}",
+        "run": run,
+        "run_traced": run_traced,
+        "consts": consts.lines,
+        "functions": consts.functions,
+    }
+    template = _environment().get_template("module.py.j2")
+    text = template.render(context, constant_compares=False)
+    if _compares_constants(text):  # only the unoptimized program keeps `1 > 2` unfolded
+        text = template.render(context, constant_compares=True)
+    return _append_source_map(text, sources)
+
+
+def _compares_constants(source: str) -> bool:
+    for node in python_ast.walk(python_ast.parse(source)):
+        if isinstance(node, python_ast.Compare) and all(
+                isinstance(side, python_ast.Constant) for side in [node.left, *node.comparators]):
+            return True
+    return False
+
+
+def natural(name: str):
+    """ruff's (isort-style) order for `__slots__`: `s2` before `s10`."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _append_source_map(text: str, sources: Sources) -> str:
+    """`_SOURCES` and `_LINE_MAP`: which generated lines belong to which rule's file:line."""
+    ranges, stack = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        mark = _SOURCE_MARK.match(line)
+        if mark is None:
+            continue
+        if mark.group(2) is not None:
+            stack.append((number, int(mark.group(2))))
+        else:
+            begin, source = stack.pop()
+            ranges.append((begin, number, source))
+    ranges.sort()
+    entries = ",\n".join(f"    ({literal(label)}, {literal(file)}, {line})"
+                         for label, file, line in sources.entries)
+    spans = ",\n".join(f"    ({a}, {z}, {s})" for a, z, s in ranges)
+    return (text + "\n# Source map: (label, file, line) per rule, flow or stage, and the\n"
+            "# generated line ranges that belong to each (innermost range wins).\n"
+            f"_SOURCES = (\n{entries}{',' if entries else ''}\n)\n"
+            f"_LINE_MAP = (\n{spans}{',' if spans else ''}\n)\n")

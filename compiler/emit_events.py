@@ -1,0 +1,166 @@
+"""Emitters for step 2 of an event: recording it in aggregates and `since` trackers,
+and the `every D without X` clocks it restarts (and their firing, a timer)."""
+
+from __future__ import annotations
+
+from leadflow.compiler import ir
+from leadflow.compiler.codetext import Block
+from leadflow.compiler.emit_expr import ExprEmitter, literal, window_start
+from leadflow.compiler.emit_stmt import Gen, flag, window_end
+
+SLACK = 86_400_000_000  # calendar windows: prune a day late, so a DST change never drops a live entry
+
+
+# ------------------------------------------------------------------ recording
+
+
+def record(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
+    """Step 2 of an event: count it in every aggregate and `since` tracker of its type."""
+    for agg in g.p.aggregates:
+        if agg.event == event:
+            _record_aggregate(g, b, agg, em)
+    for tracker in g.p.trackers:
+        if tracker.event != event:
+            continue
+        if tracker.replay:
+            b(f"k{tracker.id}.append(({em.var('now')}, {g.evdict(event, em)}))")
+        else:
+            _guarded(b, g.cond(em, tracker.where), [f"k{tracker.id} = now"])
+
+
+def _record_aggregate(g: Gen, b: Block, agg: ir.Aggregate, em: ExprEmitter) -> None:
+    name = f"g{agg.id}"
+    if agg.storage == "replay":
+        b(f"{name}.append(({em.var('now')}, {g.evdict(agg.event, em)}))")
+        return
+    where = g.cond(em, agg.where)
+    value = "None" if agg.field is None else em.var(g.field_local(agg.event, agg.field))
+    present = [] if agg.field is None or value == "now" else [f"{value} is not None"]
+    storage = agg.storage
+    if storage == "counter":
+        _guarded(b, where, [f"{name} += 1"])
+    elif storage == "recent":
+        _guarded(b, where, [f"{name}.append(now)"])
+    elif storage == "history":
+        _guarded(b, where, [f"{name}.append((now, {value}))"])
+    elif storage == "window":
+        cutoff = window_start(agg.within)
+        if agg.within.calendar:
+            cutoff = f"{cutoff} - {SLACK}"
+        _guarded(b, _and(where, *present), [f"{name}.append((now, {value}))",
+                                            f"if len({name}) > 32:",
+                                            f"    _prune({name}, {cutoff})"])
+    elif storage == "distinct":
+        _guarded(b, _and(where, *present), [f"{name}.add({value})"])
+    elif storage == "running":
+        if agg.func in ("sum", "avg"):
+            lines = [f"{name} = {name} + {value}"]
+            if agg.func == "avg":
+                lines.append(f"gn{agg.id} += 1")
+            _guarded(b, _and(where, *present), lines)
+        else:
+            op = "<" if agg.func == "min" else ">"
+            _guarded(b, _and(where, *present, f"({name} is None or {value} {op} {name})"),
+                     [f"{name} = {value}"])
+    else:
+        raise ValueError(storage)
+
+
+def restart_every(g: Gen, b: Block) -> None:
+    """`every D without X`: the clock starts at the first event and restarts at each X (file order)."""
+    for rule in g.p.rules:
+        if rule.kind != "every":
+            continue
+        if rule.without is None:
+            schedule_every(g, b, rule, first=True)
+            continue
+        b(f"if code == {rule.without} or not seen:")
+        with b.indent():
+            schedule_every(g, b, rule, first=True)
+    if any(r.kind == "every" and r.without is not None for r in g.p.rules):
+        b("seen = True")
+
+
+def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
+    """Schedule the next period of an every rule: anchor + k×D (calendar months do not drift)."""
+    r, period = rule.index, rule.period
+    if g.heap and not g.every_scalar:  # the plain program: a heap entry, older ones go stale
+        if period.calendar:
+            if first:
+                b(f"ea{r} = now")
+                b(f"ek{r} = 1")
+            else:
+                b(f"ek{r} += 1")
+            b(f"_d = _every_due(ea{r}, ek{r}, {period.months})")
+            b("if _d is not None:")
+            with b.indent():
+                b(f"es{r} = tseq")
+                g.schedule(b, "_d", f"0, {r}, None")
+        else:
+            b(f"es{r} = tseq")
+            g.schedule(b, window_end(period), f"0, {r}, None")
+        return
+    if period.calendar:
+        if first:
+            b(f"ea{r} = now")
+            b(f"ek{r} = 1")
+        else:
+            b(f"ek{r} += 1")
+        b(f"_d = _every_due(ea{r}, ek{r}, {period.months})")
+        b("if _d is None:")
+        b(f"    ed{r} = _NEVER")
+        b("else:")
+        with b.indent():
+            b(f"ed{r} = _d")
+            _every_seq(g, b, r)
+    else:
+        b(f"ed{r} = now + {period.micros}")
+        _every_seq(g, b, r)
+
+
+def _every_seq(g: Gen, b: Block, r: int) -> None:
+    if g.single_every:
+        return  # one timer only: no ties to break, no lower bound to keep
+    b(f"eq{r} = tseq")
+    b("tseq += 1")
+    b(f"tnext = min(tnext, ed{r})")
+
+
+def fire_every(g: Gen, b: Block, rule: ir.Rule) -> None:
+    """An every rule's period ended: fire it, then schedule the next period unless used up."""
+    r = rule.index
+    if not (g.heap and not g.every_scalar):
+        b(f"ed{r} = _NEVER")
+    g.note(b, "timer", literal(f"{rule.id}: {rule.trigger_text}"))
+    g.group(b, [(rule, flag("True"))], g.plain_emitter)
+    mods = rule.modifiers
+    cond = "True"
+    if mods.per is None:
+        parts = []
+        if mods.once:
+            parts.append(f"rc{r} == 0")
+        if mods.up_to is not None:
+            parts.append(f"rc{r} < {mods.up_to}")
+        cond = " and ".join(parts) or "True"
+    if cond == "True":
+        schedule_every(g, b, rule, first=False)
+    else:
+        b(f"if {cond}:")  # `once` / `up to N` used up for good: later periods could never fire
+        with b.indent():
+            schedule_every(g, b, rule, first=False)
+
+
+def _and(*parts: str) -> str:
+    kept = [p for p in parts if p != "True"]
+    return " and ".join(kept) if kept else "True"
+
+
+def _guarded(b: Block, cond: str, lines: list[str]) -> None:
+    if cond == "True":
+        for line in lines:
+            b(line)
+        return
+    b(f"if {cond}:")
+    with b.indent():
+        for line in lines:
+            b(line)

@@ -1,0 +1,417 @@
+"""Expression emitters: IR expressions → Python expression text.
+
+Nothing from a rule file is ever written as code: constants go through
+`literal` (repr, with non-finite floats as names), every identifier is made
+here or in `codegen` from indexes (`s0`, `f3`, `g2`, `_RX1`). Each emitted
+expression is fully parenthesized, and follows the run-time rules: a
+comparison that reads a missing value is false, arithmetic with a missing
+value (or dividing by zero) is missing.
+"""
+
+from __future__ import annotations
+
+import ast as python_ast
+import math
+import re
+from collections.abc import Callable
+
+from leadflow.compiler import ir
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PY_OPS = {"==", "!=", "<", "<=", ">", ">="}
+_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def _nonzero_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
+
+
+def literal_names(names: list[str]) -> str:
+    """A tuple display of generated names: `()`, `(a,)`, `(a, b)`."""
+    if len(names) == 1:
+        return f"({names[0]},)"
+    return "(" + ", ".join(names) + ")"
+
+
+def ident(name: str) -> str:
+    """Guard for generated identifiers: they are made from fixed prefixes and indexes only."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not a generated identifier: {name!r}")
+    return name
+
+
+def literal(value) -> str:
+    """Python source for a constant, always through repr (finite floats round-trip exactly)."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "_NAN"
+        if math.isinf(value):
+            return "_INF" if value > 0 else "(-_INF)"
+        return f"({value!r})" if value < 0 or str(value).startswith("-") else repr(value)
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return repr(value)
+    if isinstance(value, int):
+        return f"({value!r})" if value < 0 else repr(value)
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def window_start(dur: ir.Dur, now: str = "now") -> str:
+    """Python for the exclusive start of the window `(now - dur, now]`."""
+    if dur.calendar:
+        return f"_shift({now}, {-dur.months})"
+    return f"({now} - {dur.micros})"
+
+
+def month_bounds(months: int) -> tuple[int, int]:
+    """(lo, hi) in µs: every t − shift(t, −months) is ≥ lo and < hi, whatever t and time zone.
+
+    n consecutive months last between the shortest and longest run of n month
+    lengths in the 400-year Gregorian cycle; clamping the day adds at most 3
+    days; a time-zone offset change moves the instant by at most a few hours.
+    """
+    day, slack = 86_400_000_000, 4 * 3_600_000_000
+    lengths = []
+    for year in range(2000, 2400):
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        lengths += [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    if months > len(lengths):
+        return months * 28 * day - slack, months * 31 * day + 3 * day + slack
+    lengths = lengths + lengths[:months]
+    run = sum(lengths[:months])
+    lo = hi = run
+    for i in range(months, len(lengths)):
+        run += lengths[i] - lengths[i - months]
+        lo, hi = min(lo, run), max(hi, run)
+    return lo * day - slack, (hi + 3) * day + slack
+
+
+class Consts:
+    """Module-level constants with generated names, in first-use order (deterministic)."""
+
+    def __init__(self):
+        self.names: dict[tuple, str] = {}
+        self.params: dict[tuple, list[str]] = {}
+        self.lines: list[str] = []  # `name = value` lines
+        self.functions: list[str] = []  # module-level filter functions
+
+    def _add(self, key: tuple, prefix: str, code: str) -> str:
+        if key not in self.names:
+            name = ident(f"{prefix}{len(self.names)}")
+            self.names[key] = name
+            self.lines.append(f"{name} = {code}")
+        return self.names[key]
+
+    def regex(self, pattern: str) -> str:
+        return self._add(("re", pattern), "_RX", f"re.compile({literal(pattern)}, re.DOTALL)")
+
+    def members(self, items: tuple) -> str:
+        return self._add(("in", tuple((type(i).__name__, i) for i in items)), "_IN", literal(items))
+
+    def function(self, program: ir.Program, expr: ir.Expr, event: str | None,
+                 fields: Callable[[str], str] | None = None) -> tuple[str, list[str]]:
+        """A module-level function returning the truth of `expr`; (name, its parameters).
+
+        With event="ev" the function's first parameter is an event dict and
+        fields read from it (replayed filters); otherwise `fields` maps field
+        names to generated locals, which become parameters like any state.
+        """
+        key = ("fn", expr, event,
+               None if fields is None else tuple((n, fields(n)) for n in sorted(_field_names(expr))))
+        if key in self.names:
+            return self.names[key], self.params[key]
+        if event is not None:
+            def fields(name: str) -> str:
+                return f"{event}.get({literal(name)})"
+        emitter = ExprEmitter(program, self, fields)
+        body = emitter.cond(expr)
+        params = ([event] if event else []) + sorted(emitter.used)
+        name = ident(f"_fn{len(self.functions)}")
+        self.functions.append(f"def {name}({', '.join(params)}):\n    return {body}\n")
+        self.names[key] = name
+        self.params[key] = params
+        return name, params
+
+
+def _field_names(expr: ir.Expr) -> set[str]:
+    found, todo = set(), [expr]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ir.Field):
+            found.add(node.name)
+        todo.extend(getattr(node, k) for k in ("operand", "left", "right") if getattr(node, k, None))
+    return found
+
+
+def unwrap(code: str) -> str:
+    """`(x > 1)` → `x > 1` when the outer parentheses enclose the whole text."""
+    if not (code.startswith("(") and code.endswith(")")):
+        return code
+    try:
+        python_ast.parse(code[1:-1], mode="eval")  # `(a) + (b)` leaves `a) + (b`: not an expression
+    except SyntaxError:
+        return code
+    return code[1:-1]
+
+
+def maybe_missing(expr: ir.Expr, program: ir.Program) -> bool:
+    """Can this expression evaluate to missing (None) at run time?"""
+    if isinstance(expr, ir.Const):
+        return expr.value is None
+    if isinstance(expr, ir.Field):
+        return expr.name != "ts"
+    if isinstance(expr, (ir.LeadAttr, ir.SinceValue, ir.StageName, ir.StageOrder)):
+        return True
+    if isinstance(expr, ir.AggValue):
+        agg = next(a for a in program.aggregates if a.id == expr.id)
+        return agg.func in ("min", "max", "avg")
+    if isinstance(expr, ir.Neg):
+        return maybe_missing(expr.operand, program)
+    if isinstance(expr, ir.Arith):
+        by_zero = expr.op == "/" and not (isinstance(expr.right, ir.Const)
+                                          and _nonzero_number(expr.right.value))
+        return by_zero or maybe_missing(expr.left, program) or maybe_missing(expr.right, program)
+    return False
+
+
+class ExprEmitter:
+    """Emit expressions for one place in the generated code.
+
+    `field` maps a field name of the context event to Python text (a local such
+    as `f3`, `now` for ts, or `ev.get('amount')` in a flow); `used` collects
+    the generated state names the emitted code reads.
+    """
+
+    def __init__(self, program: ir.Program, consts: Consts, field: Callable[[str], str],
+                 used: set[str] | None = None):
+        self.program = program
+        self.consts = consts
+        self.field = field
+        self.used: set[str] = set() if used is None else used
+        self._temps = 0
+        self._aggs = {a.id: a for a in program.aggregates}
+
+    def var(self, name: str) -> str:
+        self.used.add(ident(name))
+        return name
+
+    def temp(self) -> str:
+        self._temps += 1
+        return ident(f"_t{self._temps}")
+
+    def missing(self, expr: ir.Expr) -> bool:
+        return maybe_missing(expr, self.program)
+
+    # -- entry points ------------------------------------------------------
+    def cond(self, expr: ir.Expr) -> str:
+        """As a condition: only its truth matters (a missing value is false)."""
+        return self.emit(expr, cond=True)
+
+    def value(self, expr: ir.Expr) -> str:
+        """As a value: booleans are real bools, missing is None."""
+        return self.emit(expr, cond=False)
+
+    def emit(self, e: ir.Expr, cond: bool = False) -> str:
+        method = getattr(self, "_" + type(e).__name__)
+        return method(e, cond)
+
+    # -- leaves ------------------------------------------------------------
+    def _Const(self, e, cond):
+        return literal(e.value)
+
+    def _Field(self, e, cond):
+        code = self.field(e.name)
+        if _IDENT.match(code):
+            self.var(code)  # a generated local (f3, now): a parameter if this becomes a function
+        return code
+
+    def _LeadAttr(self, e, cond):
+        return self.var(f"la{e.index}")
+
+    def _Score(self, e, cond):
+        return self.var(f"s{e.index}")
+
+    def _StageIndex(self, e, cond):
+        return self.var("stg")
+
+    def _StageName(self, e, cond):
+        return f"STAGES[{self.var('stg')}]"
+
+    def _StageOrder(self, e, cond):
+        return f"_STAGE_ORDER.get({self.emit(e.operand)})"
+
+    def _Tagged(self, e, cond):
+        return f"({literal(e.tag)} in {self.var('tags')})"
+
+    def _Now(self, e, cond):
+        return self.var("now")
+
+    def _CalendarLength(self, e, cond):
+        now = self.var("now")
+        return f"({now} - _shift({now}, {-e.months}))"
+
+    def _AggValue(self, e, cond):
+        return self.aggregate(self._aggs[e.id])
+
+    def _SinceValue(self, e, cond):
+        tracker = next(t for t in self.program.trackers if t.id == e.id)
+        now = self.var("now")
+        if tracker.replay:
+            flt, args = self.replay_filter(tracker.where)
+            last = f"_r_last({self.var(f'k{tracker.id}')}, {flt}, {args})"
+        else:
+            last = self.var(f"k{tracker.id}")
+        t = self.temp()
+        return f"(None if ({t} := {last}) is None else {now} - {t})"
+
+    # -- operators -----------------------------------------------------------
+    def _Not(self, e, cond):
+        return f"(not {self.emit(e.operand, True)})"
+
+    def _Neg(self, e, cond):
+        inner = self.emit(e.operand)
+        if not self.missing(e.operand):
+            return f"(-{inner})"
+        t = self.temp()
+        return f"(None if ({t} := {inner}) is None else -{t})"
+
+    def _Arith(self, e, cond):
+        guards = []
+        left = self.emit(e.left)
+        if self.missing(e.left):
+            t = self.temp()
+            guards.append(f"({t} := {left}) is None")
+            left = t
+        right = self.emit(e.right)
+        if e.op == "/" and isinstance(e.right, ir.Const) and _nonzero_number(e.right.value):
+            pass  # a constant, non-zero divisor needs no guard
+        elif e.op == "/":
+            t = self.temp()
+            guards.append(f"not ({t} := {right})")  # None and 0 both give missing
+            right = t
+        elif self.missing(e.right):
+            t = self.temp()
+            guards.append(f"({t} := {right}) is None")
+            right = t
+        body = f"{left} {e.op} {right}"
+        if not guards:
+            return f"({body})"
+        return f"(None if {' or '.join(guards)} else {body})"
+
+    def _guarded(self, operand: ir.Expr) -> tuple[list[str], str]:
+        """(guards, text): text reads the operand once; guards say it is not missing."""
+        text = self.emit(operand)
+        if not self.missing(operand):
+            return [], text
+        if _IDENT.match(text):
+            return [f"{text} is not None"], text
+        t = self.temp()
+        return [f"({t} := {text}) is not None"], t
+
+    def _Compare(self, e, cond):
+        assert e.op in _PY_OPS
+        fast = self._recent_compare(e)
+        if fast is not None:
+            return fast
+        g1, left = self._guarded(e.left)
+        g2, right = self._guarded(e.right)
+        return "(" + " and ".join(g1 + g2 + [f"{left} {e.op} {right}"]) + ")"
+
+    def _logic(self, e, word, cond):
+        text = f"({self.emit(e.left, True)} {word} {self.emit(e.right, True)})"
+        return text if cond else f"bool{text}"
+
+    def _And(self, e, cond):
+        return self._logic(e, "and", cond)
+
+    def _Or(self, e, cond):
+        return self._logic(e, "or", cond)
+
+    def _InList(self, e, cond):
+        guards, operand = self._guarded(e.operand)
+        word = "not in" if e.negated else "in"
+        return "(" + " and ".join(guards + [f"{operand} {word} {self.consts.members(e.items)}"]) + ")"
+
+    def _Match(self, e, cond):
+        guards, operand = self._guarded(e.operand)
+        rx = self.consts.regex(e.regex)
+        return "(" + " and ".join(guards + [f"{rx}.fullmatch({operand}) is not None"]) + ")"
+
+    def _IsMissing(self, e, cond):
+        word = "is not" if e.negated else "is"
+        return f"({self.emit(e.operand)} {word} None)"
+
+    # -- aggregates ----------------------------------------------------------
+    def start(self, agg: ir.Aggregate) -> str:
+        return "None" if agg.within is None else window_start(agg.within, self.var("now"))
+
+    def aggregate(self, agg: ir.Aggregate) -> str:
+        g = self.var(f"g{agg.id}")
+        storage = agg.storage
+        if storage == "counter":
+            return g
+        if storage == "recent":
+            return f"_count_after({g}, {self.start(agg)})"
+        if storage == "running":
+            if agg.func == "avg":
+                n = self.var(f"gn{agg.id}")
+                return f"({g} / {n} if {n} else None)"
+            return g
+        if storage == "distinct":
+            return f"len({g})"
+        if storage in ("history", "window"):
+            return f"_agg_{agg.func}({g}, {self.start(agg)})"
+        if storage == "replay":
+            flt, args = self.replay_filter(agg.where)
+            values = f"_r_values({g}, {self.start(agg)}, {flt}, {args}, {literal(agg.field)})"
+            return f"_agg_{agg.func}({values}, None)"
+        raise ValueError(storage)
+
+    def _recent_compare(self, e: ir.Compare) -> str | None:
+        """`count(... within D) OP n` on a "recent" aggregate, as tests on its n-th latest time."""
+        for side, other, op in ((e.left, e.right, e.op), (e.right, e.left, _MIRROR[e.op])):
+            if not (isinstance(side, ir.AggValue) and isinstance(other, ir.Const)):
+                continue
+            agg = self._aggs[side.id]
+            n = other.value
+            if agg.storage != "recent" or not isinstance(n, int) or isinstance(n, bool):
+                continue
+            if op == ">=":
+                return self.recent_at_least(agg, n)
+            if op == ">":
+                return self.recent_at_least(agg, n + 1)
+            if op == "<":
+                return f"(not {self.recent_at_least(agg, n)})"
+            if op == "<=":
+                return f"(not {self.recent_at_least(agg, n + 1)})"
+            exactly = f"({self.recent_at_least(agg, n)} and not {self.recent_at_least(agg, n + 1)})"
+            return exactly if op == "==" else f"(not {exactly})"
+        return None
+
+    def recent_at_least(self, agg: ir.Aggregate, n: int) -> str:
+        """`count >= n` on a "recent" aggregate: the n-th latest timestamp is inside the window."""
+        g = self.var(f"g{agg.id}")
+        if n <= 0:
+            return "True"
+        now = self.var("now")
+        nth = f"{g}[{-n}]"
+        if agg.within is None:
+            return f"(len({g}) >= {n})"
+        if not agg.within.calendar:
+            return f"(len({g}) >= {n} and {nth} > {now} - {agg.within.micros})"
+        if agg.within.months >= 12_000:  # reaches before year 1: no shortcut from the distance
+            return f"(len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months}))"
+        lo, hi = month_bounds(agg.within.months)
+        return f"(len({g}) >= {n} and _after({nth}, {now}, {agg.within.months}, {lo}, {hi}))"
+
+    def replay_filter(self, where: ir.Expr | None) -> tuple[str, str]:
+        """A module-level filter function for a replayed aggregate, and its argument tuple."""
+        if where is None:
+            return "_always", "()"
+        name, params = self.consts.function(self.program, where, "ev")
+        args = params[1:]  # the first parameter is the replayed event itself
+        for p in args:
+            self.var(p)
+        return name, literal_names(args)

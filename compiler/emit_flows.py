@@ -1,0 +1,138 @@
+"""Emitters for flows (step 5 of an event, `_startN`/`_flowN`) and delivery (`_send`/`_deliver`).
+
+The nested functions close over `_run`'s locals; `codegen` adds their `nonlocal` declarations.
+"""
+
+from __future__ import annotations
+
+from leadflow.compiler import ir
+from leadflow.compiler.codetext import Block
+from leadflow.compiler.emit_expr import ExprEmitter, literal, window_start
+from leadflow.compiler.emit_stmt import Gen, window_end
+
+
+def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
+    """Step 5 of an event: `stop on` ends live flows, then `start on` starts idle ones."""
+    for flow in g.p.flows:
+        stops = [g.cond(em, t.where) for t in flow.stops if t.event == event]
+        if stops:
+            f = flow.index
+            b(f"if ft{f}{_any(stops)}:")
+            with b.indent():
+                b(f"ft{f} = 0")
+                b(f"fc{f} = _EMPTY")
+                g.note(b, "flow", literal(f"{flow.name}: stops (stop on {g.p.events[event].name})"))
+    starting = []
+    for flow in g.p.flows:  # every start trigger is read on the same state, before any starts
+        starts = [g.cond(em, t.where) for t in flow.starts if t.event == event]
+        if starts:
+            b(f"y{flow.index} = not ft{flow.index}{_any(starts)}")
+            starting.append(flow)
+    for flow in starting:
+        context = g.evdict(event, em) if flow.event == event else "_EMPTY"
+        b(f"if y{flow.index}:")
+        b(f"    _start{flow.index}({context})")
+
+
+def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
+    """`_startN(context)` and `_flowN(pc)`: run the steps from `pc` up to the next wait."""
+    f = flow.index
+    start = Block(depth)
+    start(f"def _start{f}(ctx):")
+    with start.indent():
+        start(f"if ft{f}:")
+        with start.indent():
+            g.note(start, "flow", literal(f"{flow.name}: already running, start ignored"))
+            start("return")
+        start("ftok += 1")
+        start(f"ft{f} = ftok")
+        start(f"fc{f} = ctx")
+        g.note(start, "flow", literal(f"{flow.name}: starts"))
+        start(f"_flow{f}(0)")
+
+    run = Block(depth)
+    source = g.sources.add(flow.name, flow.file, flow.line)
+    run(f"def _flow{f}(pc):")
+    with run.indent(), run.mapped(source):
+        run(f"tok = ft{f}")
+        run("while True:")
+        with run.indent():
+            for i, instr in enumerate(flow.code):
+                run(f"{'if' if i == 0 else 'elif'} pc == {i}:")
+                with run.indent():
+                    _flow_instr(g, run, flow, i, instr)
+            run("else:" if flow.code else "if True:")
+            with run.indent():
+                run(f"ft{f} = 0")
+                run(f"fc{f} = _EMPTY")
+                g.note(run, "flow", literal(f"{flow.name}: ends (no steps left)"))
+                run("return")
+    return [start, run]
+
+
+def _flow_instr(g: Gen, b: Block, flow: ir.Flow, i: int, instr: ir.Instr) -> None:
+    f = flow.index
+    em = g.flow_emitter(flow)
+    if isinstance(instr, ir.Do):
+        action = instr.action
+        context = None
+        if isinstance(action, ir.FlowOp) and action.op == "start":
+            target = g.p.flows[action.flow]
+            context = f"fc{f}" if flow.event is not None and flow.event == target.event else "_EMPTY"
+        g.actions(b, (action,), None, em, flow.name, None, None, "flow", context)
+        if isinstance(action, ir.FlowOp):
+            b(f"if ft{f} != tok:")  # the step stopped (or restarted) this very flow
+            b("    return")
+        b(f"pc = {i + 1}")
+    elif isinstance(instr, ir.Wait):
+        g.schedule(b, window_end(instr.dur), f"2, {f}, (tok, {i + 1})")
+        g.note(b, "flow", f"{literal(flow.name + ': wait ' + instr.text + ', until ')} + "
+                          f"format_local(_due, TIMEZONE)")
+        b("return")
+    elif isinstance(instr, ir.JumpUnless):
+        b(f"pc = {i + 1} if {em.cond(instr.cond)} else {instr.target}")
+    elif isinstance(instr, ir.Jump):
+        b(f"pc = {instr.target}")
+
+
+def send_functions(g: Gen, depth: int) -> list[Block]:
+    """`_send` (quiet hours hold a send until their end) and `_deliver` (the send limit)."""
+    d = g.p.delivery
+    if not g.send_policy:
+        return []
+    send = Block(depth)
+    send("def _send(src, kind, target, args):")
+    with send.indent():
+        if d.quiet_start is not None:
+            send(f"if in_clock_range(now, {d.quiet_start}, {d.quiet_end}, TIMEZONE):")
+            with send.indent():
+                g.schedule(send, f"next_local_clock(now, {d.quiet_end}, TIMEZONE)",
+                           "3, (src, kind), (target, args)")
+                g.note(send, "", "src + ': send ' + _quote(target) + ' held by quiet hours until ' "
+                                 "+ format_local(_due, TIMEZONE)", "kind")
+                send("return")
+        send("_deliver(src, kind, target, args)")
+    deliver = Block(depth)
+    deliver("def _deliver(src, kind, target, args):")
+    with deliver.indent():
+        if d.send_limit is not None:
+            n = d.send_limit
+            deliver(f"if len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per)}:")
+            with deliver.indent():
+                deliver("acts.append(OutAction(now, src, 'suppressed', target, args))")
+                g.note(deliver, "", "src + ': send ' + _quote(target) + "
+                                    f"{literal(' suppressed by the send limit (' + d.limit_text + ')')}", "kind")
+                deliver("return")
+            deliver("dl.append(now)")
+        deliver("acts.append(OutAction(now, src, 'send', target, args))")
+        g.note(deliver, "", "src + ': send ' + _quote(target) + _args_text(args)", "kind")
+    return [send, deliver]
+
+
+def _any(conditions: list[str]) -> str:
+    """` and (a or b)`, or nothing when one of them always holds."""
+    if "True" in conditions:
+        return ""
+    if len(conditions) == 1:
+        return f" and {conditions[0]}"
+    return f" and ({' or '.join(conditions)})"

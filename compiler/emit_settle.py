@@ -1,0 +1,208 @@
+"""Emitters for `_settle()` (while rules, stage, rising `when` rules, exit/enter) and
+`_timers(bound)` (every periods, expiries, flow waits, held sends, in due order)."""
+
+from __future__ import annotations
+
+from leadflow.compiler import ir
+from leadflow.compiler.codetext import Block
+from leadflow.compiler.emit_events import fire_every
+from leadflow.compiler.emit_expr import literal, unwrap
+from leadflow.compiler.emit_stmt import Gen, flag
+
+
+def settle_function(g: Gen, depth: int) -> Block | None:
+    """`_settle()`: rounds of while rules, stage, rising `when` rules, exit/enter, until quiet."""
+    p = g.p
+    whiles = [r for r in p.rules if r.kind == "while"]
+    whens = [r for r in p.rules if r.kind == "when"]
+    exits = [r for r in p.rules if r.kind == "exit"]
+    enters = [r for r in p.rules if r.kind == "enter"]
+    if not (whiles or whens or p.stages):
+        return None
+    b = Block(depth)
+    b("def _settle():")
+    with b.indent():
+        b("for _round in range(10):")
+        with b.indent():
+            b("involved = []")
+            for rule in whiles:
+                _while_step(g, b, rule)
+            if p.stages:
+                b("_old = stg")
+                b("_new = 0")
+                for k in range(1, len(p.stages)):
+                    file, line = p.stage_lines[k]
+                    with b.mapped(g.sources.add(f"stage {p.stages[k]}", file, line)):
+                        em = g.plain_emitter()
+                        b(f"if {em.cond(p.stage_conds[k])}:")
+                        b(f"    _new = {k}")
+                b("stg = _new")
+            for rule in whens:
+                with b.mapped(g.rule_source(rule)):
+                    em = g.plain_emitter()
+                    b(f"_c = bool({unwrap(em.cond(rule.when))})")
+                    b(f"u{rule.index} = _c and not wp{rule.index}")
+                    b(f"wp{rule.index} = _c")
+            if whens:
+                g.group(b, [(r, flag(f"u{r.index}")) for r in whens], g.plain_emitter, involved=True)
+            if p.stages:
+                b("if stg != _old:")
+                with b.indent():
+                    b("involved.append(-1 - stg)")
+                    b("trans.append(Transition(now, STAGES[_old], STAGES[stg]))")
+                    g.note(b, "stage", "STAGES[_old] + ' → ' + STAGES[stg]")
+                    _stage_groups(g, b, exits, "_old")
+                    _stage_groups(g, b, enters, "stg")
+            b("if not involved:")
+            b("    return")
+        b("raise _not_settled(involved)")
+    return b
+
+
+def _stage_groups(g: Gen, b: Block, rules: list[ir.Rule], stage_var: str) -> None:
+    """The `on exit`/`on enter` rules of the stage left/entered: one group per stage."""
+    for k in range(len(g.p.stages)):
+        members = [r for r in rules if r.stage == k]
+        if members:
+            g.group(b, [(r, flag(f"{stage_var} == {k}")) for r in members], g.plain_emitter,
+                    involved=True)
+
+
+def _while_step(g: Gen, b: Block, rule: ir.Rule) -> None:
+    """Start holding a while rule's points when its condition holds; give them back when not."""
+    r = rule.index
+    action = rule.actions[0]
+    k = action.score
+    with b.mapped(g.rule_source(rule)):
+        em = g.plain_emitter()
+        b(f"_c = {em.cond(rule.when)}")
+        b(f"if _c and wh{r} is None:")
+        with b.indent():
+            b(f"_a = {em.value(action.amount)}")
+            b("if _a is None:")
+            b("    _a = 0.0")
+            b(f"_o = s{k}")
+            g.change_score(b, k, "_a")
+            b(f"wh{r} = s{k} - _o")
+            b(f"involved.append({r})")
+            g.note(b, "while", f"{literal(rule.id + ': holds → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")
+        b(f"elif not _c and wh{r} is not None:")
+        with b.indent():
+            g.change_score(b, k, f"-wh{r}")
+            b(f"wh{r} = None")
+            b(f"involved.append({r})")
+            g.note(b, "while", f"{literal(rule.id + ': no longer holds → ' + g.p.scores[k].name + ' ')}"
+                               f" + _num_text(s{k})")
+
+
+# --------------------------------------------------------------------- timers
+
+
+def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
+    """`_timers(bound)`: fire every timer due at or before `bound`, in (due, creation) order."""
+    p = g.p
+    if p.timers == "none":
+        return None
+    everies = [r for r in p.rules if r.kind == "every"]
+    scalar = everies if g.every_scalar else []
+    b = Block(depth)
+    b("def _timers(bound):")
+    with b.indent():
+        b("while True:")
+        with b.indent():
+            if g.heap:
+                b("if th:")
+                b("    _due, _seq = th[0][0], th[0][1]")
+                b("else:")
+                b("    _due, _seq = _NEVER, 0")
+            elif not g.single_every:
+                b("_due, _seq = _NEVER, 0")
+            if scalar and not g.single_every:
+                b("_which = -1")
+            for rule in scalar if not g.single_every else []:
+                r = rule.index
+                tie = "" if g.single_every else f" or (ed{r} == _due and eq{r} < _seq)"
+                b(f"if ed{r} < _due{tie}:")
+                b(f"    _due, _seq, _which = ed{r}, eq{r}, {r}" if not g.single_every
+                  else f"    _due = ed{r}")
+            if g.single_every:
+                b(f"_due = ed{scalar[0].index}")
+            b("if _due > bound:")
+            b("    tnext = _due" if not g.single_every else "    return")
+            if not g.single_every:
+                b("    return")
+            b("now = _due")
+            if g.heap and scalar:
+                b("if _which == -1:")
+                with b.indent():
+                    _heap_timer(g, b, [])
+            elif g.heap:
+                _heap_timer(g, b, everies)
+            if g.single_every:
+                fire_every(g, b, scalar[0])
+            for rule in scalar if not g.single_every else []:
+                b(f"{'elif' if g.heap or rule is not scalar[0] else 'if'} _which == {rule.index}:")
+                with b.indent():
+                    fire_every(g, b, rule)
+            if settle:
+                b("_settle()")
+    return b
+
+
+def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
+    b("_e = heappop(th)")
+    b("_kind, _ea, _eb = _e[2], _e[3], _e[4]")
+    first = True
+
+    def branch(cond: str):
+        nonlocal first
+        b(f"{'if' if first else 'elif'} {cond}:")
+        first = False
+
+    if everies:
+        branch("_kind == 0")
+        with b.indent():
+            for i, rule in enumerate(everies):
+                b(f"{'if' if i == 0 else 'elif'} _ea == {rule.index} and es{rule.index} == _e[1]:")
+                with b.indent():
+                    fire_every(g, b, rule)
+            b("else:")
+            b("    continue  # restarted since: this period no longer exists")
+    expiring = [r for r in g.p.rules if r.modifiers.expires is not None]
+    if expiring:
+        branch("_kind == 1")
+        with b.indent():
+            _expire(g, b, expiring)
+    if g.p.flows and any(isinstance(i, ir.Wait) for f in g.p.flows for i in f.code):
+        branch("_kind == 2")
+        with b.indent():
+            for i, flow in enumerate(g.p.flows):
+                b(f"{'if' if i == 0 else 'elif'} _ea == {flow.index}:")
+                with b.indent():
+                    b(f"if ft{flow.index} != _eb[0]:")
+                    b("    continue  # the instance was stopped: its wait is cancelled")
+                    g.note(b, "timer", literal(f"{flow.name}: wait over"))
+                    b(f"_flow{flow.index}(_eb[1])")
+    if g.p.delivery.quiet_start is not None:
+        branch("_kind == 3")
+        with b.indent():
+            g.note(b, "timer", "'quiet hours over: send ' + _quote(_eb[0])")
+            b("_deliver(_ea[0], _ea[1], _eb[0], _eb[1])")
+
+
+def _expire(g: Gen, b: Block, rules: list[ir.Rule]) -> None:
+    """`expires after D`: take back what one firing changed; its points leave the contribution."""
+    for i, rule in enumerate(rules):
+        b(f"{'if' if i == 0 else 'elif'} _ea == {rule.index}:")
+        with b.indent(), b.mapped(g.rule_source(rule)):
+            b("for _k, _actual, _points in _eb:")
+            with b.indent():
+                scores = sorted({a.score for a in rule.actions if isinstance(a, ir.AddScore)})
+                for j, k in enumerate(scores):
+                    b(f"{'if' if j == 0 else 'elif'} _k == {k}:")
+                    with b.indent():
+                        g.change_score(b, k, "-_actual")
+                        if rule.modifiers.cap is not None:
+                            b(f"rk{rule.index}_{k} = rk{rule.index}_{k} - _points")
+                        g.note(b, "expire", f"{literal(rule.id + ': ')} + _num_text(_actual) + "
+                                            f"{literal(' expired → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")

@@ -1,0 +1,418 @@
+"""Statement emitters: rule groups, modifiers and actions → lines of Python.
+
+The generated `_run` keeps a lead's state in local variables with generated
+names (see codegen.state_vars), so these emitters write plain assignments:
+`s0 = s0 + 10`, `tags.add('vip')`. A group of rules that react to the same
+thing is planned on one state and then applied in file order, as
+docs/semantics.md requires; a rule the `fuse_rules` pass marked `fused` is
+evaluated at its own apply step instead (nothing earlier changes what it reads).
+"""
+
+from __future__ import annotations
+
+import ast as python_ast
+import math
+from collections.abc import Callable
+
+from leadflow.compiler import ir
+from leadflow.compiler.codetext import Block, Sources
+from leadflow.compiler.emit_expr import (
+    Consts,
+    ExprEmitter,
+    ident,
+    literal,
+    maybe_missing,
+    unwrap,
+    window_start,
+)
+
+
+def field_slots(program: ir.Program) -> tuple[tuple[str, str], ...]:
+    """The input columns `_run` reads: one per distinct (field, type), in declaration order.
+
+    The same layout as leadflow.runtime.reader_sql.FieldSlots, so `leadflow run`
+    hands its columns over as they are.
+    """
+    slots: list[tuple[str, str]] = []
+    for event in program.events:
+        for pair in event.fields:
+            if pair not in slots:
+                slots.append(pair)
+    return tuple(slots)
+
+
+def slot_index(program: ir.Program) -> dict[tuple[int, str], int]:
+    """(event, field name) → its column (slot) number."""
+    slots = field_slots(program)
+    return {(e, name): slots.index((name, kind))
+            for e, event in enumerate(program.events) for name, kind in event.fields}
+
+
+class Gen:
+    """What every emitter needs: the program, module constants, the source map, the trace switch."""
+
+    def __init__(self, program: ir.Program, consts: Consts, sources: Sources, trace: bool):
+        self.p = program
+        self.consts = consts
+        self.sources = sources
+        self.trace = trace
+        self.slots = field_slots(program)
+        self.slot_of = slot_index(program)
+        self.aggs = {a.id: a for a in program.aggregates}
+        self.snapshot = "{" + ", ".join(f"{literal(s.name)}: s{k}"
+                                        for k, s in enumerate(program.scores)) + "}"
+        self.stage_now = "STAGES[stg]" if program.stages else "None"
+        self.heap = program.timers in ("mixed", "heap")
+        self.every_scalar = program.timers in ("every", "mixed")
+        self.single_every = (program.timers == "every"
+                             and sum(r.kind == "every" for r in program.rules) == 1)
+        self.send_policy = (program.delivery.send_limit is not None
+                            or program.delivery.quiet_start is not None)
+
+    # -- expression emitters -------------------------------------------------
+    def event_emitter(self, event: int | None, used: set[str] | None = None) -> ExprEmitter:
+        """Bare names read the current event's fields (locals f<slot>; `ts` is `now`)."""
+        def field(name: str) -> str:
+            return "now" if name == "ts" else ident(f"f{self.slot_of[(event, name)]}")
+        return ExprEmitter(self.p, self.consts, field, used)
+
+    def field_local(self, event: int, name: str) -> str:
+        return "now" if name == "ts" else ident(f"f{self.slot_of[(event, name)]}")
+
+    def flow_emitter(self, flow: ir.Flow) -> ExprEmitter:
+        """Bare names read the event that started this instance of the flow."""
+        def field(name: str) -> str:
+            return f"fc{flow.index}.get({literal(name)})"
+        return ExprEmitter(self.p, self.consts, field)
+
+    def plain_emitter(self, rule: ir.Rule | None = None) -> ExprEmitter:
+        def field(name: str) -> str:
+            raise ValueError(f"no event here to read {name!r} from")
+        return ExprEmitter(self.p, self.consts, field)
+
+    def cond(self, em: ExprEmitter, expr: ir.Expr | None) -> str:
+        """A filter: inline, or (plain program) a call to a module-level function."""
+        if expr is None:
+            return "True"
+        if self.p.inline_filters:
+            return em.cond(expr)
+        name, params = self.consts.function(self.p, expr, None, em.field)
+        for param in params:
+            em.var(param)
+        return f"{name}({', '.join(params)})"
+
+    def evdict(self, event: int, em: ExprEmitter) -> str:
+        """The current event as a dict (`ts` and its declared fields), for flows and replays."""
+        parts = [f"'ts': {em.var('now')}"]
+        for name, _ in self.p.events[event].fields:
+            parts.append(f"{literal(name)}: {em.var(self.field_local(event, name))}")
+        return "{" + ", ".join(parts) + "}"
+
+    # -- trace -----------------------------------------------------------------
+    def note(self, b: Block, kind: str, text: str, kind_code: str | None = None) -> None:
+        """A line for `explain` (only in the traced variant of `_run`); `kind_code` for a variable kind."""
+        if self.trace:
+            kind_code = kind_code or literal(kind)
+            b(f"trc.append(TraceEntry(now, {kind_code}, {text}, {self.snapshot}, {self.stage_now}))")
+
+    # -- scores ------------------------------------------------------------------
+    def clamp(self, b: Block, k: int, delta: float | None = None) -> None:
+        """Clamp score k to its bounds after a change; `delta` when it is a known constant.
+
+        The score was within its bounds before, so adding a constant >= 0 cannot
+        take it below its min, nor a constant <= 0 above its max.
+        """
+        info = self.p.scores[k]
+        if info.low is not None and not (delta is not None and delta >= 0):
+            b(f"if s{k} < {literal(info.low)}:")
+            b(f"    s{k} = {literal(float(info.low))}")
+        if info.high is not None and not (delta is not None and delta <= 0):
+            b(f"if s{k} > {literal(info.high)}:")
+            b(f"    s{k} = {literal(float(info.high))}")
+
+    def change_score(self, b: Block, k: int, delta: str) -> None:
+        constant = _number_text(delta)
+        if constant is not None and constant < 0:
+            b(f"s{k} = s{k} - {literal(-constant)}")  # x - c is x + (-c), bit for bit
+        else:
+            b(f"s{k} = s{k} + {delta}")
+        self.clamp(b, k, constant)
+
+    # -- rule groups ---------------------------------------------------------------
+    def allowed(self, rule: ir.Rule) -> list[str]:
+        """Conditions of `once`, `up to N times` and `once per D` (own state only)."""
+        mods, r = rule.modifiers, rule.index
+        parts = []
+        if mods.once:
+            parts.append(f"rc{r} == 0")
+        if mods.up_to is not None:
+            parts.append(f"rc{r} < {mods.up_to}")
+        if mods.per is not None:
+            parts.append(f"(rl{r} is None or rl{r} <= {window_start(mods.per)})")
+        return parts
+
+    def group(self, b: Block, members: list[tuple[ir.Rule, Callable[[ExprEmitter], str]]],
+              emitter: Callable[[ir.Rule], ExprEmitter], involved: bool = False) -> None:
+        """Plan every rule whose trigger holds on one state, then apply them in file order.
+
+        `members` pairs each rule with a function giving its trigger condition;
+        `emitter(rule)` makes the expression emitter for a rule's context;
+        `involved` records firings for the settle loop.
+        """
+        plans: dict[int, dict[int, str]] = {}
+        for rule, trigger in members:
+            if rule.fused:
+                continue
+            em = emitter(rule)
+            cond = _all([trigger(em)] + self.allowed(rule))
+            with b.mapped(self.rule_source(rule)):
+                b(f"x{rule.index} = False")
+                b(f"if {cond}:")
+                with b.indent():
+                    b(f"x{rule.index} = True")
+                    plans[rule.index] = self.plan_values(b, rule, em)
+        for rule, trigger in members:
+            em = emitter(rule)
+            with b.mapped(self.rule_source(rule)):
+                if rule.fused:
+                    cond = _all([trigger(em)] + self.allowed(rule))
+                    values = None
+                else:
+                    cond = f"x{rule.index}"
+                    values = plans[rule.index]
+                if cond == "True":
+                    self.apply_rule(b, rule, values, em, involved)
+                else:
+                    b(f"if {cond}:")
+                    with b.indent():
+                        self.apply_rule(b, rule, values, em, involved)
+
+    def rule_source(self, rule: ir.Rule) -> int:
+        return self.sources.add(rule.id, rule.file, rule.line)
+
+    def plan_values(self, b: Block, rule: ir.Rule, em: ExprEmitter) -> dict[int, str]:
+        """Evaluate the rule's action values now, into v<rule>_<action> locals."""
+        values = {}
+        for j, action in enumerate(rule.actions):
+            code = self.value_code(em, action)
+            if code is None:
+                continue
+            if _constant(action):
+                values[j] = code
+            else:
+                name = ident(f"v{rule.index}_{j}")
+                b(f"{name} = {code}")
+                values[j] = name
+        return values
+
+    def value_code(self, em: ExprEmitter, action: ir.Action) -> str | None:
+        if isinstance(action, ir.AddScore):
+            return em.value(action.amount)
+        if isinstance(action, ir.SetAttr):
+            return em.value(action.value)
+        if isinstance(action, ir.Emit):
+            last = dict(action.args)  # a name given twice: the last value, at the first place
+            return "{" + ", ".join(f"{literal(k)}: {em.value(v)}" for k, v in last.items()) + "}"
+        return None
+
+    def apply_rule(self, b: Block, rule: ir.Rule, values: dict[int, str] | None,
+                   em: ExprEmitter, involved: bool) -> None:
+        mods, r = rule.modifiers, rule.index
+        if mods.needs_count:
+            b(f"rc{r} += 1")
+        if mods.per is not None:
+            b(f"rl{r} = now")
+        if involved:
+            b(f"involved.append({r})")
+        expires = mods.expires is not None and any(isinstance(a, ir.AddScore) for a in rule.actions)
+        if expires:
+            b("_ch = []")
+        self.actions(b, rule.actions, values, em, rule.id, rule.event, rule, "rule")
+        if expires:
+            b("if _ch:")
+            with b.indent():
+                self.schedule(b, window_end(mods.expires), f"1, {r}, tuple(_ch)")
+
+    # -- actions -------------------------------------------------------------------
+    def actions(self, b: Block, actions, values: dict[int, str] | None, em: ExprEmitter,
+                source: str, event: int | None, rule: ir.Rule | None, kind: str,
+                context: str | None = None) -> None:
+        """Apply actions in order for `source` (a rule id or flow name; `kind` "rule"/"flow").
+
+        `values` holds planned values (else they are evaluated here); `event` is
+        the event in context (for flows started here), or `context` a dict of it.
+        """
+        for j, action in enumerate(actions):
+            value = None
+            if values is not None and j in values:
+                value = values[j]
+            elif not isinstance(action, (ir.TagOp, ir.FlowOp)):
+                value = self.value_code(em, action)
+            if isinstance(action, ir.AddScore):
+                self.add_score(b, action, value, em, source, rule, kind)
+            elif isinstance(action, ir.SetAttr):
+                self.set_attr(b, action, value, source, kind)
+            elif isinstance(action, ir.TagOp):
+                b(f"tags.{'discard' if action.remove else 'add'}({literal(action.tag)})")
+                word = "untag" if action.remove else "tag"
+                self.note(b, kind, literal(f"{source}: {word} \"{action.tag}\""))
+            elif isinstance(action, ir.Emit):
+                self.emit_outward(b, action, value, source, kind)
+            elif isinstance(action, ir.FlowOp):
+                self.flow_op(b, action, event, em, context, source)
+
+    def add_score(self, b: Block, action: ir.AddScore, value: str, em: ExprEmitter, source: str,
+                  rule: ir.Rule | None, kind: str) -> None:
+        k = action.score
+        mods = rule.modifiers if rule is not None else ir.Modifiers()
+        missing_note = literal(f"{source}: {action.verb}" + (" missing" if action.verb in ("add", "subtract")
+                                                             else "") + ": the amount is missing, no change")
+        if value == "None":  # folded to missing (`add 1 / 0`): never a change
+            self.note(b, kind, missing_note)
+            return
+        amount = value
+        if not _simple(value):
+            b(f"_a = {value}")
+            amount = "_a"
+        missing = maybe_missing(action.amount, self.p) and not _constant_value(value)
+        if missing:
+            b(f"if {amount} is not None:")
+            b.depth += 1
+        points = amount
+        if mods.cap is not None:
+            live = f"rk{rule.index}_{k}"
+            b(f"_p = _capped({amount}, {live}, {literal(mods.cap)})")
+            b(f"{live} = {live} + _p")
+            points = "_p"
+        if mods.expires is not None:
+            b(f"_o = s{k}")
+        self.change_score(b, k, points)
+        if mods.expires is not None:
+            b(f"_ch.append(({k}, s{k} - _o, {points}))")
+        if self.trace:
+            verb = literal(action.verb)
+            text = (f"{verb} + ' ' + _num_text(abs({unwrap(amount)}))" if action.verb in ("add", "subtract")
+                    else verb)
+            capped = ""
+            if mods.cap is not None:
+                capped = (f" + ('' if _p == {amount} else {literal(' (capped at ' + _num(mods.cap) + ': ')}"
+                          f" + _num_text(_p) + ')')")
+            self.note(b, kind, f"{literal(source + ': ')} + {text}{capped} + "
+                               f"{literal(' → ' + self.p.scores[k].name + ' ')} + _num_text(s{k})")
+        if missing:
+            b.depth -= 1
+            if self.trace:
+                b("else:")
+                with b.indent():
+                    self.note(b, kind, missing_note)
+
+    def set_attr(self, b: Block, action: ir.SetAttr, value: str, source: str, kind: str) -> None:
+        name = self.p.lead_fields[action.index][0]
+        local = f"la{action.index}"
+        b(f"{local} = {value}")
+        if maybe_missing(action.value, self.p):
+            b(f"if {local} is None:")
+            b(f"    attrs.pop({literal(name)}, None)")
+            b("else:")
+            b(f"    attrs[{literal(name)}] = {local}")
+        else:
+            b(f"attrs[{literal(name)}] = {local}")
+        self.note(b, kind, f"{literal(source + ': set lead.' + name + ' = ')} + _value_text({local})")
+
+    def emit_outward(self, b: Block, action: ir.Emit, args: str, source: str, kind: str) -> None:
+        target = literal(action.target)
+        if action.kind == "send" and self.send_policy:
+            b(f"_send({literal(source)}, {literal(kind)}, {target}, {args})")
+            return
+        b(f"acts.append(OutAction(now, {literal(source)}, {literal(action.kind)}, {target}, {args}))")
+        self.note(b, kind, f"{literal(source + ': ' + action.kind + ' ')} + _quote({target})"
+                           f" + _args_text(acts[-1].args)")
+
+    def flow_op(self, b: Block, action: ir.FlowOp, event: int | None, em: ExprEmitter,
+                context: str | None, source: str) -> None:
+        flow = self.p.flows[action.flow]
+        f = flow.index
+        if action.op == "start":
+            if context is not None:
+                ctx = context  # a flow's own context, passed on when the events agree
+            elif event is not None and event == flow.event:
+                ctx = self.evdict(event, em)
+            else:
+                ctx = "_EMPTY"
+            b(f"_start{f}({ctx})")
+            return
+        b(f"if ft{f}:")
+        with b.indent():
+            b(f"ft{f} = 0")
+            b(f"fc{f} = _EMPTY")
+            self.note(b, "flow", literal(f"{flow.name}: stops (stopped by {source})"))
+
+    # -- timers ----------------------------------------------------------------------
+    def schedule(self, b: Block, due: str, payload: str) -> None:
+        """Push a heap timer (due, seq, kind, a, b) and keep `tnext` a lower bound."""
+        b(f"_due = {due}")
+        b(f"heappush(th, (_due, tseq, {payload}))")
+        b("tseq += 1")
+        b("tnext = min(tnext, _due)")
+
+
+def flag(code: str):
+    """A group member's trigger that is a ready-made condition (`u3`, `_old == 2`, `True`)."""
+    return lambda em: code
+
+
+def window_end(dur: ir.Dur, now: str = "now") -> str:
+    """`now + dur` (calendar months in the ruleset's timezone)."""
+    if dur.calendar:
+        return f"_shift({now}, {dur.months})"
+    return f"({now} + {dur.micros})"
+
+
+def _number_text(code: str) -> float | int | None:
+    """The value of a numeric literal the emitters wrote (`10`, `(-5)`, `2.5`), else None."""
+    text = code.strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    try:
+        value = python_ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return None
+    return value
+
+
+def _num(value) -> str:
+    """A number as the trace writes it: 15, not 15.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _all(parts: list[str]) -> str:
+    parts = [p for p in parts if p != "True"]
+    return " and ".join(parts) if parts else "True"
+
+
+def _simple(code: str) -> bool:
+    return code.isidentifier() or _constant_value(code)
+
+
+def _constant_value(code: str) -> bool:
+    """A literal that is not missing: `10`, `(-5)`, `2.5`, `True`."""
+    try:
+        float(code.strip("()"))
+        return True
+    except ValueError:
+        return code in ("True", "False")
+
+
+def _constant(action: ir.Action) -> bool:
+    if isinstance(action, ir.AddScore):
+        return isinstance(action.amount, ir.Const)
+    if isinstance(action, ir.SetAttr):
+        return isinstance(action.value, ir.Const)
+    if isinstance(action, ir.Emit):
+        return all(isinstance(v, ir.Const) for _, v in action.args)
+    return True
+

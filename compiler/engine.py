@@ -1,0 +1,117 @@
+"""The compiled engine: a loaded compiled module behind the runtime's Engine interface.
+
+    engine = CompiledEngine(load_file("rules.leadflow").model)   # compiled once, then cached
+    state = engine.new_lead("L1", {"country": "ES"})
+    engine.feed(state, ts, "purchase", {"amount": 120.0})
+    engine.result(state)                      # a leadflow.runtime.engine.LeadResult
+
+For batch runs, `run_lead_columns` evaluates one lead's whole event slice in
+one call inside the generated module (see its docstring).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from leadflow.compiler.load import compiled_module
+from leadflow.dsl.model import Model
+from leadflow.runtime.engine import (
+    LeadResult,
+    OutAction,
+    RulesetRuntimeError,
+    TraceEntry,
+    Transition,
+)
+
+
+class CompiledEngine:
+    """Engine interface over a compiled module (leadflow.runtime.engine.Engine)."""
+
+    def __init__(self, model: Model, optimized: bool = True, skip: Iterable[str] = (),
+                 module: types.ModuleType | None = None):
+        self.model = model
+        self.module = module if module is not None else compiled_module(model, optimized, skip)
+        m = self.module
+        self.name = m.NAME
+        self.timezone = m.TIMEZONE
+        self.events = dict(m.EVENTS)
+        self.lead_fields = m.LEAD_FIELDS
+        self.scores = m.SCORES
+        self.stages = m.STAGES
+        self.event_codes = m.EVENT_CODES  # event name → code (the order of self.events)
+        self.slots = m.SLOTS  # the input columns: (field, type), as reader_sql.FieldSlots
+
+    # -- the Engine interface -------------------------------------------------
+    def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False) -> Any:
+        return self.module.new_lead(lead_id, attrs, trace)
+
+    def feed(self, state: Any, ts: int, event: str, values: dict[str, Any]) -> None:
+        with _runtime_errors(self.module):
+            self.module.feed(state, ts, event, values)
+
+    def advance(self, state: Any, ts: int) -> None:
+        with _runtime_errors(self.module):
+            self.module.advance(state, ts)
+
+    def result(self, state: Any) -> LeadResult:
+        return convert_result(self.module.result(state))
+
+    def trace(self, state: Any) -> list[TraceEntry]:
+        return [TraceEntry(e.at, e.kind, e.text, dict(e.scores), e.stage)
+                for e in self.module.trace(state)]
+
+    # -- batch -------------------------------------------------------------------
+    def feed_columns(self, state: Any, times: Sequence[int], codes: Sequence[int],
+                     columns: Sequence[Sequence[Any]], start: int, stop: int) -> None:
+        """Apply rows `start..stop` of columnar input to one lead: like `feed` on each row.
+
+        `times` (µs UTC, the lead's rows in time order), `codes` (index of the
+        event in self.events) and `columns[j]` (values of self.slots[j], None
+        when missing) are aligned lists, e.g. one Arrow batch of `leadflow run`
+        converted with to_pylist(); the loop over the rows runs inside the
+        compiled module.
+        """
+        with _runtime_errors(self.module):
+            self.module.feed_columns(state, times, codes, columns, start, stop)
+
+    def run_lead_columns(self, lead_id: str, attrs: dict[str, Any], times: Sequence[int],
+                         codes: Sequence[int], columns: Sequence[Sequence[Any]], start: int,
+                         stop: int, as_of: int | None, trace: bool = False) -> Any:
+        """new_lead + feed_columns + advance to `as_of` + result, in one call.
+
+        Returns the module's LeadResult: the fields of leadflow.runtime.engine.LeadResult
+        (duck-typed; `convert_result` makes the dataclass).
+        """
+        with _runtime_errors(self.module):
+            return self.module.run_lead_columns(lead_id, attrs, times, codes, columns, start, stop,
+                                                as_of, trace)
+
+
+def convert_result(r: Any) -> LeadResult:
+    """A compiled module's LeadResult as the runtime's dataclass."""
+    return LeadResult(
+        lead_id=r.lead_id,
+        scores=dict(r.scores),
+        stage=r.stage,
+        tags=tuple(r.tags),
+        attrs=dict(r.attrs),
+        actions=[OutAction(a.at, a.rule, a.kind, a.target, dict(a.args)) for a in r.actions],
+        transitions=[Transition(t.at, t.from_stage, t.to_stage) for t in r.transitions],
+    )
+
+
+class _runtime_errors:
+    """Re-raise the module's RulesetRuntimeError as the runtime's, keeping rules and where."""
+
+    def __init__(self, module: types.ModuleType):
+        self.module = module
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is not None and isinstance(exc, self.module.RulesetRuntimeError):
+            raise RulesetRuntimeError(str(exc), exc.rules, exc.where) from exc
+        return False

@@ -1,0 +1,33 @@
+"""dispatch_by_event, inline_filters and choose_timers: decisions recorded on the program."""
+
+from __future__ import annotations
+
+import pytest
+from irkit import on, program, rule
+
+from leadflow.compiler import ir
+from leadflow.compiler.passes import choose_timers, dispatch_by_event, inline_filters
+
+EVERY = rule(5, "every", period=ir.Dur(micros=10), without=None)
+
+
+def test_dispatch_and_inline_set_their_flags():
+    p = program([on(0)])
+    assert (p.dispatch, p.inline_filters) == (False, False)
+    assert dispatch_by_event(p).dispatch and inline_filters(p).inline_filters
+
+
+WAIT_FLOW = ir.Flow(0, "f", "t.leadflow", 1, None, (), (), (ir.Wait(ir.Dur(micros=1)),))
+CASES = [
+    ("no timers at all", program([on(0)]), "none"),
+    ("only every rules", program([on(0), EVERY]), "every"),
+    ("every and expiries", program([EVERY, on(1, modifiers=ir.Modifiers(expires=ir.Dur(micros=1)))]),
+     "mixed"),
+    ("a flow wait only", program([on(0)], flows=[WAIT_FLOW]), "heap"),
+    ("quiet hours", program([on(0)], delivery=ir.Delivery(quiet_start=1, quiet_end=2)), "heap"),
+]
+
+
+@pytest.mark.parametrize("p, mode", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_timer_mode(p, mode):
+    assert choose_timers(p).timers == mode

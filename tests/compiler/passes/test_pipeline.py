@@ -1,0 +1,43 @@
+"""The pass list: order, the switch that turns them off, and properties every pass has."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadflow.api import load_file
+from leadflow.compiler.lower import lower
+from leadflow.compiler.passes import PASS_NAMES, PASSES, optimize
+
+
+@pytest.fixture(scope="module")
+def zapateria():
+    return lower(load_file("examples/zapateria.leadflow").model)
+
+
+def test_the_passes_run_in_the_documented_order():
+    assert PASS_NAMES == ("fold_constants", "remove_dead_rules", "prune_state", "share_aggregates",
+                          "bound_windows", "fuse_rules", "dispatch_by_event", "inline_filters",
+                          "choose_timers")
+
+
+def test_the_switch_turns_every_pass_off(zapateria):
+    assert optimize(zapateria, enabled=False) is zapateria
+    assert optimize(zapateria, skip=PASS_NAMES) == zapateria
+
+
+def test_an_unknown_pass_name_is_an_error(zapateria):
+    with pytest.raises(ValueError, match="unknown passes"):
+        optimize(zapateria, skip=("no_such_pass",))
+
+
+@pytest.mark.parametrize("optimization", PASSES, ids=PASS_NAMES)
+def test_each_pass_is_idempotent(optimization, zapateria):
+    once = optimization(zapateria)
+    assert optimization(once) == once
+
+
+def test_optimizing_changes_the_plain_program(zapateria):
+    optimized = optimize(zapateria)
+    assert optimized != zapateria
+    assert optimized.dispatch and optimized.inline_filters and optimized.timers == "mixed"
+    assert {a.storage for a in optimized.aggregates} >= {"counter", "recent"}
