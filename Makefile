@@ -26,5 +26,12 @@ demo: install
 test: install
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
 
+# Performance targets (not tests: timings do not belong in the suite). Each
+# script prints its figures and PASS/FAIL against a baseline measured in the same run.
+bench: install
+	$(BIN)/python bench/check_bench.py
+	$(BIN)/python bench/compiled_bench.py
+	$(BIN)/python bench/run_bench.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

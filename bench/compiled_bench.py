@@ -15,8 +15,7 @@ One run, on one synthetic log of the seed ruleset (bench/seed.leadflow: opens
                 columns (the first --interpreter-events events' leads)
   e2e           from Parquet: the hand-written loop fed by the DuckDB reader
                 of `leadflow run`, and `leadflow run` itself (driver.run, the
-                compiled engine, outputs written) -- as the driver is today,
-                and with the batch replay it should adopt (feed_columns)
+                compiled engine fed one lead's rows per call, outputs written)
 
 and checks the targets: compiled >= 0.7x handwritten, compiled >= 20x the
 interpreter, `leadflow run` end to end >= 0.6x the hand-written loop fed by the
@@ -38,7 +37,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,7 +49,6 @@ from leadflow.compiler.engine import CompiledEngine
 from leadflow.compiler.passes import PASS_NAMES
 from leadflow.runtime import driver
 from leadflow.runtime.driver import RunOptions
-from leadflow.runtime.engine import RulesetRuntimeError
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.readers import expand_inputs
 from leadflow.runtime.staging import Staging
@@ -207,63 +204,6 @@ def leadflow_run(engine: Any, parquet: str, out_dir: str, as_of: int) -> dict[st
     return scores
 
 
-def replay_columns(engine, batches, event_names, by_event, attrs, as_of, emit,
-                   tick=lambda n: None, trace=False):
-    """driver.replay for an engine with `feed_columns`: the rows of a lead go in one call.
-
-    The proposed batch path for `leadflow run` (see the compiler's report): the
-    same contract as driver.replay, but the per-row loop runs inside the module.
-    """
-    new_lead, advance, result = engine.new_lead, engine.advance, engine.result
-    feed_columns = engine.feed_columns
-    pending = next(attrs, None)
-    lead, state = None, None
-
-    def close(current):
-        if as_of is not None:
-            advance(current, as_of)
-        emit(result(current))
-        return current
-
-    def attributes_only(before):
-        nonlocal pending
-        last = None
-        while pending is not None and (before is None or pending[0] < before):
-            last = close(new_lead(pending[0], pending[1], trace))
-            pending = next(attrs, None)
-        return last
-
-    try:
-        for batch in batches:
-            ids = batch.column(0).to_pylist()
-            times = batch.column(1).to_pylist()
-            kinds = batch.column(2).to_pylist()
-            columns = [batch.column(k).to_pylist() for k in range(3, batch.num_columns)]
-            ends = pc.run_end_encode(batch.column(0)).run_ends.to_pylist()
-            start = 0
-            for stop in ends:
-                lead_id = ids[start]
-                if lead_id != lead:
-                    if state is not None:
-                        close(state)
-                    attributes_only(lead_id)
-                    lead_attrs = {}
-                    if pending is not None and pending[0] == lead_id:
-                        lead_attrs, pending = pending[1], next(attrs, None)
-                    lead, state = lead_id, new_lead(lead_id, lead_attrs, trace)
-                feed_columns(state, times, kinds, columns, start, stop)
-                start = stop
-            tick(len(ids))
-        if state is not None:
-            close(state)
-        return attributes_only(None) or state
-    except RulesetRuntimeError as exc:
-        raise driver.LeadFailed(lead or "", exc) from None
-
-
-# --------------------------------------------------------------------- report
-
-
 def same_scores(expected: dict[str, float], got: dict[str, float]) -> bool:
     return all(math.isclose(expected[k], got.get(k, math.nan), abs_tol=1e-6) for k in expected)
 
@@ -311,28 +251,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="leadflow-bench-") as tmp:
         parquet = os.path.join(tmp, "events.parquet")
         log.write_parquet(parquet)
-        original = driver.replay
-
-        def run_batched(out: str) -> dict[str, float]:
-            driver.replay = replay_columns
-            try:
-                return leadflow_run(engine, parquet, os.path.join(tmp, out), log.as_of)
-            finally:
-                driver.replay = original
-
         e2e = interleaved({
             "reader": lambda: handwritten_from_reader(parquet, log.as_of),
-            "today": lambda: leadflow_run(engine, parquet, os.path.join(tmp, "out1"), log.as_of),
-            "batch": lambda: run_batched("out2")}, args.repeat)
+            "run": lambda: leadflow_run(engine, parquet, os.path.join(tmp, "out"), log.as_of)},
+            args.repeat)
         t, got = e2e["reader"]
         rows.append(("e2e: handwritten loop fed by the DuckDB reader", len(log), t, _check(expected, got)))
         reader_rate = len(log) / t
-        t, got = e2e["today"]
-        rows.append(("e2e: leadflow run, compiled (driver today)", len(log), t, _check(expected, got)))
-        run_rate_today = len(log) / t
-        t, got = e2e["batch"]
-        rows.append(("e2e: leadflow run, compiled (batch replay)", len(log), t, _check(expected, got)))
-        run_rate_batch = len(log) / t
+        t, got = e2e["run"]
+        rows.append(("e2e: leadflow run, compiled engine", len(log), t, _check(expected, got)))
+        run_rate = len(log) / t
 
     handwritten_rate = rows[0][1] / rows[0][2]
     print(f"\n{len(log):,} events, {args.leads:,} leads; Python {sys.version.split()[0]}, "
@@ -352,10 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = [
         ("compiled >= 0.7x the hand-written loop", compiled_rate / handwritten_rate, 0.7),
         ("compiled >= 20x the interpreter", compiled_rate / interpreter_rate, 20.0),
-        ("leadflow run >= 0.6x hand-written via the same reader (driver today)",
-         run_rate_today / reader_rate, 0.6),
-        ("leadflow run >= 0.6x hand-written via the same reader (batch replay)",
-         run_rate_batch / reader_rate, 0.6),
+        ("leadflow run >= 0.6x hand-written via the same reader", run_rate / reader_rate, 0.6),
     ]
     print()
     ok = all(check in ("reference", "same", "n/a") for *_, check in rows)

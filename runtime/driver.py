@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
@@ -82,14 +83,16 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
            by_event: Sequence[Sequence[tuple[str, int]]],
            attrs: Iterator[tuple[str, dict[str, Any]]], as_of: int | None,
            emit: Callable[[LeadResult], None], tick: Callable[[int], None] = lambda n: None,
-           trace: bool = False) -> Any:
+           trace: bool = False, slots: Sequence[tuple[str, str]] | None = None) -> Any:
     """Feed each lead's events (sorted by lead, then time) and advance it to as-of.
 
     `attrs` yields (lead_id, attributes) sorted by lead_id; a lead with attributes
     and no events is still created, advanced and emitted. Returns the last state
-    (what `explain` reads the trace of).
+    (what `explain` reads the trace of). Each lead's run of rows in a batch goes
+    to the engine in one call when it can take columns (see `segment_feeder`).
     """
-    new_lead, feed, advance, result = engine.new_lead, engine.feed, engine.advance, engine.result
+    new_lead, advance, result = engine.new_lead, engine.advance, engine.result
+    feed_segment = segment_feeder(engine, event_names, by_event, slots)
     pending = next(attrs, None)
     lead: str | None = None
     state = None
@@ -116,11 +119,9 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
             times = batch.column(1).to_pylist()
             kinds = batch.column(2).to_pylist()
             columns = [batch.column(k).to_pylist() for k in range(3, batch.num_columns)]
-            # Per event type: its name and (field, column) pairs, so a row only builds
-            # the dict of its own event's fields.
-            plans = [(event_names[e], [(name, columns[j]) for name, j in fields])
-                     for e, fields in enumerate(by_event)]
-            for i, lead_id in enumerate(ids):
+            start = 0
+            for stop in pc.run_end_encode(batch.column(0)).run_ends.to_pylist():
+                lead_id = ids[start]
                 if lead_id != lead:
                     if state is not None:
                         close(state)
@@ -131,19 +132,49 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
                         pending = next(attrs, None)
                     lead = lead_id
                     state = new_lead(lead_id, lead_attrs, trace)
-                name, fields = plans[kinds[i]]
-                values = {}
-                for field_name, column in fields:
-                    value = column[i]
-                    if value is not None:
-                        values[field_name] = value
-                feed(state, times[i], name, values)
+                feed_segment(state, times, kinds, columns, start, stop)
+                start = stop
             tick(len(ids))
         if state is not None:
             close(state)
         return attributes_only(None) or state
     except RulesetRuntimeError as exc:
         raise LeadFailed(lead or "", exc) from None
+
+
+FeedSegment = Callable[[Any, list, list, list, int, int], None]
+
+
+def segment_feeder(engine: Engine, event_names: Sequence[str],
+                   by_event: Sequence[Sequence[tuple[str, int]]],
+                   slots: Sequence[tuple[str, str]] | None) -> FeedSegment:
+    """How rows start..stop of one lead in a batch reach the engine.
+
+    An engine with `feed_columns` (a compiled module) takes them in one call, so
+    the per-row loop runs inside generated code; it must read the same column
+    layout (event codes and field slots) as this reader produced. Any other
+    engine gets one `feed` per row with a dict of that event's own fields.
+    """
+    feed_columns = getattr(engine, "feed_columns", None)
+    same_layout = (feed_columns is not None and slots is not None
+                   and tuple(getattr(engine, "slots", ())) == tuple(slots)
+                   and list(getattr(engine, "event_codes", {})) == list(event_names))
+    if same_layout:
+        return feed_columns
+    feed = engine.feed
+    plans = [(event_names[e], tuple(fields)) for e, fields in enumerate(by_event)]
+
+    def feed_rows(state: Any, times: list, kinds: list, columns: list, start: int, stop: int) -> None:
+        for i in range(start, stop):
+            name, fields = plans[kinds[i]]
+            values = {}
+            for field_name, j in fields:
+                value = columns[j][i]
+                if value is not None:
+                    values[field_name] = value
+            feed(state, times[i], name, values)
+
+    return feed_rows
 
 
 def timed_batches(open_reader: Callable[[], pa.RecordBatchReader],
@@ -189,7 +220,8 @@ def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunRes
         try:
             batches = timed_batches(lambda: staging.event_reader(as_of), seconds)
             replay(engine, batches, staging.event_names, staging.slots.by_event,
-                   staging.lead_attrs(), as_of, tables.add, bar.update)
+                   staging.lead_attrs(), as_of, tables.add, bar.update,
+                   slots=staging.slots.slots)
         finally:
             bar.close()
         seconds["run"] = time.perf_counter() - run_start - seconds.get("sort", 0.0)

@@ -41,7 +41,7 @@ def explain(engine: Engine, options: RunOptions, lead_id: str, label: str | None
         found: list[LeadResult] = []
         state = replay(engine, staging.event_reader(as_of, lead=lead_id), staging.event_names,
                        staging.slots.by_event, staging.lead_attrs(lead=lead_id), as_of,
-                       found.append, trace=True)
+                       found.append, trace=True, slots=staging.slots.slots)
         explanation = Explanation(lead_id, label or engine.name or "ruleset", engine.timezone,
                                   tuple(engine.scores), bool(engine.stages), as_of)
         if state is not None:

@@ -48,6 +48,6 @@ def remove_dead_rules(program: ir.Program) -> ir.Program:
         if reason is None:
             kept.append(rule)
         else:
-            message = f"rule {rule.id} can never fire: {reason}; it is left out of the compiled module"
+            message = f"rule `{rule.id}` can never fire: {reason}; it is left out of the compiled module"
             warnings.append((rule.file, rule.line, message))
     return dataclasses.replace(program, rules=tuple(kept), warnings=tuple(warnings))

@@ -12,6 +12,7 @@ import sys
 import click
 
 from leadflow.api import Loaded, load_file
+from leadflow.compiler import dead_rule_warnings
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import error
 
@@ -33,11 +34,16 @@ def command(files: tuple[str, ...]) -> None:
 def _load(path: str) -> Loaded:
     """load_file, with a last line of defence: a bug in leadflow is reported, not a traceback.
 
+    Also warns about rules the compiler would drop because they can never fire.
     The front end is meant never to raise (tests/dsl/test_robustness.py checks
     it); if it ever does, the user still gets a diagnostic naming the file.
     """
     try:
-        return load_file(path)
+        loaded = load_file(path)
+        if loaded.ok:
+            # The optimizer's verdict: rules that can never fire are left out of compiled code.
+            loaded.diagnostics.extend(dead_rule_warnings(loaded.model))
+        return loaded
     except Exception as exc:  # noqa: BLE001 - the contract is no traceback, whatever happens
         where = ast.Span(path, 1, 1, 1, 1)
         detail = f"{type(exc).__name__}: {exc}"[:200]

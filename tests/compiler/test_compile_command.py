@@ -80,7 +80,7 @@ def test_a_rule_that_can_never_fire_is_reported_and_left_out():
     Path("dead.leadflow").write_text(RULES + "rule never: on buy where 2 < 1 add 5\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["compile", "dead.leadflow", "-o", "out.py"])
     assert result.exit_code == 0
-    assert "dead.leadflow:4:1: warning: rule never can never fire" in result.output
+    assert "dead.leadflow:4:1: warning: rule `never` can never fire" in result.output
     assert "'never'" not in Path("out.py").read_text(encoding="utf-8").split("_SOURCES")[1]
 
 
@@ -102,5 +102,14 @@ def test_dead_rule_warnings_for_leadflow_check():
     loaded = load_text(RULES + "rule never: on buy where amount > 1 and 2 < 1 add 5\n", "w.leadflow")
     (found,) = dead_rule_warnings(loaded.model)
     assert not found.is_error and (found.span.file, found.span.line) == ("w.leadflow", 4)
-    assert "rule never can never fire" in found.render(loaded.sources["w.leadflow"])
+    assert "rule `never` can never fire" in found.render(loaded.sources["w.leadflow"])
     assert dead_rule_warnings(load_text(RULES, "ok.leadflow").model) == []
+
+
+def test_check_warns_about_rules_that_can_never_fire(tmp_path):
+    """`leadflow check` shows the optimizer's dead-rule verdict as a warning, and still exits 0."""
+    path = tmp_path / "dead.leadflow"
+    path.write_text("event e(n: number)\nrule never: on e where 1 > 2 add 5\nrule ok: on e add 1\n")
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    assert result.exit_code == 0
+    assert "dead.leadflow:2:1: warning: rule `never` can never fire" in result.output

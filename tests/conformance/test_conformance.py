@@ -50,6 +50,7 @@ def engine_class(module: str, name: str) -> Callable[[Model], Engine]:
 # Adding an engine is one line here.
 ENGINES = [
     pytest.param(engine_class("leadflow.runtime.interpreter", "Interpreter"), id="interpreter"),
+    pytest.param(engine_class("leadflow.compiler.engine", "CompiledEngine"), id="compiled"),
 ]
 
 

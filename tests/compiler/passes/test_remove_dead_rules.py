@@ -32,7 +32,7 @@ def test_drops_a_dead_rule_with_a_warning(dead, reason):
     assert after.rules == (alive,)
     assert len(after.warnings) == 1
     file, line, message = after.warnings[0]
-    assert (file, line) == ("t.leadflow", 10) and "rule r0 can never fire" in message
+    assert (file, line) == ("t.leadflow", 10) and "rule `r0` can never fire" in message
     assert reason in message
     assert dataclasses.replace(after, rules=p.rules, warnings=()) == p
 
