@@ -45,7 +45,7 @@ class RunOptions:
     events: Sequence[InputFile]
     leads: InputFile | None = None
     names: ColumnNames = DEFAULT_NAMES
-    as_of: str | None = None  # ISO-8601; None: the latest applied event
+    as_of: str | None = None  # ISO-8601; None: the latest event time in the input
     out_dir: str = "out"
     format: str = "csv"
     memory_limit: str = DEFAULT_MEMORY_LIMIT

@@ -1,7 +1,7 @@
 """`leadflow explain`: one lead's timeline, for a person (text) or a tool (--json).
 
 The lead is replayed exactly as `run` would (same readers, same verdicts, same
-default as-of: the latest applied event of the whole input), with tracing on, so
+default as-of: the latest event time of the whole input), with tracing on, so
 the last line of the timeline always agrees with the lead's row in leads.csv.
 Rows of the lead that were rejected or ignored are listed after the timeline.
 """

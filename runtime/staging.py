@@ -158,8 +158,12 @@ class Staging:
         return self.con.sql(f"SELECT {value}").fetchall()[0][0]
 
     def latest_time(self) -> int | None:
-        """The latest time among the rows that can be applied (the default as-of)."""
-        return self.con.sql(f"SELECT max(ts_us) FROM events WHERE {APPLICABLE}").fetchall()[0][0]
+        """The default as-of: the latest event time in the input (SPEC 9).
+
+        Rows of event types the ruleset ignores count (the export covers the
+        time up to its last row); rejected rows do not, their time may be junk.
+        """
+        return self.con.sql("SELECT max(ts_us) FROM events WHERE reason IS NULL").fetchall()[0][0]
 
     def counts(self, as_of: int | None) -> EventCounts:
         files = [FileCounts(path) for path in self.event_files()]

@@ -54,7 +54,7 @@ class RunSummary:
         lines.append(f"  {'actions':<12}{total:>10,}" + (f"  ({kinds})" if kinds else ""))
         lines.append(f"  {'transitions':<12}{self.transitions:>10,}")
         if self.as_of is not None:
-            how = "given" if self.as_of_given else "latest applied event"
+            how = "given" if self.as_of_given else "latest event in the input"
             lines.append(f"  {'as-of':<12}{iso_utc(self.as_of)}  ({how})")
         phases = ", ".join(f"{p} {self.seconds[p]:.2f}s" for p in PHASES if p in self.seconds)
         lines.append(f"  {'time':<12}{phases} (total {sum(self.seconds.values()):.2f}s)")

@@ -58,7 +58,7 @@ def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      "(CSV, JSON Lines or Parquet)."),
         click.option("--as-of", "as_of", metavar="TIME", help="Fire timers up to this time and "
                      "ignore later events. ISO-8601; no offset means the ruleset's time zone. "
-                     "Default: the latest applied event."),
+                     "Default: the latest event time in the input."),
         click.option("--lead-col", default="lead_id", show_default=True, help="Column of the lead id."),
         click.option("--event-col", default="event", show_default=True, help="Column of the event type."),
         click.option("--time-col", default="ts", show_default=True, help="Column of the event time."),

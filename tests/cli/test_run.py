@@ -156,6 +156,19 @@ def test_as_of_fires_timers_up_to_it(tmp_path):
     assert "2024-01-08T09:00:00Z" in result.stderr
 
 
+def test_default_as_of_is_the_latest_event_in_the_input_ignored_types_included(tmp_path):
+    """SPEC 9: the default as-of is the latest event time in the input, so a row of a
+    type the ruleset ignores extends it (the export covers that time) and the
+    7-day cooling fires; a rejected row's time does not count."""
+    events = [("ana", "email_open", "2024-01-01 10:00", {}),
+              ("bob", "newsletter_signup", "2024-01-08 10:00", {}),
+              ("", "email_open", "2024-03-01 10:00", {})]  # rejected: missing lead_id
+    result = run(tmp_path, write_events(tmp_path, "csv", events))
+    assert result.exit_code == 0, result.stderr
+    assert read_csv(tmp_path / "out" / "leads.csv")[0]["engagement"] == "0"
+    assert "2024-01-08T09:00:00Z" in result.stderr and "latest event in the input" in result.stderr
+
+
 def test_fractional_scores_are_rounded_without_trailing_zeros(tmp_path):
     events = [("ana", "purchase", "2024-01-01 10:00", {"amount": "150", "category": "x"}),
               ("ana", "email_open", "2024-01-09 10:00", {})]
