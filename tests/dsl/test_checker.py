@@ -29,57 +29,8 @@ except ImportError:  # pragma: no cover
 ROOT = Path(__file__).resolve().parents[2]
 
 # SPEC section 1, verbatim: the complete example must check without a word.
-SPEC_EXAMPLE = """\
-ruleset zapateria
-timezone "Europe/Madrid"
-
-event email_open
-event email_click(campaign: text)
-event page_view(url: text)
-event search(query: text)
-event registration
-event purchase(amount: number, category: text)
-
-lead(country: text, industry: text)
-
-score engagement min 0
-stage visitor
-stage mql when engagement >= 20
-stage sql when engagement >= 60 and count(purchase) >= 1
-
-rule open:      on email_open add 1
-rule click:     on email_click add 2
-rule big:       on purchase where amount > 100 add 10
-rule huge:      on purchase where amount > 300 add 50
-rule frequent:  on purchase count>=3 within 6 months add 15
-rule loyal_offer: on purchase count == 3 within 6 months send "offer" with category = category
-rule heels:     on page_view where url matches "*/tacon*" count > 3 tag "vestir"
-rule cooling:   every 30 days without activity subtract 5
-rule handoff:   on enter sql notify "sales"
-rule recycle:   on exit sql send "nurture_restart"
-
-flow cart_recovery
-  start on page_view where url matches "*/mi_cesta*"
-  stop on page_view where url matches "*/gracias*"
-  stop on purchase
-  send "cart_items"
-  wait 2 days
-  send "data_kept_notice"
-  wait 3 days
-  send "can_we_help"
-  wait 25 days
-  send "coupon" with code = "VUELVE10"
-end
-
-test "third purchase within six months earns the bonus and the offer"
-  at 2024-01-10 purchase(amount: 50, category: "botas")
-  at 2024-03-01 purchase(amount: 20, category: "deporte")
-  expect engagement == 0
-  at 2024-05-20 purchase(amount: 80, category: "boda")
-  expect engagement == 15
-  expect sent "offer"
-end
-"""
+SPEC_EXAMPLE = (Path(__file__).resolve().parents[1] / "spec_section_1.leadflow").read_text(
+    "utf-8")
 
 # Declarations most cases share; a case's own lines follow them, from line 8.
 PRELUDE = """\
