@@ -72,7 +72,7 @@ def rule_lines(r: ast.Rule) -> list[str]:
           ACTIONS
           MODIFIERS
     """
-    label = "" if r.name is None else f"rule {r.name}: "
+    label = "" if r.name is None else rule_label(r) + " "
     head, when = _trigger(r.trigger)
     clauses = [] if when is None else [f"when {format_expr(when)}"]
     clauses.append(", ".join(format_statement(a) for a in r.actions))
@@ -82,6 +82,11 @@ def rule_lines(r: ast.Rule) -> list[str]:
     if len(one_line) <= MAX_WIDTH:
         return [one_line]
     return [label + head] + [CONTINUATION + clause for clause in clauses]
+
+
+def rule_label(r: ast.Rule) -> str:
+    """`rule NAME:` of a labelled rule (the formatter aligns the text after it)."""
+    return f"rule {r.name}:"
 
 
 def _trigger(t: ast.Trigger) -> tuple[str, ast.Expr | None]:

@@ -14,6 +14,9 @@ flow, a test, an if) hands out its comments by position:
 - a comment on a block's header line (`flow f  # ...`) stays on it, and one
   inside a block goes to the item of that block it precedes, or before `end`;
 - comments after the last statement of the file stay at the end.
+
+Items are laid out as `Line`s (code, trailing comment, rule label) and the
+columns are aligned last, over the whole file (leadflow.dsl.format_align).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from leadflow.dsl import ast
+from leadflow.dsl.format_align import Line, align
 from leadflow.dsl.format_expr import format_expr, format_string
-from leadflow.dsl.format_statements import format_statement, rule_lines
+from leadflow.dsl.format_statements import format_statement, rule_label, rule_lines
 
 INDENT = "  "
 _BLOCKS = (ast.FlowDecl, ast.TestBlock, ast.If)
@@ -38,7 +42,7 @@ def format_module(module: ast.Module) -> str:
             group.blank_before = True
     if tail and groups and isinstance(groups[-1][0], (ast.FlowDecl, ast.TestBlock)):
         tail[0].blank_before = True
-    lines = _emit([g for _, g in groups] + tail)
+    lines = align(_emit([g for _, g in groups] + tail))
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -49,7 +53,7 @@ def format_module(module: ast.Module) -> str:
 class _Group:
     """The lines one item (or one stray comment) prints, and whether a blank line precedes them."""
 
-    lines: list[str]
+    lines: list[Line]
     blank_before: bool = False
     leading_lines: int = 0  # how many of `lines` are comments (and blanks) above the item
 
@@ -63,12 +67,12 @@ class _Slot:
     trailing: ast.Comment | None = None
 
 
-def _emit(groups: list[_Group]) -> list[str]:
+def _emit(groups: list[_Group]) -> list[Line]:
     """Groups to lines; the first group of a block never starts with a blank line."""
-    lines: list[str] = []
+    lines: list[Line] = []
     for index, group in enumerate(groups):
         if group.blank_before and index > 0:
-            lines.append("")
+            lines.append(Line())
         lines.extend(group.lines)
     return lines
 
@@ -101,27 +105,27 @@ def _layout(ordered: list, comments: list[ast.Comment], indent: str):
     for item, slot in zip(ordered, slots):
         # The item's group: its leading comments, then the comments moved out
         # of it, then the item itself (with its trailing comment).
-        lines: list[str] = []
+        lines: list[Line] = []
         blank_before: bool | None = None
         for line, text in [(c.span.line, c.text) for c in slot.leading] + [(item.span.line, None)]:
             gap = _gap(previous_line, line)
             if blank_before is None:
                 blank_before = gap
             elif gap:
-                lines.append("")
+                lines.append(Line())
             if text is not None:
-                lines.append(indent + text)
+                lines.append(Line(indent + text))
                 previous_line = line
         leading_lines = len(lines)
         hoisted, kept = _split_inner(item, slot.inner)
-        lines += [indent + c.text for c in hoisted] + _render(item, kept, indent)
+        lines += [Line(indent + c.text) for c in hoisted] + _render(item, kept, indent)
         if slot.trailing is not None:
-            lines[-1] += "  " + slot.trailing.text
+            lines[-1].comment = slot.trailing.text  # an item's last line has no comment yet
         groups.append((item, _Group(lines, bool(blank_before), leading_lines)))
         previous_line = item.span.end_line
     tail = []
     for comment in tail_comments:
-        tail.append(_Group([indent + comment.text], _gap(previous_line, comment.span.line)))
+        tail.append(_Group([Line(indent + comment.text)], _gap(previous_line, comment.span.line)))
         previous_line = comment.span.end_line
     return groups, tail
 
@@ -209,7 +213,7 @@ def _children(block) -> list:
 # ------------------------------------------------------------------- items
 
 
-def _render(item, comments: list[ast.Comment], indent: str) -> list[str]:
+def _render(item, comments: list[ast.Comment], indent: str) -> list[Line]:
     """The lines of one item; `comments` are those inside a block item."""
     if isinstance(item, ast.FlowDecl):
         return _block(item, f"flow {item.name}", comments, indent)
@@ -218,14 +222,18 @@ def _render(item, comments: list[ast.Comment], indent: str) -> list[str]:
     if isinstance(item, ast.If):
         return _block(item, f"if {format_expr(item.cond)}", comments, indent)
     if isinstance(item, ast.Rule):
-        return [indent + line for line in rule_lines(item)]
-    return [indent + format_statement(item)]
+        first, *continuation = rule_lines(item)
+        # Alignment pads after the label; it is not counted in the rule's width.
+        label = 0 if item.name is None else len(indent + rule_label(item))
+        return ([Line(indent + first, label=label)]
+                + [Line(indent + text, continues=True) for text in continuation])
+    return [Line(indent + format_statement(item))]
 
 
-def _block(block, header: str, comments: list[ast.Comment], indent: str) -> list[str]:
+def _block(block, header: str, comments: list[ast.Comment], indent: str) -> list[Line]:
     """`header`, the block's items one level deeper, `end`."""
     _, on_header, inside = _partition(block, comments)  # nothing is left above by now
-    head = indent + header + "".join("  " + c.text for c in on_header)
+    head = Line(indent + header, "  ".join(c.text for c in on_header) or None)
     groups, tail = _layout(_children(block), inside, indent + INDENT)
     if isinstance(block, ast.FlowDecl):
         # Triggers first, then steps (stable: each keeps its source order).
@@ -240,7 +248,7 @@ def _block(block, header: str, comments: list[ast.Comment], indent: str) -> list
         # branches cannot be told apart from blank ones, so no blank line is
         # kept among the comments that open the `else` branch.
         first = else_groups[0]
-        first.lines = ([line for line in first.lines[:first.leading_lines] if line]
+        first.lines = ([line for line in first.lines[:first.leading_lines] if line.code]
                        + first.lines[first.leading_lines:])
-        body = _emit(then_groups) + [indent + "else"] + _emit(else_groups + tail)
-    return [head] + body + [indent + "end"]
+        body = _emit(then_groups) + [Line(indent + "else")] + _emit(else_groups + tail)
+    return [head] + body + [Line(indent + "end")]

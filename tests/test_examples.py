@@ -123,44 +123,8 @@ def test_every_rule_and_flow_acts_in_some_test(path):
     assert silent == [], f"never acts in a test of {path.name}: {', '.join(silent)}"
 
 
-# The rules of SPEC section 1, the canonical example, as the contract writes them.
-SPEC_SECTION_1 = """
-ruleset zapateria
-timezone "Europe/Madrid"
-event email_open
-event email_click(campaign: text)
-event page_view(url: text)
-event search(query: text)
-event registration
-event purchase(amount: number, category: text)
-lead(country: text, industry: text)
-score engagement min 0
-stage visitor
-stage mql when engagement >= 20
-stage sql when engagement >= 60 and count(purchase) >= 1
-rule open:      on email_open add 1
-rule click:     on email_click add 2
-rule big:       on purchase where amount > 100 add 10
-rule huge:      on purchase where amount > 300 add 50
-rule frequent:  on purchase count>=3 within 6 months add 15
-rule loyal_offer: on purchase count == 3 within 6 months send "offer" with category = category
-rule heels:     on page_view where url matches "*/tacon*" count > 3 tag "vestir"
-rule cooling:   every 30 days without activity subtract 5
-rule handoff:   on enter sql notify "sales"
-rule recycle:   on exit sql send "nurture_restart"
-flow cart_recovery
-  start on page_view where url matches "*/mi_cesta*"
-  stop on page_view where url matches "*/gracias*"
-  stop on purchase
-  send "cart_items"
-  wait 2 days
-  send "data_kept_notice"
-  wait 3 days
-  send "can_we_help"
-  wait 25 days
-  send "coupon" with code = "VUELVE10"
-end
-"""
+# SPEC section 1, the canonical example, as the contract writes it.
+SPEC_SECTION_1 = (Path(__file__).resolve().parent / "spec_section_1.leadflow").read_text("utf-8")
 
 
 def test_zapateria_keeps_spec_section_1():
@@ -172,6 +136,8 @@ def test_zapateria_keeps_spec_section_1():
     spec = parse(SPEC_SECTION_1, "spec").body
     shop = parse((EXAMPLES / "zapateria.leadflow").read_text("utf-8"), "shop").body
     for decl in spec:
+        if isinstance(decl, ast.TestBlock):
+            continue  # the shipped copy runs at 10:00, outside quiet hours (see its comment)
         if isinstance(decl, ast.FlowDecl):
             flow = next(d for d in shop if isinstance(d, ast.FlowDecl) and d.name == decl.name)
             assert flow.triggers == decl.triggers
@@ -220,3 +186,9 @@ def test_the_keyword_list_in_the_reference_is_the_grammars():
     assert listed, "the keyword list is missing from docs/language.md"
     assert set(listed.group(2).split()) == keywords
     assert int(listed.group(1)) == len(keywords)
+
+
+def test_examples_are_formatted():
+    """The shipped examples are in the canonical layout: `leadflow fmt --check` changes nothing."""
+    result = CliRunner().invoke(cli, ["fmt", "--check", *map(str, EXAMPLE_FILES)])
+    assert result.exit_code == 0, result.output

@@ -1,12 +1,15 @@
 """The formatter (`format_module`) and `leadflow fmt`.
 
 Properties over generated trees (tests/dsl/ast_strategies.py): the formatted
-text parses back to the same tree, and formatting is idempotent. Then the
-examples, specific layouts, comments in odd places, and the command line.
+text parses back to the same tree, formatting is idempotent, and rule labels and
+trailing comments are aligned (checked by `assert_aligned`, written apart from
+the formatter). Then the examples, specific layouts, alignment, comments in odd
+places, SPEC section 1, and the command line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -24,9 +27,17 @@ from leadflow.dsl.formatter import format_module
 from leadflow.dsl.parser import parse
 
 try:  # tests/dsl is a plain folder today; keep working if it becomes a package
-    from ast_strategies import NAMES, exprs, modules
+    from ast_strategies import NAMES, _readable_order, declarations, exprs, modules, names, rules
 except ImportError:  # pragma: no cover
-    from tests.dsl.ast_strategies import NAMES, exprs, modules
+    from tests.dsl.ast_strategies import (
+        NAMES,
+        _readable_order,
+        declarations,
+        exprs,
+        modules,
+        names,
+        rules,
+    )
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.leadflow"))
@@ -41,10 +52,58 @@ def comment_texts(text: str) -> list[str]:
 
 
 def assert_stable(source: str, formatted: str) -> None:
-    """Same tree, same comments in the same order, and a fixed point."""
+    """Same tree, same comments in the same order, a fixed point, and aligned."""
     assert parse(formatted, "t.leadflow") == parse(source, "t.leadflow")
     assert comment_texts(formatted) == comment_texts(source)
     assert fmt(formatted) == formatted
+    assert_aligned(formatted)
+
+
+LABEL = re.compile(r"rule [A-Za-z_][A-Za-z0-9_]*:")
+
+
+def assert_aligned(text: str) -> None:
+    """The alignment rules of docs/formatting.md, checked on formatted text.
+
+    Rule labels: in a run of `rule NAME:` lines (a rule's indented continuation
+    lines do not end it), every body starts one space past the longest label; a
+    lone labelled rule has one space. Trailing comments (found by the parser):
+    on consecutive lines at one indentation, every `#` stands two spaces past the
+    longest code.
+    """
+    lines = text.split("\n")
+    runs, run = [], []
+    for line in [*lines, ""]:
+        label = LABEL.match(line)
+        if label:
+            body = line[label.end():]
+            run.append((label.end(), label.end() + len(body) - len(body.lstrip(" "))))
+        elif not (run and line.startswith("  ")):
+            runs.append(run)
+            run = []
+    for run in filter(None, runs):
+        widest = max(end for end, _ in run)
+        assert {start for _, start in run} == {widest + 1}, f"labels not aligned: {run}"
+
+    codes = {c.span.line: lines[c.span.line - 1][: c.span.column - 1]
+             for c in parse(text).comments}
+    trailing = {number: code for number, code in codes.items() if code.strip()}
+
+    def continues_run(number: int) -> bool:  # line `number` carries on the run of the line above
+        above, here = trailing.get(number - 1), trailing.get(number)
+        return above is not None and here is not None and indentation(above) == indentation(here)
+
+    for first in sorted(n for n in trailing if not continues_run(n)):
+        run = [first]
+        while continues_run(run[-1] + 1):
+            run.append(run[-1] + 1)
+        column = max(len(trailing[n].rstrip()) for n in run) + 2
+        assert all(len(trailing[n]) == column for n in run), \
+            f"comments not aligned on lines {run}: {[trailing[n] for n in run]}"
+
+
+def indentation(code: str) -> int:
+    return len(code) - len(code.lstrip(" "))
 
 
 # ------------------------------------------------------------------ properties
@@ -75,15 +134,39 @@ def test_formatted_text_has_no_trailing_whitespace_and_one_final_newline(module)
     assert text == "" or (text.endswith("\n") and not text.endswith("\n\n"))
 
 
+labelled_rules = st.builds(lambda rule, name: dataclasses.replace(rule, name=name), rules, names)
+
+
+def modules_with_rule_runs() -> st.SearchStrategy:
+    """Files where runs of labelled rules (of names of different lengths) are common."""
+    chunks = st.lists(declarations.map(lambda d: [d]) | st.lists(labelled_rules, min_size=2, max_size=4),
+                      max_size=4)
+    return chunks.map(lambda chunks: ast.Module(
+        "<generated>", _readable_order([decl for chunk in chunks for decl in chunk])))
+
+
 @st.composite
 def commented_texts(draw) -> str:
-    """Formatted text of a generated module with comments added at line ends and on lines of their own."""
-    lines = format_module(draw(modules())).split("\n")[:-1]
+    """Formatted text of a generated module, re-spaced, with comments added.
+
+    Trailing comments come in runs of consecutive lines, each after any number
+    of spaces; now and then a comment on its own line. The space after each
+    `rule NAME:` is redrawn, so the formatter must align from any source layout.
+    """
+    lines = format_module(draw(modules() | modules_with_rule_runs())).split("\n")[:-1]
+    commented: list[bool] = []
+    while len(commented) < len(lines):
+        commented += [draw(st.booleans())] * draw(st.integers(1, 5))
     out = []
-    for number, line in enumerate(lines):
-        if draw(st.booleans()):
+    for number, (line, trailing) in enumerate(zip(lines, commented)):
+        if draw(st.integers(0, 3)) == 3:
             out.append(f"# above {number}")
-        out.append(line + (f"  # after {number}" if line and draw(st.booleans()) else ""))
+        label = LABEL.match(line)
+        if label:
+            line = line[: label.end()] + " " * draw(st.integers(1, 9)) + line[label.end():].lstrip(" ")
+        if line and trailing:
+            line += " " * draw(st.integers(1, 9)) + f"# after {number}"
+        out.append(line)
     if draw(st.booleans()):
         out.append("# the end")
     return "\n".join(out) + "\n"
@@ -95,6 +178,15 @@ def test_comments_anywhere_survive_and_formatting_stays_idempotent(source):
     assert parse(formatted) == parse(source)
     assert comment_texts(formatted) == comment_texts(source)
     assert fmt(formatted) == formatted
+    assert_aligned(formatted)
+
+
+@given(modules_with_rule_runs())
+def test_runs_of_labelled_rules_parse_back_and_stay_aligned(module):
+    text = format_module(module)
+    assert parse(text, module.path) == module
+    assert format_module(parse(text, module.path)) == text
+    assert_aligned(text)
 
 
 def test_the_name_pool_holds_no_keyword():
@@ -299,13 +391,189 @@ def test_comments_stay(source, expected):
 
 def test_comments_of_a_trigger_written_after_the_steps_move_up_with_it():
     source = 'flow f\n  send "a"  # step\n  stop on e  # goal\nend\n'
-    expected = 'flow f\n  stop on e  # goal\n  send "a"  # step\nend\n'
+    expected = 'flow f\n  stop on e  # goal\n  send "a"   # step\nend\n'
     assert fmt(source) == expected
     assert parse(expected) == parse(source)
 
 
 def test_crlf_line_endings_become_lf():
     assert fmt("ruleset z # c\r\n\r\n\r\nevent e\r\n") == "ruleset z  # c\n\nevent e\n"
+
+
+# ------------------------------------------------------------------- alignment
+
+ALIGNMENT = {
+    "a run of labelled rules": (
+        ("rule open: on email_open add 1\nrule click:   on email_click add 2\n"
+         "rule frequent: on purchase count>=3 within 6 months add 15\n"),
+        ("rule open:     on email_open add 1\nrule click:    on email_click add 2\n"
+         "rule frequent: on purchase count >= 3 within 6 months add 15\n"),
+    ),
+    "a single labelled rule is not padded": (
+        "rule open:      on email_open add 1\n",
+        "rule open: on email_open add 1\n",
+    ),
+    "a blank line breaks a run of labels": (
+        "rule a: on e add 1\nrule bb: on e add 2\n\nrule ccc: on e add 3\nrule d: on e add 4\n",
+        "rule a:  on e add 1\nrule bb: on e add 2\n\nrule ccc: on e add 3\nrule d:   on e add 4\n",
+    ),
+    "a comment line breaks a run of labels": (
+        "rule a: on e add 1\nrule bb: on e add 2\n# why\nrule ccc:  on e add 3\n",
+        "rule a:  on e add 1\nrule bb: on e add 2\n# why\nrule ccc: on e add 3\n",
+    ),
+    "an unlabelled rule breaks a run of labels": (
+        "rule a: on e add 1\nrule bb: on e add 2\non e add 5\nrule ccc: on e add 3\nrule d: on e add 4\n",
+        "rule a:  on e add 1\nrule bb: on e add 2\non e add 5\nrule ccc: on e add 3\nrule d:   on e add 4\n",
+    ),
+    "another statement breaks a run of labels": (
+        "rule a: on e add 1\nrule bb: on e add 2\nevent e\nrule ccc:    on e add 3\n",
+        "rule a:  on e add 1\nrule bb: on e add 2\nevent e\nrule ccc: on e add 3\n",
+    ),
+    "a rule broken at its clauses takes part in its run": (
+        ('rule a: on e add 1\nrule long: on page_view where url matches "*/deporte*" count > 3'
+         ' when lead.country == "ES" tag "deporte", send "best_sellers" once per 30 days\n'
+         "rule bb: on e add 2\n"),
+        ('rule a:    on e add 1\nrule long: on page_view where url matches "*/deporte*" count > 3\n'
+         '  when lead.country == "ES"\n  tag "deporte", send "best_sellers"\n  once per 30 days\n'
+         "rule bb:   on e add 2\n"),
+    ),
+    "labels first, then the comments after them": (
+        "rule a: on e add 1 # one\nrule bb: on e add 22 # two\n",
+        "rule a:  on e add 1   # one\nrule bb: on e add 22  # two\n",
+    ),
+    "a run of trailing comments": (
+        ("event search(query: text)                # a visit to /busqueda\n"
+         "event registration # the lead-capture form\n"),
+        ("event search(query: text)  # a visit to /busqueda\n"
+         "event registration         # the lead-capture form\n"),
+    ),
+    "a line without a comment breaks a run of comments": (
+        "event a # 1\nevent bbbb # 2\nevent c\nevent d # 3\nevent eeeeeee # 4\n",
+        "event a     # 1\nevent bbbb  # 2\nevent c\nevent d        # 3\nevent eeeeeee  # 4\n",
+    ),
+    "a blank line or a comment line breaks a run of comments": (
+        "event a # 1\n\nevent bbbb # 2\n# on its own line\nevent c # 3\n",
+        "event a  # 1\n\nevent bbbb  # 2\n# on its own line\nevent c  # 3\n",
+    ),
+    "comments in a flow align at each indentation": (
+        ('flow f # header\n  start on e # start\n  send "a" # a\n  if x > 1 # cond\n'
+         '    send "bb" # b\n    wait 1 day # w\n  end # endif\n  wait 2 days # later\nend # done\n'),
+        ('flow f  # header\n  start on e  # start\n  send "a"    # a\n  if x > 1    # cond\n'
+         '    send "bb"   # b\n    wait 1 day  # w\n  end          # endif\n  wait 2 days  # later\n'
+         "end  # done\n"),
+    ),
+    "comments in a test block align": (
+        ('test "t"\n  at 2024-01-10 purchase(amount: 150) # 10\n  at 2024-01-11 email_open # 11\n'
+         "  expect engagement == 11 # total\nend\n"),
+        ('test "t"\n  at 2024-01-10 purchase(amount: 150)  # 10\n'
+         "  at 2024-01-11 email_open             # 11\n"
+         "  expect engagement == 11              # total\nend\n"),
+    ),
+}
+
+
+@pytest.mark.parametrize("source, expected", ALIGNMENT.values(), ids=ALIGNMENT.keys())
+def test_alignment(source, expected):
+    assert fmt(source) == expected
+    assert_stable(source, expected)
+
+
+def test_alignment_padding_does_not_count_towards_the_line_length():
+    # 100 characters: the longest rule that stays on one line.
+    rule = 'rule a: on page_view where url matches "' + "x" * 53 + '" add 1'
+    assert len(rule) == 100
+    formatted = fmt(f"{rule}\nrule a_much_longer_label: on e add 1\n")
+    first, second, end = formatted.split("\n")
+    assert len(first) == 100 + len("_much_longer_label") and first.endswith(" add 1")
+    assert second == "rule a_much_longer_label: on e add 1" and end == ""
+
+
+# SPEC section 1, verbatim: the canonical example.
+SPEC_EXAMPLE = '''\
+# examples/zapateria.leadflow — an online shoe shop
+ruleset zapateria
+timezone "Europe/Madrid"
+
+event email_open
+event email_click(campaign: text)
+event page_view(url: text)
+event search(query: text)
+event registration
+event purchase(amount: number, category: text)
+
+lead(country: text, industry: text)
+
+score engagement min 0
+stage visitor
+stage mql when engagement >= 20
+stage sql when engagement >= 60 and count(purchase) >= 1
+
+rule open:      on email_open add 1
+rule click:     on email_click add 2
+rule big:       on purchase where amount > 100 add 10
+rule huge:      on purchase where amount > 300 add 50
+rule frequent:  on purchase count>=3 within 6 months add 15
+rule loyal_offer: on purchase count == 3 within 6 months send "offer" with category = category
+rule heels:     on page_view where url matches "*/tacon*" count > 3 tag "vestir"
+rule cooling:   every 30 days without activity subtract 5
+rule handoff:   on enter sql notify "sales"
+rule recycle:   on exit sql send "nurture_restart"
+
+flow cart_recovery
+  start on page_view where url matches "*/mi_cesta*"
+  stop on page_view where url matches "*/gracias*"
+  stop on purchase
+  send "cart_items"
+  wait 2 days
+  send "data_kept_notice"
+  wait 3 days
+  send "can_we_help"
+  wait 25 days
+  send "coupon" with code = "VUELVE10"
+end
+
+test "third purchase within six months earns the bonus and the offer"
+  at 2024-01-10 purchase(amount: 50, category: "botas")
+  at 2024-03-01 purchase(amount: 20, category: "deporte")
+  expect engagement == 0
+  at 2024-05-20 purchase(amount: 80, category: "boda")
+  expect engagement == 15
+  expect sent "offer"
+end
+'''
+
+# The SPEC lines up nine rule bodies at column 17 and lets `rule loyal_offer:`
+# overrun it; the formatter lines all ten up one space past the longest label.
+SPEC_RULES_FORMATTED = '''\
+rule open:        on email_open add 1
+rule click:       on email_click add 2
+rule big:         on purchase where amount > 100 add 10
+rule huge:        on purchase where amount > 300 add 50
+rule frequent:    on purchase count >= 3 within 6 months add 15
+rule loyal_offer: on purchase count == 3 within 6 months send "offer" with category = category
+rule heels:       on page_view where url matches "*/tacon*" count > 3 tag "vestir"
+rule cooling:     every 30 days without activity subtract 5
+rule handoff:     on enter sql notify "sales"
+rule recycle:     on exit sql send "nurture_restart"
+'''
+
+
+def test_spec_section_1_changes_only_its_rule_column_and_count_spacing():
+    formatted = fmt(SPEC_EXAMPLE)
+    spec_rules = "".join(line + "\n" for line in SPEC_EXAMPLE.split("\n") if line.startswith("rule "))
+    assert formatted == SPEC_EXAMPLE.replace(spec_rules, SPEC_RULES_FORMATTED)
+    assert_stable(SPEC_EXAMPLE, formatted)
+    # Exactly what changed: the space after nine labels, and `count>=3`.
+    before, after = SPEC_EXAMPLE.split("\n"), formatted.split("\n")
+    assert len(before) == len(after)
+    changed = [(old, new) for old, new in zip(before, after) if old != new]
+    assert [new.split(":")[0] for _, new in changed] == [
+        f"rule {name}" for name in
+        ("open", "click", "big", "huge", "frequent", "heels", "cooling", "handoff", "recycle")]
+    for old, new in changed:
+        body = new[new.index(":") + 1:]
+        assert len(new) - len(body.lstrip(" ")) == len("rule loyal_offer: ")  # the body's column
+        assert old.replace("count>=3", "count >= 3").split() == new.split()
 
 
 # ------------------------------------------------------------------------ CLI
