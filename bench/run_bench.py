@@ -1,6 +1,6 @@
 """Benchmark `leadflow run` on a large synthetic log: events per second and peak memory.
 
-    python bench/run_bench.py                    # 1,000,000 events, the reference interpreter
+    python bench/run_bench.py                    # 1,000,000 events, the compiled engine (the default)
     python bench/run_bench.py -n 200000 --engine interpreter
 
 Generates bench/data/events_N.parquet first if it is not there (bench/gen_events.py),
@@ -37,7 +37,7 @@ def leadflow_command() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--events", type=int, default=1_000_000)
-    parser.add_argument("--engine", default="interpreter")
+    parser.add_argument("--engine", default="compiled", choices=["compiled", "interpreter"])
     parser.add_argument("--budget-mb", type=int, default=1024, help="peak RSS allowed")
     args = parser.parse_args()
 

@@ -67,8 +67,14 @@ def plain_json(value: Any) -> Any:
     return value
 
 
+# One encoder for every action: json.dumps with a non-default option builds a new one per call.
+_ARGS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def args_json(args: dict[str, Any]) -> str:
-    return json.dumps(plain_json(args), ensure_ascii=False, sort_keys=False)
+    if not args:
+        return "{}"  # most actions carry no arguments
+    return _ARGS_ENCODER.encode(plain_json(args))
 
 
 # ------------------------------------------------------------- SQL formatting
