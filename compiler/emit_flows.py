@@ -38,7 +38,7 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
     """`_startN(context)` and `_flowN(pc)`: run the steps from `pc` up to the next wait."""
     f = flow.index
     start = Block(depth)
-    start(f"def _start{f}(ctx):")
+    start(f"def _start{f}(ctx, why=''):")  # why: ' (started by RULE)' for a start action
     with start.indent():
         start(f"if ft{f}:")
         with start.indent():
@@ -47,7 +47,7 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
         start("ftok += 1")
         start(f"ft{f} = ftok")
         start(f"fc{f} = ctx")
-        g.note(start, "flow", literal(f"{flow.name}: starts"))
+        g.note(start, "flow", f"{literal(flow.name + ': starts')} + why")
         start(f"_flow{f}(0)")
 
     run = Block(depth)

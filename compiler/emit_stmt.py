@@ -339,7 +339,7 @@ class Gen:
                 ctx = self.evdict(event, em)
             else:
                 ctx = "_EMPTY"
-            b(f"_start{f}({ctx})")
+            b(f"_start{f}({ctx}, {literal(f' (started by {source})')})")
             return
         b(f"if ft{f}:")
         with b.indent():

@@ -43,14 +43,15 @@ def apply_effect(ix: RulesetIndex, state: LeadState, source: Source, effect: Eff
         outward(ix, state, source, effect.kind, effect.target, effect.args)
     elif isinstance(effect, FlowEffect):
         if effect.op == "start":
-            start_flow(ix, state, effect.flow, ctx)
+            start_flow(ix, state, effect.flow, ctx, f" (started by {source.id})")
         else:
             stop_flow(state, effect.flow, f"stopped by {source.id}")
     else:
         apply_state_effect(state, source, effect)
 
 
-def start_flow(ix: RulesetIndex, state: LeadState, name: str, ctx: Context) -> None:
+def start_flow(ix: RulesetIndex, state: LeadState, name: str, ctx: Context, why: str = "") -> None:
+    """Start a flow unless it is live; `why` names the rule behind a `start FLOW` action."""
     if name in state.flows:
         state.note("flow", f"{name}: already running, start ignored")
         return
@@ -59,7 +60,7 @@ def start_flow(ix: RulesetIndex, state: LeadState, name: str, ctx: Context) -> N
     else:  # steps read no event fields (dsl/model.py, name resolution)
         instance = FlowInstance(name, None, None, None, [[ix.flows[name].steps, 0]])
     state.flows[name] = instance
-    state.note("flow", f"{name}: starts")
+    state.note("flow", f"{name}: starts{why}")
     run_steps(ix, state, instance)
 
 

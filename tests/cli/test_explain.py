@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from shop_log import EVENTS, leadflow, read_csv, write_events, write_leads, write_ruleset
 
 
@@ -71,3 +72,20 @@ def test_an_unknown_lead_is_a_usage_error(tmp_path):
     result = explain(tmp_path, "nobody")
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: lead 'nobody' is in none of the inputs"
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter"])
+def test_explain_names_the_rules_that_start_and_stop_a_flow(tmp_path, engine):
+    """SPEC 8: explain shows each rule that fired, also one whose only action is `start FLOW`."""
+    rules = tmp_path / "f.leadflow"
+    rules.write_text('event visit(url: text)\nevent buy\n'
+                     'rule kick: on visit where url matches "*cart*" start nurture\n'
+                     'rule halt: on buy stop nurture\n'
+                     'flow nurture\n  send "hello"\n  wait 1 day\n  send "again"\nend\n')
+    events = tmp_path / "f.csv"
+    events.write_text("lead_id,event,ts,url\na,visit,2024-01-01T00:00:00Z,/cart\n"
+                      "a,buy,2024-01-01T06:00:00Z,\n")
+    result = leadflow("explain", rules, events, "--lead", "a", "--engine", engine)
+    assert result.exit_code == 0, result.stderr
+    assert "nurture: starts (started by kick)" in result.stdout
+    assert "nurture: stops (stopped by halt)" in result.stdout
