@@ -115,12 +115,8 @@ def _check_tests_file(module: ast.Module, ruleset: Model | None, report: Report,
     first_tests_for: ast.TestsFor | None = None
     for index, decl in enumerate(body):
         if isinstance(decl, ast.TestBlock):
-            span = name_span(decl)
-            if decl.name in seen:
-                shown = json.dumps(decl.name, ensure_ascii=False)
-                report.error(f"test {shown} is declared twice", span,
-                             first_line_hint(shown, seen[decl.name], span))
-            seen.setdefault(decl.name, span)
+            shown = json.dumps(decl.name, ensure_ascii=False)
+            report.is_first(seen, decl.name, name_span(decl), f"test {shown} is declared twice", shown)
             tests.block(decl)
         elif isinstance(decl, ast.TestsFor) and first_tests_for is not None:
             report.error("`tests for` is given twice", decl.span,

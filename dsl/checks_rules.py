@@ -15,7 +15,6 @@ from leadflow.dsl.scope import (
     Scope,
     Symbols,
     event_scope,
-    first_line_hint,
     name_span,
     trailing_span,
 )
@@ -107,11 +106,9 @@ class RuleChecker:
         seen: dict[str, ast.Span] = {}
         for modifier in modifiers:
             word = MODIFIER_WORDS[type(modifier)]
-            if word in seen:
-                self.report.error(f"`{word}` is given twice", modifier.span,
-                                  first_line_hint(f"`{word}`", seen[word], modifier.span))
+            if not self.report.is_first(seen, word, modifier.span, f"`{word}` is given twice",
+                                        f"`{word}`"):
                 continue
-            seen[word] = modifier.span
             if isinstance(modifier, ast.Once) and modifier.per is not None:
                 self.typer.duration(modifier.per)
             elif isinstance(modifier, ast.UpTo) and modifier.times < 1:
@@ -201,10 +198,8 @@ class RuleChecker:
             self.report.error(f"the {what} name cannot be empty", action.span)
         seen: dict[str, ast.Span] = {}
         for arg in action.args:
-            if arg.name in seen:
-                self.report.error(f"argument `{arg.name}` is given twice", arg.span,
-                                  first_line_hint(f"`{arg.name}`", seen[arg.name], arg.span))
-            seen.setdefault(arg.name, arg.span)
+            self.report.is_first(seen, arg.name, arg.span, f"argument `{arg.name}` is given twice",
+                                 f"`{arg.name}`")
             if self.typer.type_of(arg.value, scope) == "duration":
                 self.report.error(f"{describe(arg.value)} is a duration, which `{action.kind}` "
                                   "cannot pass on", arg.value.span,

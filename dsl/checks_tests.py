@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from leadflow.dsl import ast
 from leadflow.dsl.checks_messages import NUMERIC, describe, literal_hint, type_word
 from leadflow.dsl.diagnostics import did_you_mean
-from leadflow.dsl.scope import Report, Scope, Symbols, first_line_hint, leading_span, name_span
+from leadflow.dsl.scope import Report, Scope, Symbols, leading_span, name_span
 from leadflow.dsl.typecheck import ExprTyper
 
 TIME_EXAMPLES = "write e.g. 2024-01-10, 2024-01-10T09:30 or 2024-01-10T09:30:00Z"
@@ -79,11 +79,9 @@ class TestChecker:
         seen: dict[str, ast.Span] = {}
         for value in values:
             span = leading_span(value.span, value.name)
-            if value.name in seen:
-                self.report.error(f"`{value.name}` is given twice", span,
-                                  first_line_hint(f"`{value.name}`", seen[value.name], span))
+            shown = f"`{value.name}`"
+            if not self.report.is_first(seen, value.name, span, f"{shown} is given twice", shown):
                 continue
-            seen[value.name] = span
             if event is not None and value.name == "ts":
                 self.report.error("`ts` is the time after `at`, not a field to give", span,
                                   "remove it")

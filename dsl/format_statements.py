@@ -65,23 +65,27 @@ def _clock(c: ast.Clock) -> str:
 
 
 def rule_lines(r: ast.Rule) -> list[str]:
-    """A rule on one line; past MAX_WIDTH, its clauses on lines of their own:
+    """A rule on one line; past MAX_WIDTH, its clauses on lines of their own,
+    and the actions one per line when they are still past MAX_WIDTH together:
 
         rule NAME: on EVENT [where COND] [count CMP N [within DUR]]
           when COND
-          ACTIONS
-          MODIFIERS
+          ACTION, ACTION          or          ACTION,
+          MODIFIERS                           ACTION
     """
     label = "" if r.name is None else rule_label(r) + " "
     head, when = _trigger(r.trigger)
-    clauses = [] if when is None else [f"when {format_expr(when)}"]
-    clauses.append(", ".join(format_statement(a) for a in r.actions))
-    if r.modifiers:
-        clauses.append(" ".join(_modifier(m) for m in r.modifiers))
-    one_line = " ".join([label + head] + clauses)
+    conditions = [] if when is None else [f"when {format_expr(when)}"]
+    actions = [format_statement(a) for a in r.actions]
+    modifiers = [" ".join(_modifier(m) for m in r.modifiers)] if r.modifiers else []
+    one_line = " ".join([label + head, *conditions, ", ".join(actions), *modifiers])
     if len(one_line) <= MAX_WIDTH:
         return [one_line]
-    return [label + head] + [CONTINUATION + clause for clause in clauses]
+    if len(CONTINUATION + ", ".join(actions)) > MAX_WIDTH:
+        actions = [action + "," for action in actions[:-1]] + actions[-1:]
+    else:
+        actions = [", ".join(actions)]
+    return [label + head] + [CONTINUATION + clause for clause in conditions + actions + modifiers]
 
 
 def rule_label(r: ast.Rule) -> str:

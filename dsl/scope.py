@@ -37,6 +37,15 @@ class Report:
     def warning(self, message: str, span: ast.Span, hint: str | None = None) -> None:
         self.diagnostics.append(warning(message, span, hint))
 
+    def is_first(self, seen: dict, key, span: ast.Span, message: str, shown: str) -> bool:
+        """Record `key` at `span` in `seen`; when it is already there, report `message`
+        with a hint pointing at the first `shown`, and return False."""
+        first = seen.setdefault(key, span)
+        if first is span:
+            return True
+        self.error(message, span, first_line_hint(shown, first, span))
+        return False
+
     @property
     def has_errors(self) -> bool:
         return any(d.is_error for d in self.diagnostics)
@@ -150,13 +159,9 @@ class _Collector:
 
     def _unique(self, kind: str, name: str, span: ast.Span) -> bool:
         """Record a declaration; report it and return False when it repeats an earlier one."""
-        first = self.first.setdefault((kind, name), span)
-        if first is span:
-            return True
         shown = json.dumps(name, ensure_ascii=False) if kind == "test" else f"`{name}`"
-        self.report.error(f"{kind} {shown} is declared twice", span,
-                          first_line_hint(shown, first, span))
-        return False
+        return self.report.is_first(self.first, (kind, name), span,
+                                    f"{kind} {shown} is declared twice", shown)
 
     def declaration(self, index: int, decl) -> None:
         if isinstance(decl, ast.RulesetDecl):
@@ -199,12 +204,8 @@ class _Collector:
                               "write the period, e.g. `quiet hours 22:00 to 08:00`")
 
     def _once(self, keyword: str, decl) -> bool:
-        first = self.first.setdefault(("once", keyword), decl.span)
-        if first is decl.span:
-            return True
-        self.report.error(f"`{keyword}` is given twice", decl.span,
-                          first_line_hint(f"`{keyword}`", first, decl.span))
-        return False
+        return self.report.is_first(self.first, ("once", keyword), decl.span,
+                                    f"`{keyword}` is given twice", f"`{keyword}`")
 
     def _timezone(self, decl: ast.TimezoneDecl) -> None:
         if valid_timezone(decl.zone):
@@ -222,11 +223,9 @@ class _Collector:
         seen = self.lead_first if event is None else {}
         for f in decls:
             span = leading_span(f.span, f.name)
-            if f.name in seen:
-                self.report.error(f"field `{f.name}` is declared twice in {owner}", span,
-                                  first_line_hint(f"`{f.name}`", seen[f.name], span))
+            if not self.report.is_first(seen, f.name, span,
+                                        f"field `{f.name}` is declared twice in {owner}", f"`{f.name}`"):
                 continue
-            seen[f.name] = span
             if event is not None and f.name == "ts":
                 self.report.error("every event already has the field `ts` (its time)", span,
                                   "rename this field")

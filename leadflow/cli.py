@@ -10,16 +10,13 @@ import sys
 import click
 
 from leadflow import __version__
-from leadflow.commands import register_all
+from leadflow.commands import LazyGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="leadflow")
 def cli() -> None:
     """leadflow: lead scoring and nurturing as code."""
-
-
-register_all(cli)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import sys
 import click
 
 from leadflow.api import Loaded, load_file
+from leadflow.commands import echo_diagnostics
 from leadflow.compiler import dead_rule_warnings
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import error
@@ -23,10 +24,7 @@ def command(files: tuple[str, ...]) -> None:
     """Parse and type-check rule files. Exit 1 if any has errors."""
     failed = False
     for path in files:
-        loaded = _load(path)
-        if loaded.diagnostics:
-            click.echo(loaded.render(), err=True)
-        if not loaded.ok:
+        if not echo_diagnostics(_load(path)):
             failed = True
     sys.exit(1 if failed else 0)
 

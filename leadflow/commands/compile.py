@@ -14,6 +14,7 @@ import tempfile
 import click
 
 from leadflow.api import load_file
+from leadflow.commands import echo_diagnostics
 from leadflow.compiler import compile_with_warnings
 from leadflow.compiler.lower import CompileError
 from leadflow.compiler.passes import PASS_NAMES
@@ -31,9 +32,7 @@ from leadflow.dsl.diagnostics import error, warning
 def command(file: str, output: str, no_optimize: bool, skip: tuple[str, ...]) -> None:
     """Compile a rule file to a standalone Python module."""
     loaded = load_file(file)
-    if loaded.diagnostics:
-        click.echo(loaded.render(), err=True)
-    if not loaded.ok:
+    if not echo_diagnostics(loaded):
         sys.exit(1)
     try:
         source, notes = compile_with_warnings(loaded.model, not no_optimize, skip)

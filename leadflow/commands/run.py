@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from leadflow.api import load_file
+from leadflow.commands import echo_diagnostics
 from leadflow.compiler.engine import CompiledEngine
 from leadflow.dsl.model import Model
 from leadflow.runtime.driver import LeadFailed, RunOptions, run
@@ -39,9 +40,7 @@ def fail(message: str, code: int) -> None:
 def load_engine(path: str, engine: str) -> Engine:
     """The checked ruleset as an engine; exit 1 with the diagnostics if it has errors."""
     loaded = load_file(path)
-    if loaded.diagnostics:
-        click.echo(loaded.render(), err=True)
-    if not loaded.ok:
+    if not echo_diagnostics(loaded):
         sys.exit(1)
     return ENGINES[engine](loaded.model)
 

@@ -16,6 +16,7 @@ import sys
 import click
 
 from leadflow.api import load_file
+from leadflow.commands import echo_diagnostics
 from leadflow.dsl import ast
 from leadflow.runtime import coverage as rule_coverage
 from leadflow.runtime.interpreter import Interpreter
@@ -38,9 +39,7 @@ def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | Non
     coverages: list[rule_coverage.Coverage] = []
     for path in files:
         loaded = load_file(path)
-        if loaded.diagnostics:
-            click.echo(loaded.render(), err=True)
-        if not loaded.ok:
+        if not echo_diagnostics(loaded):
             broken_files = True
             click.echo(f"{path}: tests not run: the file has errors", err=True)
             continue

@@ -300,6 +300,13 @@ LAYOUTS = {
         ('rule long: on page_view where url matches "*/deporte*" count > 3\n'
         '  when lead.country == "ES"\n  tag "deporte", send "best_sellers"\n  once per 30 days\n'),
     ),
+    "actions past 100 columns go one per line, commas at line ends": (
+        ('rule handoff: on enter_sql notify "sales" with fit = fit, engagement = engagement,'
+         ' title = lead.job_title, employees = lead.company_size, stop recycle, tag "handed" once\n'),
+        ('rule handoff: on enter_sql\n'
+         '  notify "sales" with fit = fit, engagement = engagement, title = lead.job_title,'
+         ' employees = lead.company_size,\n  stop recycle,\n  tag "handed"\n  once\n'),
+    ),
     "empty file": ("\n\n   \n", ""),
 }
 
