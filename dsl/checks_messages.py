@@ -7,9 +7,8 @@ hint helpers suggest the fix for the commonest type mistakes.
 
 from __future__ import annotations
 
-import json
-
 from leadflow.dsl import ast
+from leadflow.dsl.format_expr import format_expr
 
 NUMERIC = frozenset({"number", "int"})
 TYPE_WORDS = {
@@ -23,40 +22,9 @@ def type_word(t: str) -> str:
 
 
 def show(expr) -> str:
-    """An expression written back as source text, for messages."""
-    if isinstance(expr, ast.Number):
-        return str(expr.value)
-    if isinstance(expr, ast.String):
-        return json.dumps(expr.value, ensure_ascii=False)
-    if isinstance(expr, ast.Bool):
-        return "true" if expr.value else "false"
-    if isinstance(expr, ast.DurationExpr):
-        return show_duration(expr.duration)
-    if isinstance(expr, ast.Name):
-        return expr.name
-    if isinstance(expr, ast.LeadField):
-        return f"lead.{expr.name}"
-    if isinstance(expr, ast.StageValue):
-        return "stage"
-    if isinstance(expr, ast.Tagged):
-        return f"tagged {json.dumps(expr.tag, ensure_ascii=False)}"
-    if isinstance(expr, ast.Unary):
-        return f"not {show(expr.operand)}" if expr.op == "not" else f"-{show(expr.operand)}"
-    if isinstance(expr, ast.Binary):
-        return f"{show(expr.left)} {expr.op} {show(expr.right)}"
-    if isinstance(expr, ast.Aggregate):
-        inside = expr.event if expr.field is None else f"{expr.event}.{expr.field}"
-        more = " ..." if expr.where is not None or expr.within is not None else ""
-        return f"{expr.func}({inside}{more})"
-    if isinstance(expr, ast.Since):
-        return f"since({expr.event}{' ...' if expr.where is not None else ''})"
-    if isinstance(expr, ast.Matches):
-        return f"{show(expr.operand)} matches {json.dumps(expr.pattern, ensure_ascii=False)}"
-    if isinstance(expr, ast.IsMissing):
-        return f"{show(expr.operand)} is {'not ' if expr.negated else ''}missing"
-    if isinstance(expr, ast.In):
-        return f"{show(expr.operand)} {'not ' if expr.negated else ''}in [...]"
-    return ""
+    """An expression written back as source text, for messages: the formatter's own
+    printer, so operators keep the parentheses their meaning needs."""
+    return format_expr(expr)
 
 
 def show_duration(d: ast.Duration) -> str:

@@ -496,3 +496,10 @@ def test_load_text_reports_semantic_errors_with_the_source():
     loaded = load_text(PRELUDE + "on purchse add 5\n", os.path.join("dir", "x.leadflow"))
     assert not loaded.ok
     assert "^^^^^^^" in loaded.render()
+
+
+def test_messages_show_expressions_with_the_parentheses_their_meaning_needs():
+    """Regression: messages once printed `(n + 1) * 2` as `n + 1 * 2`, another expression."""
+    problem = errors("event e(n: number)\non e where (n + 1) * 2 add 1\n")[0]
+    assert "`(n + 1) * 2` is a number" in problem.message
+    assert problem.hint == "compare it, e.g. `(n + 1) * 2 > 0`"
