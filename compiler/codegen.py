@@ -29,7 +29,7 @@ from leadflow.compiler.codetext import Block, Sources, merge_nested_ifs
 from leadflow.compiler.emit_events import record, restart_every
 from leadflow.compiler.emit_expr import Consts, literal
 from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
-from leadflow.compiler.emit_settle import settle_function, timers_function
+from leadflow.compiler.emit_settle import settle_call, settle_function, timers_function
 from leadflow.compiler.emit_stmt import Gen, field_slots
 
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+]?=)(?!=)")
@@ -148,6 +148,9 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
     work = Block(1)
     for j in sorted(columns):
         work(f"c{j} = columns[{j}]")
+    if settle is not None and program.settle_watch is not None:
+        work("sw = None  # what settle last went quiet on (none yet: the first call settles)")
+        scalars.add("sw")
     for block in nested:
         work.lines += _with_nonlocals(block.lines, scalars)
     work("try:")
@@ -206,7 +209,7 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
         else:
             _undispatched(g, b, used)
         if settle:
-            b("_settle()")
+            settle_call(g, b)
     b("if stop > start:")
     b("    created = True")
     columns = {int(n[1:]) for n in used if re.fullmatch(r"f\d+", n)}
@@ -304,8 +307,17 @@ def tail(g: Gen, settle: bool) -> Block:
         with b.indent():
             b("created = True")
             if settle:
-                b("_settle()")
+                settle_call(g, b)
     return b
+
+
+def next_due(g: Gen) -> str | None:
+    """The lead attribute no timer is due before (a lower bound), or None without timers."""
+    if g.p.timers == "none":
+        return None
+    if g.single_every:
+        return f"lead.ed{next(r for r in g.p.rules if r.kind == 'every').index}"
+    return "lead.tnext"
 
 
 def _with_nonlocals(lines: list[str], scalars: set[str]) -> list[str]:
@@ -410,6 +422,7 @@ def generate(program: ir.Program, version: str) -> str:
         "stage_now": g.stage_now.replace("stg", "lead.stg"),
         "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
                                          for k, s in enumerate(program.scores)) + "}",
+        "next_due": next_due(g),
         "run": run,
         "run_traced": run_traced,
         "consts": consts.lines,

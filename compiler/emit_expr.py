@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 
 from leadflow.compiler import ir
+from leadflow.compiler.lower import glob_to_regex
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PY_OPS = {"==", "!=", "<", "<=", ">", ">="}
@@ -86,6 +87,32 @@ def month_bounds(months: int) -> tuple[int, int]:
         run += lengths[i] - lengths[i - months]
         lo, hi = min(lo, run), max(hi, run)
     return lo * day - slack, (hi + 3) * day + slack
+
+
+def glob_string_test(regex: str, operand: str) -> str | None:
+    """A glob with at most a leading and a trailing `*` as a string test, else None.
+
+    `*/tacon*` → `'/tacon' in x`, `abc*` → `x.startswith('abc')`, `*abc` →
+    `x.endswith('abc')`: for a string, the same truth as the whole-string match
+    of its regular expression (`.*` matches any run of characters, newlines
+    too), at a fraction of the cost. Only a regex that is exactly the
+    translation of such a glob (compiler/lower.py) qualifies.
+    """
+    lead = regex.startswith(".*")
+    trail = regex.endswith(".*") and len(regex) >= (4 if lead else 2)
+    core = regex[2 if lead else 0:len(regex) - 2 if trail else len(regex)]
+    text = re.sub(r"\\(.)", r"\1", core, flags=re.DOTALL)  # undo re.escape
+    if not text or "*" in text or "?" in text:
+        return None
+    if glob_to_regex(("*" if lead else "") + text + ("*" if trail else "")) != regex:
+        return None  # `.` (a `?`), or anything else that is not a plain literal
+    if lead and trail:
+        return f"{literal(text)} in {operand}"
+    if lead:
+        return f"{operand}.endswith({literal(text)})"
+    if trail:
+        return f"{operand}.startswith({literal(text)})"
+    return f"{operand} == {literal(text)}"
 
 
 class Consts:
@@ -336,8 +363,10 @@ class ExprEmitter:
 
     def _Match(self, e, cond):
         guards, operand = self._guarded(e.operand)
-        rx = self.consts.regex(e.regex)
-        return "(" + " and ".join(guards + [f"{rx}.fullmatch({operand}) is not None"]) + ")"
+        test = glob_string_test(e.regex, operand)
+        if test is None:
+            test = f"{self.consts.regex(e.regex)}.fullmatch({operand}) is not None"
+        return "(" + " and ".join(guards + [test]) + ")"
 
     def _IsMissing(self, e, cond):
         word = "is not" if e.negated else "is"

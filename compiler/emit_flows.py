@@ -103,8 +103,13 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
     send = Block(depth)
     send("def _send(src, kind, target, args):")
     with send.indent():
-        if d.quiet_start is not None:
-            send(f"if in_clock_range(now, {d.quiet_start}, {d.quiet_end}, TIMEZONE):")
+        if d.quiet_start is not None and d.quiet_start != d.quiet_end:  # `A to A` holds nothing
+            # in_clock_range(now, start, end, TIMEZONE), with the range test written out
+            send("_m = local_minutes(now, TIMEZONE)")
+            if d.quiet_start < d.quiet_end:
+                send(f"if {d.quiet_start} <= _m < {d.quiet_end}:")
+            else:
+                send(f"if _m >= {d.quiet_start} or _m < {d.quiet_end}:")
             with send.indent():
                 g.schedule(send, f"next_local_clock(now, {d.quiet_end}, TIMEZONE)",
                            "3, (src, kind), (target, args)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from leadflow.compiler import ir
 from leadflow.compiler.codetext import Block
 from leadflow.compiler.emit_events import fire_every
-from leadflow.compiler.emit_expr import literal, unwrap
+from leadflow.compiler.emit_expr import literal, literal_names, unwrap
 from leadflow.compiler.emit_stmt import Gen, flag
 
 
@@ -54,9 +54,26 @@ def settle_function(g: Gen, depth: int) -> Block | None:
                     _stage_groups(g, b, exits, "_old")
                     _stage_groups(g, b, enters, "stg")
             b("if not involved:")
+            if p.settle_watch is not None:
+                b(f"    sw = {watched(g)}")  # quiet on these values: skip until one changes
             b("    return")
         b("raise _not_settled(involved)")
     return b
+
+
+def watched(g: Gen) -> str:
+    """The tuple of values settle conditions read (passes/watch_settle.py)."""
+    em = g.plain_emitter()
+    return literal_names([em.value(atom) for atom in g.p.settle_watch]) if g.p.settle_watch else "()"
+
+
+def settle_call(g: Gen, b: Block) -> None:
+    """Call `_settle()`, unless the values its conditions read are those it last went quiet on."""
+    if g.p.settle_watch is None:
+        b("_settle()")
+        return
+    b(f"if {watched(g)} != sw:")
+    b("    _settle()")
 
 
 def _stage_groups(g: Gen, b: Block, rules: list[ir.Rule], stage_var: str) -> None:
@@ -145,7 +162,7 @@ def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
                 with b.indent():
                     fire_every(g, b, rule)
             if settle:
-                b("_settle()")
+                settle_call(g, b)
     return b
 
 

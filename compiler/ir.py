@@ -396,6 +396,9 @@ class Program:
     dispatch: bool = False  # group `on` rules by event type (else test every rule)
     inline_filters: bool = False  # filters as inline expressions (else one function each)
     timers: str = "heap"  # "none" | "every" | "mixed" | "heap" (see passes/choose_timers.py)
+    # the values settle conditions read, to skip a settle when none changed (passes/watch_settle.py);
+    # None: settle after every event and timer
+    settle_watch: tuple[Expr, ...] | None = None
     warnings: tuple[tuple[str, int, str], ...] = field(default=())  # (file, line, message)
 
     def rule(self, index: int) -> Rule:

@@ -53,10 +53,31 @@ def to_local(us: int, tz: str) -> datetime:
     return (_EPOCH + timedelta(microseconds=us)).astimezone(zone(tz))
 
 
+def _local_at_second(us: int, tz: str) -> datetime:
+    """The local datetime of `us` without its microseconds (those are `us % SECOND`).
+
+    The hot path behind calendar months and local clocks: `fromtimestamp` on the
+    whole second runs the same `tzinfo.fromutc` as `to_local`, without its
+    timedelta arithmetic. Exact, because a zone's offsets change only at whole
+    seconds (zoneinfo keeps transitions and offsets in seconds), so the fraction
+    cannot cross a change. Out of datetime's range it raises what `to_local` raises.
+    """
+    try:
+        return datetime.fromtimestamp(us // SECOND, zone(tz))
+    except (OverflowError, ValueError, OSError):
+        return to_local(us, tz).replace(microsecond=0)  # raises to_local's own error, as before
+
+
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+
+
 def from_local(naive: datetime, tz: str) -> int:
     """The instant of a local wall-clock time (fold=0 for gaps and ambiguous times)."""
-    aware = naive.replace(tzinfo=zone(tz), fold=0)
-    delta = aware - _EPOCH
+    if naive.tzinfo is not None or naive.fold:
+        naive = naive.replace(tzinfo=None, fold=0)
+    # The offset zoneinfo gives this wall-clock time with fold=0: what an aware
+    # datetime's subtraction would use, without building the aware datetime.
+    delta = (naive - _EPOCH_NAIVE) - zone(tz).utcoffset(naive)
     return (delta.days * 86_400 + delta.seconds) * SECOND + delta.microseconds
 
 
@@ -65,7 +86,7 @@ def add_months(us: int, months: int, tz: str) -> int:
     if months == 0:
         return us
     try:
-        local = to_local(us, tz)
+        local = _local_at_second(us, tz)
     except OverflowError:
         return FAR_PAST if us < 0 else FAR_FUTURE
     total = local.year * 12 + (local.month - 1) + months
@@ -74,8 +95,10 @@ def add_months(us: int, months: int, tz: str) -> int:
         return FAR_PAST
     if year > 9999:
         return FAR_FUTURE
-    day = min(local.day, calendar.monthrange(year, month0 + 1)[1])
-    moved = local.replace(tzinfo=None, year=year, month=month0 + 1, day=day, fold=0)
+    day = local.day
+    if day > 28:  # every month has 28 days: only a later day can need clamping
+        day = min(day, calendar.monthrange(year, month0 + 1)[1])
+    moved = datetime(year, month0 + 1, day, local.hour, local.minute, local.second, us % SECOND)
     return from_local(moved, tz)
 
 
@@ -101,7 +124,7 @@ def duration_value(amount: int, unit: str, now: int, tz: str) -> int:
 
 def local_minutes(us: int, tz: str) -> int:
     """Minutes after local midnight (seconds ignored): the quiet-hours clock."""
-    local = to_local(us, tz)
+    local = _local_at_second(us, tz)
     return local.hour * 60 + local.minute
 
 
@@ -117,9 +140,9 @@ def in_clock_range(us: int, start_minutes: int, end_minutes: int, tz: str) -> bo
 
 def next_local_clock(us: int, clock_minutes: int, tz: str) -> int:
     """The first instant after `us` at which the local clock reads `clock_minutes` (fold=0)."""
-    local = to_local(us, tz).replace(tzinfo=None, fold=0)
+    local = _local_at_second(us, tz)
     hour, minute = divmod(clock_minutes, 60)
-    candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    candidate = datetime(local.year, local.month, local.day, hour, minute)
     for _ in range(3):  # at most a day or two ahead, even across a DST change
         at = from_local(candidate, tz)
         if at > us:

@@ -19,6 +19,7 @@ from leadflow.compiler.passes.inline_filters import inline_filters
 from leadflow.compiler.passes.prune_state import prune_state
 from leadflow.compiler.passes.remove_dead_rules import remove_dead_rules
 from leadflow.compiler.passes.share_aggregates import share_aggregates
+from leadflow.compiler.passes.watch_settle import watch_settle
 
 Pass = Callable[[ir.Program], ir.Program]
 
@@ -31,6 +32,7 @@ PASSES: tuple[Pass, ...] = (
     fuse_rules,
     dispatch_by_event,
     inline_filters,
+    watch_settle,        # needs the aggregates' final storage
     choose_timers,       # last: sees the final set of rules
 )
 

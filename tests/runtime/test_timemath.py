@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -153,3 +156,130 @@ def test_months_then_back_never_lands_later_than_the_start_day(us, months):
 def test_windows_are_monotone(us, months):
     # More months back is never later.
     assert tm.add_months(us, -months - 1, MADRID) < tm.add_months(us, -months, MADRID) <= us
+
+
+# ------------------------------------------- the fast local-time paths against their definitions
+#
+# add_months, local_minutes, next_local_clock and from_local read a zone's offset from
+# `datetime.fromtimestamp` on the whole second and `utcoffset` on the wall-clock time,
+# instead of building aware datetimes. These are the plain definitions (the code they
+# replaced); the fast paths must agree with them everywhere, to the microsecond, around
+# every kind of offset change.
+
+def plain_to_local(us, tz):
+    return (tm._EPOCH + timedelta(microseconds=us)).astimezone(tm.zone(tz))
+
+
+def plain_from_local(naive, tz):
+    delta = naive.replace(tzinfo=tm.zone(tz), fold=0) - tm._EPOCH
+    return (delta.days * 86_400 + delta.seconds) * tm.SECOND + delta.microseconds
+
+
+def plain_add_months(us, months, tz):
+    if months == 0:
+        return us
+    try:
+        local = plain_to_local(us, tz)
+    except OverflowError:
+        return tm.FAR_PAST if us < 0 else tm.FAR_FUTURE
+    year, month0 = divmod(local.year * 12 + (local.month - 1) + months, 12)
+    if year < 1:
+        return tm.FAR_PAST
+    if year > 9999:
+        return tm.FAR_FUTURE
+    day = min(local.day, calendar.monthrange(year, month0 + 1)[1])
+    return plain_from_local(local.replace(tzinfo=None, year=year, month=month0 + 1, day=day, fold=0), tz)
+
+
+def plain_local_minutes(us, tz):
+    local = plain_to_local(us, tz)
+    return local.hour * 60 + local.minute
+
+
+def plain_next_local_clock(us, clock, tz):
+    local = plain_to_local(us, tz).replace(tzinfo=None, fold=0)
+    candidate = local.replace(hour=clock // 60, minute=clock % 60, second=0, microsecond=0)
+    for _ in range(3):
+        at_ = plain_from_local(candidate, tz)
+        if at_ > us:
+            return at_
+        candidate += timedelta(days=1)
+    return at_
+
+
+# Whole-hour, half-hour and 45-minute offsets; DST of 30 minutes (Lord Howe), negative DST
+# (Dublin, Casablanca), a skipped calendar day (Apia), an offset in seconds (Amsterdam before 1937).
+ZONES = ["UTC", MADRID, "America/St_Johns", "Asia/Kathmandu", "Asia/Kolkata", "Australia/Lord_Howe",
+         "Pacific/Chatham", "Europe/Dublin", "Africa/Casablanca", "Pacific/Apia", "Europe/Amsterdam",
+         "America/Sao_Paulo", "America/New_York"]
+HALF_HOUR = 1_800 * tm.SECOND
+# Offset changes happen on whole quarter hours almost everywhere: aim at them and at the
+# microseconds either side, as well as anywhere in 1850..2150.
+near_changes = st.builds(lambda t, d: t - t % (HALF_HOUR // 2) + d,
+                         st.integers(at("1850-01-01"), at("2150-01-01")),
+                         st.sampled_from([0, 1, -1, tm.SECOND - 1, tm.SECOND, -tm.SECOND, 59 * tm.SECOND]))
+any_time = st.one_of(near_changes, st.integers(at("1850-01-01"), at("2150-01-01")))
+
+
+def outcome(fn, *args):
+    try:
+        return fn(*args)
+    except (OverflowError, ValueError, OSError) as exc:  # the same error type counts as agreeing
+        return type(exc)
+
+
+@given(any_time, st.integers(-30, 30), st.sampled_from(ZONES))
+def test_add_months_agrees_with_its_definition(us, months, tz):
+    assert tm.add_months(us, months, tz) == plain_add_months(us, months, tz)
+
+
+@given(any_time, st.integers(0, 1439), st.sampled_from(ZONES))
+def test_local_clocks_agree_with_their_definitions(us, clock, tz):
+    assert tm.local_minutes(us, tz) == plain_local_minutes(us, tz)
+    assert tm.next_local_clock(us, clock, tz) == plain_next_local_clock(us, clock, tz)
+
+
+@given(any_time, st.sampled_from(ZONES), st.booleans())
+def test_from_local_agrees_with_its_definition(us, tz, fold):
+    naive = (datetime(1970, 1, 1) + timedelta(microseconds=us)).replace(fold=int(fold))
+    assert tm.from_local(naive, tz) == plain_from_local(naive, tz)
+    aware = naive.replace(tzinfo=tm.zone("Asia/Tokyo"))  # another zone's tzinfo is overridden
+    assert tm.from_local(aware, tz) == plain_from_local(aware, tz)
+
+
+@pytest.mark.parametrize("us", [-(2**62), 2**62, at("0001-01-01") - 1, at("0001-01-01") + 1,
+                                at("9999-12-31T23:59:59") + 999_999, at("9999-12-31T23:59:59") + tm.SECOND],
+                         ids=["far-past", "far-future", "before-year-1", "year-1", "last", "after-9999"])
+@pytest.mark.parametrize("tz", ["UTC", MADRID, "Pacific/Chatham", "America/St_Johns"])
+def test_the_edges_of_datetime_behave_as_defined(us, tz):
+    for months in (-1, 1):
+        assert outcome(tm.add_months, us, months, tz) == outcome(plain_add_months, us, months, tz)
+    assert outcome(tm.local_minutes, us, tz) == outcome(plain_local_minutes, us, tz)
+    assert outcome(tm.next_local_clock, us, 480, tz) == outcome(plain_next_local_clock, us, 480, tz)
+
+
+@pytest.mark.parametrize("change, tz, before, after", [
+    ("2024-03-31T01:00:00Z", MADRID, 1 * 60 + 59, 3 * 60),            # spring forward
+    ("2024-10-27T01:00:00Z", MADRID, 2 * 60 + 59, 2 * 60),            # fall back: 02:00 again
+    ("2024-03-10T05:30:00Z", "America/St_Johns", 1 * 60 + 59, 3 * 60),  # at -03:30
+    ("2024-04-06T15:00:00Z", "Australia/Lord_Howe", 1 * 60 + 59, 1 * 60 + 30),  # a 30-minute DST
+    ("2024-04-06T14:00:00Z", "Pacific/Chatham", 3 * 60 + 44, 2 * 60 + 45),  # at +13:45 → +12:45
+], ids=["madrid-spring", "madrid-fall", "st-johns", "lord-howe", "chatham"])
+def test_a_microsecond_either_side_of_an_offset_change(change, tz, before, after):
+    # The last microsecond before the change still reads the old offset, the change itself
+    # the new one: the fraction of a second never crosses a change.
+    instant = at(change)
+    assert tm.local_minutes(instant - 1, tz) == before
+    assert tm.local_minutes(instant, tz) == after
+    for us in (instant - 1, instant, instant + 1):
+        for months in (-1, 1, 6):
+            assert tm.add_months(us, months, tz) == plain_add_months(us, months, tz)
+        assert tm.next_local_clock(us, 8 * 60, tz) == plain_next_local_clock(us, 8 * 60, tz)
+
+
+@pytest.mark.parametrize("fold", [0, 1])
+def test_from_local_reads_an_ambiguous_time_with_fold_0_whatever_fold_it_carries(fold):
+    # 2024-10-27 02:30 happens twice in Madrid; the first (fold=0) is 00:30Z.
+    naive = datetime(2024, 10, 27, 2, 30, fold=fold)
+    assert tm.format_instant(tm.from_local(naive, MADRID)) == "2024-10-27T00:30:00Z"
+    assert tm.from_local(naive, MADRID) == plain_from_local(naive, MADRID)

@@ -17,7 +17,7 @@ def zapateria():
 def test_the_passes_run_in_the_documented_order():
     assert PASS_NAMES == ("fold_constants", "remove_dead_rules", "prune_state", "share_aggregates",
                           "bound_windows", "fuse_rules", "dispatch_by_event", "inline_filters",
-                          "choose_timers")
+                          "watch_settle", "choose_timers")
 
 
 def test_the_switch_turns_every_pass_off(zapateria):
