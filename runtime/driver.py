@@ -60,16 +60,11 @@ class RunResult:
     stage_counts: dict[str | None, int]
 
 
-def engine_schema(engine: Engine) -> tuple[dict[str, tuple[tuple[str, str], ...]], tuple[tuple[str, str], ...]]:
-    return dict(engine.events), tuple(engine.lead_fields)
-
-
 def stage_inputs(engine: Engine, staging: Staging, options: RunOptions) -> tuple[int | None, bool]:
     """Load the inputs into the work database; the as-of time and whether it was given."""
-    events, lead_fields = engine_schema(engine)
-    staging.load_events(options.events, options.names, events)
+    staging.load_events(options.events, options.names, dict(engine.events))
     if options.leads is not None:
-        staging.load_leads(options.leads, options.names, lead_fields)
+        staging.load_leads(options.leads, options.names, tuple(engine.lead_fields))
     if options.as_of is None:
         return staging.latest_time(), False
     as_of = staging.parse_time(options.as_of)
@@ -230,8 +225,9 @@ def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunRes
         outputs = tables.write(options.out_dir, options.format, staging.rejects_query())
         top = tables.top_leads(options.top) if options.top > 0 else []
         stage_counts = tables.stage_counts()
+        kinds = tables.kinds
         seconds["write"] = time.perf_counter() - write_start
 
     summary = RunSummary(label or engine.name or "ruleset", counts, as_of, given, tables.leads,
-                         tables.transitions, dict(tables.kinds), seconds, outputs)
+                         tables.transitions, kinds, seconds, outputs)
     return RunResult(summary, top, stage_counts)

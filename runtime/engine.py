@@ -14,8 +14,9 @@ with the same fields (duck typing), which is why these are plain dataclasses.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 
 @dataclass

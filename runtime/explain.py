@@ -14,7 +14,7 @@ from typing import Any
 
 from leadflow.runtime.driver import RunOptions, replay, stage_inputs
 from leadflow.runtime.engine import Engine, LeadResult, TraceEntry
-from leadflow.runtime.outputs import format_score, iso_utc, plain_json
+from leadflow.runtime.outputs import args_json, format_score, iso_utc, plain_json
 from leadflow.runtime.readers import InputError
 from leadflow.runtime.staging import Staging
 
@@ -91,7 +91,7 @@ def render_text(ex: Explanation) -> str:
         if r.actions:
             lines.append("Actions:")
             for a in r.actions:
-                args = f" {json.dumps(plain_json(a.args), ensure_ascii=False)}" if a.args else ""
+                args = f" {args_json(a.args)}" if a.args else ""
                 lines.append(f"  {iso_utc(a.at)}  {a.kind} {a.target!r}{args}  (rule {a.rule})")
         if r.transitions:
             lines.append("Stage changes:")

@@ -97,100 +97,113 @@ def score_sql(index: int, fmt: str) -> str:
     return f"CAST(t{index} AS JSON)" if fmt == "jsonl" else f"t{index}"
 
 
+class _Buffer:
+    """Rows bound for one work table, held as Arrow-ready columns until the next flush.
+
+    With `numbered`, each row gets a `seq` column at the flush: its position in
+    the order rows were added, so rows that tie on time and lead keep the order
+    the lead emitted them in.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema,
+                 numbered: bool = False):
+        self.con = con
+        self.table = table
+        self.schema = schema.append(pa.field("seq", pa.int64())) if numbered else schema
+        self.numbered = numbered
+        # Columns, not row tuples: a long-lived tuple per row would cost the garbage collector.
+        self.columns: list[list] = [[] for _ in schema]
+        self.flushed = 0  # rows already in the table
+        self._load(f"CREATE TABLE {table} AS", self._batch())
+
+    @property
+    def pending(self) -> int:
+        return len(self.columns[0])
+
+    @property
+    def count(self) -> int:
+        return self.flushed + self.pending
+
+    def extend(self, rows: list[tuple]) -> None:
+        if rows:
+            for column, values in zip(self.columns, zip(*rows)):
+                column.extend(values)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self._load(f"INSERT INTO {self.table}", self._batch())
+        self.flushed = self.count
+        for column in self.columns:
+            column.clear()
+
+    def _batch(self) -> pa.Table:
+        """The buffered rows as an Arrow table, numbered when asked."""
+        columns: list[Any] = list(self.columns)
+        if self.numbered:
+            columns.append(range(self.flushed, self.count))
+        return pa.table(columns, schema=self.schema)
+
+    def _load(self, statement: str, data: pa.Table) -> None:
+        self.con.register("lf_batch", data)
+        self.con.execute(f"{statement} SELECT * FROM lf_batch")
+        self.con.unregister("lf_batch")
+
+
 class OutputTables:
     """Collects results in the work database and writes the output files."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scores: Sequence[str]):
         self.con = con
         self.scores = tuple(scores)
-        self.seq = 0  # emission order over the whole run
-        self.kinds: dict[str, int] = {}  # action kind → count
-        self.leads = 0
-        self.transitions = 0
         # s{i}: the score, for sorting the overview; t{i}: the score as written.
-        score_cols = "".join(f", s{i} DOUBLE, t{i} VARCHAR" for i in range(len(self.scores)))
-        con.execute(f"CREATE TABLE out_leads (lead_id VARCHAR{score_cols}, stage VARCHAR, tags VARCHAR)")
-        con.execute("CREATE TABLE out_actions (lead_id VARCHAR, at_us BIGINT, rule VARCHAR, "
-                    "kind VARCHAR, target VARCHAR, args VARCHAR, seq BIGINT)")
-        con.execute("CREATE TABLE out_transitions (lead_id VARCHAR, at_us BIGINT, "
-                    "from_stage VARCHAR, to_stage VARCHAR, seq BIGINT)")
-        self._leads = self._empty(self._lead_schema())
-        self._actions = self._empty(self._action_schema())
-        self._transitions = self._empty(self._transition_schema())
-        self._pending = 0
+        score_fields = [(f"{kind}{i}", pa.float64() if kind == "s" else pa.string())
+                        for i in range(len(self.scores)) for kind in "st"]
+        self._leads = _Buffer(con, "out_leads", pa.schema(
+            [("lead_id", pa.string()), *score_fields, ("stage", pa.string()), ("tags", pa.string())]))
+        self._actions = _Buffer(con, "out_actions", pa.schema(
+            [("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
+             ("kind", pa.string()), ("target", pa.string()), ("args", pa.string())]), numbered=True)
+        self._transitions = _Buffer(con, "out_transitions", pa.schema(
+            [("lead_id", pa.string()), ("at_us", pa.int64()), ("from_stage", pa.string()),
+             ("to_stage", pa.string())]), numbered=True)
+        self._buffers = (self._leads, self._actions, self._transitions)
 
     # ------------------------------------------------------------ buffering
-
-    def _lead_schema(self) -> pa.Schema:
-        return pa.schema([("lead_id", pa.string())]
-                         + [(f"{kind}{i}", pa.float64() if kind == "s" else pa.string())
-                            for i in range(len(self.scores)) for kind in "st"]
-                         + [("stage", pa.string()), ("tags", pa.string())])
-
-    @staticmethod
-    def _action_schema() -> pa.Schema:
-        return pa.schema([("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
-                          ("kind", pa.string()), ("target", pa.string()), ("args", pa.string()),
-                          ("seq", pa.int64())])
-
-    @staticmethod
-    def _transition_schema() -> pa.Schema:
-        return pa.schema([("lead_id", pa.string()), ("at_us", pa.int64()),
-                          ("from_stage", pa.string()), ("to_stage", pa.string()),
-                          ("seq", pa.int64())])
-
-    @staticmethod
-    def _empty(schema: pa.Schema) -> dict[str, list]:
-        return {name: [] for name in schema.names}
 
     def add(self, result: LeadResult) -> None:
         """One lead's final state and everything it emitted."""
         lead_id = result.lead_id
-        leads = self._leads
-        leads["lead_id"].append(lead_id)
-        for i, name in enumerate(self.scores):
+        row: list[Any] = [lead_id]
+        for name in self.scores:
             value = float(result.scores[name])
-            leads[f"s{i}"].append(value)
-            leads[f"t{i}"].append(format_score(value))
-        leads["stage"].append(result.stage)
-        leads["tags"].append(";".join(sorted(result.tags)))
-        self.leads += 1
-        actions = self._actions
-        for action in result.actions:
-            self.seq += 1
-            actions["lead_id"].append(lead_id)
-            actions["at_us"].append(action.at)
-            actions["rule"].append(action.rule)
-            actions["kind"].append(action.kind)
-            actions["target"].append(action.target)
-            actions["args"].append(args_json(action.args))
-            actions["seq"].append(self.seq)
-            self.kinds[action.kind] = self.kinds.get(action.kind, 0) + 1
-        moves = self._transitions
-        for move in result.transitions:
-            self.seq += 1
-            moves["lead_id"].append(lead_id)
-            moves["at_us"].append(move.at)
-            moves["from_stage"].append(move.from_stage)
-            moves["to_stage"].append(move.to_stage)
-            moves["seq"].append(self.seq)
-        self.transitions += len(result.transitions)
-        self._pending += 1 + len(result.actions) + len(result.transitions)
-        if self._pending >= FLUSH_ROWS:
+            row += (value, format_score(value))
+        row += (result.stage, ";".join(sorted(result.tags)))
+        self._leads.extend([tuple(row)])
+        self._actions.extend([(lead_id, a.at, a.rule, a.kind, a.target, args_json(a.args))
+                              for a in result.actions])
+        self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
+                                  for t in result.transitions])
+        if self._leads.pending + self._actions.pending + self._transitions.pending >= FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        for table, columns, schema in (("out_leads", self._leads, self._lead_schema()),
-                                       ("out_actions", self._actions, self._action_schema()),
-                                       ("out_transitions", self._transitions,
-                                        self._transition_schema())):
-            if columns[schema.names[0]]:
-                self.con.register("lf_batch", pa.table(columns, schema=schema))
-                self.con.execute(f"INSERT INTO {table} SELECT * FROM lf_batch")
-                self.con.unregister("lf_batch")
-                for values in columns.values():
-                    values.clear()
-        self._pending = 0
+        for buffer in self._buffers:
+            buffer.flush()
+
+    @property
+    def leads(self) -> int:
+        return self._leads.count
+
+    @property
+    def transitions(self) -> int:
+        return self._transitions.count
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        """Action kind → how many actions of that kind."""
+        self.flush()
+        return dict(self.con.sql("SELECT kind, count(*) FROM out_actions GROUP BY kind").fetchall())
 
     # -------------------------------------------------------------- writing
 
@@ -213,10 +226,9 @@ class OutputTables:
         """Write every output file into out_dir; returns name → path."""
         self.flush()
         os.makedirs(out_dir, exist_ok=True)
-        ext = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}[fmt]
         written = {}
         for name, sql in [*self.queries(fmt).items(), ("rejects", rejects_sql)]:
-            path = os.path.join(out_dir, f"{name}.{ext}")
+            path = os.path.join(out_dir, f"{name}.{fmt}")  # the format names its extension
             partial = path + ".partial"
             # Written aside, then moved: a failed run never leaves half a file.
             self.con.execute(f"COPY ({sql}) TO {literal(partial)} ({COPY_OPTIONS[fmt]})")

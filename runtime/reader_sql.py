@@ -18,7 +18,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from leadflow.runtime.readers import ColumnNames, Source
-from leadflow.runtime.rows import TypedValue, literal, reason_for, time_value, typed_value
+from leadflow.runtime.rows import (
+    TypedValue,
+    as_text,
+    json_path,
+    literal,
+    reason_for,
+    time_value,
+    typed_value,
+)
 
 DUCKDB_TYPES = {"number": "DOUBLE", "int": "BIGINT", "text": "VARCHAR", "bool": "BOOLEAN",
                 "time": "BIGINT"}
@@ -54,11 +62,6 @@ class FieldSlots:
         return cls(tuple(slots), tuple(tuple(u) for u in users), tuple(by_event))
 
 
-def _trimmed_text(raw: str, source_type: str) -> str:
-    text = raw if source_type == "VARCHAR" else f"CAST({raw} AS VARCHAR)"
-    return f"NULLIF(trim({text}), '')"
-
-
 class _Columns:
     """Which source columns a query reads, and the raw SQL and type of each named value."""
 
@@ -89,8 +92,7 @@ class _Columns:
         prop = f"__lf_props[{self.from_properties.index(name) + 1}]"
         if column is None:
             return prop, "VARCHAR"
-        text = column[0] if column[1] == "VARCHAR" else f"CAST({column[0]} AS VARCHAR)"
-        return f"COALESCE(NULLIF(trim({text}), ''), {prop})", "VARCHAR"
+        return f"COALESCE({as_text(*column)}, {prop})", "VARCHAR"
 
     def subquery(self) -> str:
         """The source's rows with c0..cn and, when needed, `__lf_props` and `__lf_props_ok`."""
@@ -99,7 +101,7 @@ class _Columns:
             return inner
         raw, kind = self.raw(self.properties)
         text = raw if kind == "VARCHAR" else f"CAST(CAST({raw} AS JSON) AS VARCHAR)"
-        paths = ", ".join(literal('$."' + n.replace('"', '\\"') + '"') for n in self.from_properties)
+        paths = ", ".join(json_path(n) for n in self.from_properties)
         extract = f"json_extract_string({text}, [{paths}])" if paths else "NULL"
         return (f"SELECT *, CASE WHEN json_valid({text}) THEN {extract} END AS __lf_props, "
                 f"({text} IS NULL OR json_valid({text})) AS __lf_props_ok FROM ({inner})")
@@ -119,8 +121,8 @@ def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
     fields = list(dict.fromkeys(f for f, _ in slots.slots))
     columns = _Columns(source, (names.lead, names.event, names.time), fields, names.properties)
 
-    lead = _trimmed_text(*columns.raw(names.lead))
-    event = _trimmed_text(*columns.raw(names.event))
+    lead = as_text(*columns.raw(names.lead))
+    event = as_text(*columns.raw(names.event))
     numbering = " ".join(f"WHEN {literal(e)} THEN {i}" for i, e in enumerate(events))
     ev_no = f"CASE {event} {numbering} END" if events else "NULL::INTEGER"
     ts = time_value(*columns.raw(names.time))
@@ -170,7 +172,7 @@ def lead_rows_sql(source: Source, file_no: int, names: ColumnNames,
     source.require(key, "--lead-col", "lead id")
     wanted = [f for f, _ in lead_fields]
     columns = _Columns(source, (key,), wanted, names.properties)
-    lead = _trimmed_text(*columns.raw(key))
+    lead = as_text(*columns.raw(key))
     inner = [f"{lead} AS __lead"]
     outer, reasons = [], []
     for j, (field, kind) in enumerate(lead_fields):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from leadflow.runtime.rows import ident, literal
+from leadflow.runtime.rows import ident, json_path, literal
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".parquet": "parquet", ".pq": "parquet"}
@@ -163,7 +163,7 @@ class Source:
         """A subquery: `__lf_row`, `__lf_problem` and the columns `names` as c0, c1, ..."""
         if self.file.format == "jsonl":
             if names:
-                paths = ", ".join(literal('$."' + n.replace('"', '\\"') + '"') for n in names)
+                paths = ", ".join(json_path(n) for n in names)
                 values = f"json_extract_string(__lf_obj, [{paths}])"
                 cols = "".join(f", __lf_vals[{i + 1}] AS c{i}" for i in range(len(names)))
             else:
@@ -179,6 +179,3 @@ class Source:
     def type_of(self, name: str) -> str:
         return self.columns[name]
 
-
-def open_sources(con: duckdb.DuckDBPyConnection, files: Sequence[InputFile]) -> list[Source]:
-    return [Source(con, f) for f in files]

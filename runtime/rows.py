@@ -24,7 +24,6 @@ INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"
 FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL"})
 TIME_TYPES = frozenset({"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ",
                         "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"})
-TEXT_TYPES = frozenset({"VARCHAR", "JSON"})
 
 # What a reject reason says a value should have been.
 EXPECTED = {"number": "is not a number", "int": "is not a whole number",
@@ -41,6 +40,11 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def json_path(key: str) -> str:
+    """The SQL literal of the JSON path to an object's member `key`, e.g. '$."amount"'."""
+    return literal('$."' + key.replace('"', '\\"') + '"')
+
+
 def is_numeric(source_type: str) -> bool:
     return source_type in INTEGER_TYPES or source_type in FLOAT_TYPES or source_type.startswith("DECIMAL")
 
@@ -55,10 +59,14 @@ class TypedValue:
     missing: str = "false"  # boolean: no value (NULL or blank)
 
 
+def as_varchar(raw: str, source_type: str) -> str:
+    """The raw value as text, untouched."""
+    return raw if source_type == "VARCHAR" else f"CAST({raw} AS VARCHAR)"
+
+
 def as_text(raw: str, source_type: str) -> str:
     """The raw value as trimmed text, NULL when missing or empty."""
-    text = raw if source_type == "VARCHAR" else f"CAST({raw} AS VARCHAR)"
-    return f"NULLIF(trim({text}), '')"
+    return f"NULLIF(trim({as_varchar(raw, source_type)}), '')"
 
 
 def time_value(raw: str, source_type: str) -> TypedValue:
@@ -81,8 +89,7 @@ def typed_value(raw: str, source_type: str, field_type: str) -> TypedValue:
     if field_type == "time":
         return time_value(raw, source_type)
     if field_type == "text":
-        plain = raw if source_type == "VARCHAR" else f"CAST({raw} AS VARCHAR)"
-        return TypedValue(f"NULLIF({plain}, '')", "false", text)
+        return TypedValue(f"NULLIF({as_varchar(raw, source_type)}, '')", "false", text)
     if field_type == "number":
         if is_numeric(source_type):
             number = f"CAST({raw} AS DOUBLE)"

@@ -29,6 +29,11 @@ BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be
 APPLICABLE = "reason IS NULL AND ev_no IS NOT NULL"
 
 
+def after_as_of(as_of: int | None) -> str:
+    """SQL: the row's time is after as-of (never, without an as-of)."""
+    return f"ts_us > {as_of}" if as_of is not None else "false"
+
+
 @dataclass
 class FileCounts:
     path: str
@@ -173,7 +178,7 @@ class Staging:
         ignored = dict(self.con.sql(
             "SELECT other_event, count(*) AS n FROM events WHERE reason IS NULL AND ev_no IS NULL "
             "GROUP BY other_event ORDER BY n DESC, other_event").fetchall())
-        later = f"ts_us > {as_of}" if as_of is not None else "false"
+        later = after_as_of(as_of)
         applied, after = self.con.sql(
             f"SELECT count(*) FILTER (WHERE NOT ({later})), count(*) FILTER (WHERE {later}) "
             f"FROM events WHERE {APPLICABLE}").fetchall()[0]
@@ -229,13 +234,12 @@ class Staging:
 
     def not_applied(self, lead: str, as_of: int | None) -> list[tuple[str, int, str]]:
         """(file, row, why) of the rows of one lead that were rejected or ignored."""
-        later = f"ts_us > {as_of}" if as_of is not None else "false"
         return self.con.sql(
             f"SELECT f.path, e.row_no, CASE WHEN e.reason IS NOT NULL THEN 'rejected: ' || e.reason "
             f"WHEN e.ev_no IS NULL THEN 'ignored: event type ' || '''' || e.other_event || '''' "
             f"|| ' is not in the ruleset' ELSE 'ignored: after --as-of' END FROM events e "
             f"JOIN files f USING (file_no) WHERE e.lead_id = {literal(lead)} AND "
-            f"(e.reason IS NOT NULL OR e.ev_no IS NULL OR {later}) ORDER BY e.file_no, e.row_no"
+            f"(e.reason IS NOT NULL OR e.ev_no IS NULL OR {after_as_of(as_of)}) ORDER BY e.file_no, e.row_no"
         ).fetchall()
 
     def knows_lead(self, lead: str) -> bool:

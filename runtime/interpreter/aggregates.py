@@ -57,14 +57,13 @@ def _extend(ix: RulesetIndex, facts: Facts, series: Series, event: str, where: a
 def matching(ix: RulesetIndex, facts: Facts, event: str, where: ast.Expr | None,
              field: str | None, now: int, evaluate: Evaluate) -> Series:
     """The events of `event` passing `where`, with `field`'s values."""
-    if ix.is_pure_filter(event, where):
+    if ix.is_pure_filter(event, where):  # kept, and only extended with the new events
         key = (event, 0 if where is None else id(where), field)
         series = facts.series.get(key)
         if series is None:
             series = facts.series[key] = Series()
-        _extend(ix, facts, series, event, where, field, now, evaluate)
-        return series
-    series = Series()
+    else:  # re-tested over the whole history, on the current state
+        series = Series()
     _extend(ix, facts, series, event, where, field, now, evaluate)
     return series
 

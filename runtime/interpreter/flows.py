@@ -56,9 +56,10 @@ def start_flow(ix: RulesetIndex, state: LeadState, name: str, ctx: Context, why:
         state.note("flow", f"{name}: already running, start ignored")
         return
     if ctx.event is not None and ctx.event == ix.flow_event[name]:
-        instance = FlowInstance(name, ctx.event, ctx.values, ctx.ts, [[ix.flows[name].steps, 0]])
+        event, values, ts = ctx.event, ctx.values, ctx.ts
     else:  # steps read no event fields (dsl/model.py, name resolution)
-        instance = FlowInstance(name, None, None, None, [[ix.flows[name].steps, 0]])
+        event, values, ts = None, None, None
+    instance = FlowInstance(name, event, values, ts, [[ix.flows[name].steps, 0]])
     state.flows[name] = instance
     state.note("flow", f"{name}: starts{why}")
     run_steps(ix, state, instance)

@@ -89,11 +89,8 @@ def apply(ix: RulesetIndex, state: LeadState, firing: Firing) -> None:
     memory.last_fired = state.now
     changes: list[tuple[str, float, float]] = []
     for effect in firing.effects:
-        if not isinstance(effect, ScoreEffect):
-            apply_effect(ix, state, source, effect, firing.ctx)
-            continue
-        if effect.amount is None:
-            state.note("rule", f"{source.id}: {effect.text}: the amount is missing, no change")
+        if not isinstance(effect, ScoreEffect) or effect.amount is None:
+            apply_effect(ix, state, source, effect, firing.ctx)  # a missing amount: noted, no change
             continue
         live = memory.contribution.get(effect.score, 0.0)
         points = effect.amount if mods.cap is None else capped(effect.amount, live, mods.cap)

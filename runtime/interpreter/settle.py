@@ -39,11 +39,15 @@ def settle_round(ix: RulesetIndex, state: LeadState) -> list[tuple[str, str]]:
     """One round; returns what changed, as (rule id or `stage NAME`, file:line), in order."""
     ctx = Context(state.now)
     involved: list[tuple[str, str]] = []
+
+    def acted(rules: list[int]) -> None:
+        involved.extend((ix.rule_id(rule), ix.rule_where(rule)) for rule in rules)
+
     for rule in ix.while_rules:
         with blame(ix.rule_id(rule), ix.rules[rule].rule.span):
             changed = _while_step(ix, state, rule, ctx)
         if changed:
-            involved.append((ix.rule_id(rule), ix.rule_where(rule)))
+            acted([rule])
 
     old_stage = state.stage
     new_stage = current_stage(ix, state, ctx)
@@ -57,18 +61,15 @@ def settle_round(ix: RulesetIndex, state: LeadState) -> list[tuple[str, str]]:
         if now_true and not state.when_prev.get(rule, False):
             rising.append(rule)
         state.when_prev[rule] = now_true
-    for rule in fire_group(ix, state, rising, ctx):
-        involved.append((ix.rule_id(rule), ix.rule_where(rule)))
+    acted(fire_group(ix, state, rising, ctx))
 
     if new_stage != old_stage:
         decl = ix.model.stages[ix.stage_order[new_stage]]
         involved.append((f"stage {new_stage}", f"{decl.span.file}:{decl.span.line}"))
         state.transitions.append(Transition(state.now, old_stage, new_stage))
         state.note("stage", f"{old_stage} → {new_stage}")
-        for rule in fire_group(ix, state, ix.exit_rules.get(old_stage, []), ctx):
-            involved.append((ix.rule_id(rule), ix.rule_where(rule)))
-        for rule in fire_group(ix, state, ix.enter_rules.get(new_stage, []), ctx):
-            involved.append((ix.rule_id(rule), ix.rule_where(rule)))
+        acted(fire_group(ix, state, ix.exit_rules.get(old_stage, []), ctx))
+        acted(fire_group(ix, state, ix.enter_rules.get(new_stage, []), ctx))
     return involved
 
 
