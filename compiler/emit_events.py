@@ -81,17 +81,22 @@ def restart_every(g: Gen, b: Block) -> None:
         b("seen = True")
 
 
+def _calendar_due(b: Block, r: int, period: ir.Dur, first: bool) -> None:
+    """`_d` = the next due time of calendar every-rule r: its anchor + k periods (no drift)."""
+    if first:
+        b(f"ea{r} = now")
+        b(f"ek{r} = 1")
+    else:
+        b(f"ek{r} += 1")
+    b(f"_d = _every_due(ea{r}, ek{r}, {period.months})")
+
+
 def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
     """Schedule the next period of an every rule: anchor + k×D (calendar months do not drift)."""
     r, period = rule.index, rule.period
     if g.heap and not g.every_scalar:  # the plain program: a heap entry, older ones go stale
         if period.calendar:
-            if first:
-                b(f"ea{r} = now")
-                b(f"ek{r} = 1")
-            else:
-                b(f"ek{r} += 1")
-            b(f"_d = _every_due(ea{r}, ek{r}, {period.months})")
+            _calendar_due(b, r, period, first)
             b("if _d is not None:")
             with b.indent():
                 b(f"es{r} = tseq")
@@ -101,12 +106,7 @@ def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
             g.schedule(b, window_end(period), f"0, {r}, None")
         return
     if period.calendar:
-        if first:
-            b(f"ea{r} = now")
-            b(f"ek{r} = 1")
-        else:
-            b(f"ek{r} += 1")
-        b(f"_d = _every_due(ea{r}, ek{r}, {period.months})")
+        _calendar_due(b, r, period, first)
         b("if _d is None:")
         b(f"    ed{r} = _NEVER")
         b("else:")
