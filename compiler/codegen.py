@@ -264,12 +264,7 @@ def _dispatch(g: Gen, b: Block, used: set[str]) -> None:
 
 def _undispatched(g: Gen, b: Block, used: set[str]) -> None:
     """The plain program: every rule tests the event type itself."""
-    for event in range(len(g.p.events)):
-        part = Block(b.depth + 1)
-        record(g, part, event, g.event_emitter(event, used))
-        if part.lines:
-            b(f"if code == {event}:")
-            b.lines += part.lines
+    _per_event_type(g, b, used, record)
     rules = [r for r in g.p.rules if r.kind == "on"]
 
     def emitter(rule):
@@ -283,9 +278,14 @@ def _undispatched(g: Gen, b: Block, used: set[str]) -> None:
         return condition
 
     g.group(b, [(r, trigger(r)) for r in rules], emitter)
+    _per_event_type(g, b, used, flow_triggers)
+
+
+def _per_event_type(g: Gen, b: Block, used: set[str], emit) -> None:
+    """One `if code == E:` block per event type for which `emit` writes any code."""
     for event in range(len(g.p.events)):
         part = Block(b.depth + 1)
-        flow_triggers(g, part, event, g.event_emitter(event, used))
+        emit(g, part, event, g.event_emitter(event, used))
         if part.lines:
             b(f"if code == {event}:")
             b.lines += part.lines
