@@ -14,9 +14,10 @@ from typing import Any
 
 from leadflow.runtime.driver import RunOptions, replay, stage_inputs
 from leadflow.runtime.engine import Engine, LeadResult, TraceEntry
-from leadflow.runtime.outputs import args_json, format_score, iso_utc, plain_json
+from leadflow.runtime.outputs import args_json, format_score, plain_json
 from leadflow.runtime.readers import InputError
 from leadflow.runtime.staging import Staging
+from leadflow.runtime.timemath import format_instant
 
 
 @dataclass
@@ -60,7 +61,7 @@ def render_text(ex: Explanation) -> str:
 
     What happened comes last so a long line never pushes the numbers out of place.
     """
-    as_of = iso_utc(ex.as_of) if ex.as_of is not None else "none"
+    as_of = format_instant(ex.as_of) if ex.as_of is not None else "none"
     lines = [f"Lead {ex.lead_id} in {ex.ruleset} (times in UTC, as-of {as_of})", ""]
     if ex.timeline:
         score_widths = [max(len(n), 6) for n in ex.scores]
@@ -72,7 +73,7 @@ def render_text(ex: Explanation) -> str:
         lines.append(header + "  what")
         previous_at = None
         for entry in ex.timeline:
-            at = iso_utc(entry.at) if entry.at != previous_at else ""
+            at = format_instant(entry.at) if entry.at != previous_at else ""
             previous_at = entry.at
             row = f"  {at:<20}  {entry.kind:<6}" + "".join(
                 f"  {s:>{w}}" for s, w in zip(_scores_text(entry.scores, ex.scores), score_widths))
@@ -92,11 +93,11 @@ def render_text(ex: Explanation) -> str:
             lines.append("Actions:")
             for a in r.actions:
                 args = f" {args_json(a.args)}" if a.args else ""
-                lines.append(f"  {iso_utc(a.at)}  {a.kind} {a.target!r}{args}  (rule {a.rule})")
+                lines.append(f"  {format_instant(a.at)}  {a.kind} {a.target!r}{args}  (rule {a.rule})")
         if r.transitions:
             lines.append("Stage changes:")
             for t in r.transitions:
-                lines.append(f"  {iso_utc(t.at)}  {t.from_stage} -> {t.to_stage}")
+                lines.append(f"  {format_instant(t.at)}  {t.from_stage} -> {t.to_stage}")
     if ex.not_applied:
         lines += ["", "Rows not applied:"]
         lines += [f"  {file} row {row}: {why}" for file, row, why in ex.not_applied]
@@ -110,8 +111,8 @@ def to_json(ex: Explanation) -> dict[str, Any]:
 
     data: dict[str, Any] = {
         "lead_id": ex.lead_id, "ruleset": ex.ruleset, "timezone": ex.timezone,
-        "as_of": iso_utc(ex.as_of) if ex.as_of is not None else None,
-        "timeline": [{"at": iso_utc(e.at), "kind": e.kind, "text": e.text,
+        "as_of": format_instant(ex.as_of) if ex.as_of is not None else None,
+        "timeline": [{"at": format_instant(e.at), "kind": e.kind, "text": e.text,
                       "scores": scores(e.scores), "stage": e.stage} for e in ex.timeline],
         "final": None,
         "not_applied": [{"file": f, "row": r, "reason": why} for f, r, why in ex.not_applied],
@@ -121,9 +122,9 @@ def to_json(ex: Explanation) -> dict[str, Any]:
         data["final"] = {
             "scores": scores(r.scores), "stage": r.stage, "tags": list(r.tags),
             "attrs": plain_json(dict(r.attrs)),
-            "actions": [{"at": iso_utc(a.at), "rule": a.rule, "kind": a.kind, "target": a.target,
+            "actions": [{"at": format_instant(a.at), "rule": a.rule, "kind": a.kind, "target": a.target,
                          "args": plain_json(dict(a.args))} for a in r.actions],
-            "transitions": [{"at": iso_utc(t.at), "from": t.from_stage, "to": t.to_stage}
+            "transitions": [{"at": format_instant(t.at), "from": t.from_stage, "to": t.to_stage}
                             for t in r.transitions],
         }
     return data

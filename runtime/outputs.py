@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -45,15 +44,6 @@ def format_score(value: float) -> str:
     if rounded == int(rounded) and abs(rounded) < 1e15:
         return str(int(rounded))
     return f"{rounded:.6f}".rstrip("0").rstrip(".")
-
-
-def iso_utc(micros: int) -> str:
-    """Microseconds since the epoch as ISO-8601 UTC, e.g. `2024-01-10T08:30:00Z`."""
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}"
-    return text + "Z"
 
 
 def plain_json(value: Any) -> Any:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from leadflow.runtime.outputs import format_score, iso_utc
+from leadflow.runtime.outputs import format_score
 from leadflow.runtime.staging import EventCounts
+from leadflow.runtime.timemath import format_instant
 
 PHASES = ("read", "sort", "run", "write")
 
@@ -55,7 +56,7 @@ class RunSummary:
         lines.append(f"  {'transitions':<12}{self.transitions:>10,}")
         if self.as_of is not None:
             how = "given" if self.as_of_given else "latest event in the input"
-            lines.append(f"  {'as-of':<12}{iso_utc(self.as_of)}  ({how})")
+            lines.append(f"  {'as-of':<12}{format_instant(self.as_of)}  ({how})")
         phases = ", ".join(f"{p} {self.seconds[p]:.2f}s" for p in PHASES if p in self.seconds)
         lines.append(f"  {'time':<12}{phases} (total {sum(self.seconds.values()):.2f}s)")
         return "\n".join(lines)

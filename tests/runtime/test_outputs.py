@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from leadflow.runtime import outputs
 from leadflow.runtime.engine import LeadResult, OutAction, Transition
-from leadflow.runtime.outputs import OutputTables, format_score, iso_utc
+from leadflow.runtime.outputs import OutputTables, format_score
+from leadflow.runtime.timemath import format_instant
 
 T0 = 1_704_875_400_000_000  # 2024-01-10T08:30:00Z
 REJECTS = "SELECT * FROM (VALUES ('events.csv', 3, 'missing lead_id')) t(file, \"row\", reason)"
@@ -37,10 +38,10 @@ def test_score_text_is_the_value_to_six_decimals_without_trailing_zeros(value):
     assert text != "-0"
 
 
-def test_iso_utc():
-    assert iso_utc(0) == "1970-01-01T00:00:00Z"
-    assert iso_utc(T0) == "2024-01-10T08:30:00Z"
-    assert iso_utc(T0 + 5) == "2024-01-10T08:30:00.000005Z"
+def test_format_instant():
+    assert format_instant(0) == "1970-01-01T00:00:00Z"
+    assert format_instant(T0) == "2024-01-10T08:30:00Z"
+    assert format_instant(T0 + 5) == "2024-01-10T08:30:00.000005Z"
 
 
 def lead(lead_id, engagement, stage="visitor", tags=(), actions=(), transitions=()):
