@@ -65,6 +65,8 @@ def state_vars(g: Gen) -> list[tuple[str, str, bool]]:
         out += _rule_vars(g, rule)
     for flow in p.flows:
         out += [(f"ft{flow.index}", "0", True), (f"fc{flow.index}", "_EMPTY", True)]
+        if g.holds_sends:
+            out.append((f"fh{flow.index}", "[]", False))  # its sends held by quiet hours
     if p.flows:
         out.append(("ftok", "0", True))
     if g.heap:

@@ -203,6 +203,12 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
     if g.p.delivery.quiet_start is not None:
         branch("_kind == 3")
         with b.indent():
+            if g.holds_sends:
+                b("if _ea[2] is not None:")  # a flow's send: cancelled if its run was stopped
+                with b.indent():
+                    b("if _ea[2][0] == 2:")
+                    b("    continue")
+                    b("_ea[2][0] = 1")
             g.note(b, "timer", "'quiet hours over: send ' + _quote(_eb[0])")
             b("_deliver(_ea[0], _ea[1], _eb[0], _eb[1])")
 

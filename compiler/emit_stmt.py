@@ -68,6 +68,11 @@ class Gen:
                              and sum(r.kind == "every" for r in program.rules) == 1)
         self.send_policy = (program.delivery.send_limit is not None
                             or program.delivery.quiet_start is not None)
+        quiet = program.delivery
+        # Flow sends can be held by quiet hours, so a stopped run has sends to cancel.
+        self.holds_sends = (quiet.quiet_start is not None and quiet.quiet_start != quiet.quiet_end
+                            and any(isinstance(i, ir.Do) and isinstance(i.action, ir.Emit)
+                                    and i.action.kind == "send" for f in program.flows for i in f.code))
 
     # -- expression emitters -------------------------------------------------
     def event_emitter(self, event: int | None, used: set[str] | None = None) -> ExprEmitter:
@@ -322,11 +327,33 @@ class Gen:
     def emit_outward(self, b: Block, action: ir.Emit, args: str, source: str, kind: str) -> None:
         target = literal(action.target)
         if action.kind == "send" and self.send_policy:
-            b(f"_send({literal(source)}, {literal(kind)}, {target}, {args})")
+            held = ""
+            if kind == "flow" and self.holds_sends:
+                held = f", fh{next(f.index for f in self.p.flows if f.name == source)}"
+            b(f"_send({literal(source)}, {literal(kind)}, {target}, {args}{held})")
             return
         b(f"acts.append(OutAction(now, {literal(source)}, {literal(action.kind)}, {target}, {args}))")
         self.note(b, kind, f"{literal(source + ': ' + action.kind + ' ')} + _quote({target})"
                            f" + _args_text(acts[-1].args)")
+
+    def cancel_held(self, b: Block, flow: ir.Flow) -> None:
+        """A stopped run's sends still held by quiet hours die with it (SPEC 9, Delivery).
+
+        Each held flow send has a cell `[state, target]` (0 pending, 1 delivered,
+        2 cancelled), listed in `fhN` while its run lives; a run that ends by
+        running out of steps just forgets them, so they are still delivered.
+        """
+        if not self.holds_sends:
+            return
+        f = flow.index
+        b(f"for _c in fh{f}:")
+        with b.indent():
+            b("if _c[0] == 0:")
+            with b.indent():
+                b("_c[0] = 2")
+                self.note(b, "flow", f"{literal(flow.name + ': held send ')} + _quote(_c[1]) + "
+                                  "' cancelled (the flow stopped)'")
+        b(f"fh{f}.clear()")
 
     def flow_op(self, b: Block, action: ir.FlowOp, event: int | None, em: ExprEmitter,
                 context: str | None, source: str) -> None:
@@ -346,6 +373,7 @@ class Gen:
             b(f"ft{f} = 0")
             b(f"fc{f} = _EMPTY")
             self.note(b, "flow", literal(f"{flow.name}: stops (stopped by {source})"))
+            self.cancel_held(b, flow)
 
     # -- timers ----------------------------------------------------------------------
     def schedule(self, b: Block, due: str, payload: str) -> None:

@@ -1,7 +1,8 @@
 """Delivery policy (SPEC 6): `send limit N per D` and `quiet hours A to B`.
 
 A send inside quiet hours is held until the end of the quiet period (a
-timer) and written with its delivery time; the send limit is checked at
+timer) and written with its delivery time; a flow's held send is cancelled
+when its flow run is stopped before then (flows.stop_flow); the send limit is checked at
 delivery, counting delivered sends in `(t - D, t]`. A send over the limit is
 written with kind `suppressed`. Notifications are neither capped nor delayed.
 """
@@ -37,7 +38,12 @@ def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, targe
         end = quiet.end.hour * 60 + quiet.end.minute
         if timemath.in_clock_range(state.now, start, end, ix.timezone):
             due = timemath.next_local_clock(state.now, end, ix.timezone)
-            state.schedule(DeliveryTimer, due, source=source, target=target, args=dict(args))
+            # A flow's held send belongs to its run: stopping the run cancels it (SPEC 9).
+            run = state.flows.get(source.id) if source.kind == "flow" else None
+            timer = state.schedule(DeliveryTimer, due, source=source, target=target,
+                                   args=dict(args), run=run)
+            if run is not None:
+                run.held.append(timer)
             state.note(source.kind, f'{source.id}: send "{target}" held by quiet hours until '
                                f"{timemath.format_local(due, ix.timezone)}")
             return

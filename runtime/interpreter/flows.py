@@ -72,6 +72,12 @@ def stop_flow(state: LeadState, name: str, why: str) -> None:
     if instance.timer is not None:
         instance.timer.cancelled = True
     state.note("flow", f"{name}: stops ({why})")
+    # Its sends still held by quiet hours die with it (SPEC 9, Delivery); a run that
+    # ends by running out of steps keeps them.
+    for held in instance.held:
+        held.cancelled = True
+        state.note("flow", f'{name}: held send "{held.target}" cancelled (the flow stopped)')
+    instance.held.clear()
 
 
 def resume(ix: RulesetIndex, state: LeadState, timer: WaitTimer) -> None:

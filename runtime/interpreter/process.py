@@ -73,6 +73,8 @@ def fire_due(ix: RulesetIndex, state: LeadState, until: int) -> None:
         elif isinstance(timer, ExpireTimer):
             expire(ix, state, timer)
         elif isinstance(timer, DeliveryTimer):
+            if timer.run is not None:
+                timer.run.held.remove(timer)
             state.note("timer", f'quiet hours over: send "{timer.target}"')
             deliver(ix, state, timer.source, timer.target, timer.args)
         settle(ix, state)

@@ -120,6 +120,7 @@ class DeliveryTimer(Timer):
     source: Source | None = None
     target: str = ""
     args: dict[str, Any] = field(default_factory=dict)
+    run: Any = None  # the FlowInstance that made the send, which cancels it when stopped
 
 
 @dataclass
@@ -141,6 +142,7 @@ class FlowInstance:
     context_ts: int | None
     stack: list[list] = field(default_factory=list)  # [steps, next index] frames; If pushes one
     timer: WaitTimer | None = None
+    held: list[DeliveryTimer] = field(default_factory=list)  # its sends held by quiet hours
 
 
 @dataclass

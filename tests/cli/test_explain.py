@@ -89,3 +89,23 @@ def test_explain_names_the_rules_that_start_and_stop_a_flow(tmp_path, engine):
     assert result.exit_code == 0, result.stderr
     assert "nurture: starts (started by kick)" in result.stdout
     assert "nurture: stops (stopped by halt)" in result.stdout
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter"])
+def test_explain_shows_a_held_flow_send_cancelled_when_the_flow_stops(tmp_path, engine):
+    """SPEC 9 (Delivery): a flow's send held by quiet hours dies with its run, and explain says so."""
+    rules = tmp_path / "f.leadflow"
+    rules.write_text('quiet hours 00:00 to 08:00\nevent visit(url: text)\nevent buy\n'
+                     'flow nurture\n  start on visit\n  stop on buy\n  send "hello"\n'
+                     '  wait 1 day\n  send "again"\nend\n')
+    events = tmp_path / "f.csv"
+    events.write_text("lead_id,event,ts,url\na,visit,2024-01-01T04:00:00Z,/cart\n"
+                      "a,buy,2024-01-01T06:00:00Z,\n")
+    result = leadflow("explain", rules, events, "--lead", "a", "--engine", engine,
+                      "--as-of", "2024-01-03T00:00:00Z")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert 'nurture: send "hello" held by quiet hours until' in out
+    assert out.index("nurture: stops (stop on buy)") < \
+        out.index('nurture: held send "hello" cancelled (the flow stopped)')
+    assert "quiet hours over" not in out
