@@ -207,17 +207,30 @@ class Since:
 
 
 @dataclass(frozen=True)
+class ListValue:
+    """`["A", "B"]` as a value: the expected value of a list argument in `expect sent`."""
+
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Sent:
-    """`sent "offer"` / `notified "sales"`: test expectations only."""
+    """`sent "offer" [with k = v, ...]` / `notified "sales"`: test expectations only.
+
+    `args` are `Arg`s whose values are literals (or a ListValue): a send
+    matches when it has each of them (other arguments are not looked at).
+    """
 
     kind: str  # "send" or "notify"
     target: str
+    args: tuple[Arg, ...] = ()
     span: Span = _span()
 
 
 Expr = Union[
     Number, String, Bool, DurationExpr, Name, LeadField, StageValue, Tagged,
-    Unary, Binary, In, Matches, IsMissing, Aggregate, Since, Sent,
+    Unary, Binary, In, Matches, IsMissing, Aggregate, Since, Sent, ListValue,
 ]
 
 

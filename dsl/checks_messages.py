@@ -18,6 +18,8 @@ TYPE_WORDS = {
 
 
 def type_word(t: str) -> str:
+    if t.startswith("list"):  # "list of text", or "list" for an empty list literal
+        return f"a {t}"
     return TYPE_WORDS.get(t, t)
 
 

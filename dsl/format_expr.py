@@ -115,7 +115,11 @@ def _atom(e: ast.Expr) -> str:
     if isinstance(e, ast.Since):
         return f"since({e.event}{_filter(e.where, None)})"
     if isinstance(e, ast.Sent):  # only in `expect`, where `not sent "x"` is its own form
-        return f"{'sent' if e.kind == 'send' else 'notified'} {format_string(e.target)}"
+        args = ", ".join(f"{a.name} = {format_literal(a.value)}" for a in e.args)
+        return (f"{'sent' if e.kind == 'send' else 'notified'} {format_string(e.target)}"
+                + (f" with {args}" if args else ""))
+    if isinstance(e, ast.ListValue):
+        return "[" + ", ".join(format_literal(i) for i in e.items) + "]"
     raise TypeError(f"not an expression node: {type(e).__name__}")
 
 

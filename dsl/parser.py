@@ -455,17 +455,26 @@ class _Builder:
     def field_value(self, meta, name, value):
         return ast.FieldValue(str(name), value, self._span(meta))
 
-    def sent(self, meta, target):
-        return ast.Sent("send", self._string(target), self._span(meta))
+    def sent(self, meta, target, args=None):
+        return ast.Sent("send", self._string(target), tuple(args or ()), self._span(meta))
 
-    def notified(self, meta, target):
-        return ast.Sent("notify", self._string(target), self._span(meta))
+    def notified(self, meta, target, args=None):
+        return ast.Sent("notify", self._string(target), tuple(args or ()), self._span(meta))
 
-    def not_sent(self, meta, target):
-        return ast.Unary("not", self.sent(meta, target), self._span(meta))
+    def not_sent(self, meta, target, args=None):
+        return ast.Unary("not", self.sent(meta, target, args), self._span(meta))
 
-    def not_notified(self, meta, target):
-        return ast.Unary("not", self.notified(meta, target), self._span(meta))
+    def not_notified(self, meta, target, args=None):
+        return ast.Unary("not", self.notified(meta, target, args), self._span(meta))
+
+    def sent_args(self, meta, *args):
+        return list(args)
+
+    def sent_arg(self, meta, name, value):
+        return ast.Arg(str(name), value, self._span(meta))
+
+    def sent_list_arg(self, meta, name, items):
+        return ast.Arg(str(name), ast.ListValue(items, self._span(meta)), self._span(meta))
 
     # -- expressions ---------------------------------------------------
     def or_op(self, meta, left, right):

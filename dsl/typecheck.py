@@ -344,7 +344,22 @@ class ExprTyper:
             word = "sent" if expr.kind == "send" else "notified"
             self.report.error(f"`{word}` is only for test expectations", expr.span,
                               f"in rules, `{expr.kind}` is an action")
+        seen: dict[str, ast.Span] = {}
+        for arg in expr.args:
+            self.report.is_first(seen, arg.name, arg.span, f"`{arg.name}` is given twice",
+                                 f"`{arg.name}`")
+            self.type_of(arg.value, scope)
         return "bool"
+
+    def _list_value(self, expr: ast.ListValue, scope: Scope):
+        """`[1, 2]` in `expect sent ... with k = [1, 2]`: items of one type."""
+        kinds = [self.type_of(item, scope) for item in expr.items]
+        first = next((k for k in kinds if k is not None), None)
+        for item, kind in zip(expr.items, kinds):
+            if kind is not None and first is not None and not same_kind(kind, first):
+                self.report.error(f"{describe(item)} is {type_word(kind)}, but the list holds "
+                                  f"{type_word(first)}", item.span, "a list holds one type")
+        return "list" if first is None else f"list of {'number' if first in NUMERIC else first}"
 
 
 def _literal_type(expr: ast.Number) -> str:
@@ -368,4 +383,5 @@ _METHODS = {
     ast.Aggregate: ExprTyper._aggregate,
     ast.Since: ExprTyper._since,
     ast.Sent: ExprTyper._sent,
+    ast.ListValue: ExprTyper._list_value,
 }

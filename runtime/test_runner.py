@@ -22,7 +22,7 @@ from leadflow.dsl.model import Model
 from leadflow.runtime import timemath
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.interpreter.actions import number_text
-from leadflow.runtime.interpreter.evaluate import evaluate, truthy
+from leadflow.runtime.interpreter.evaluate import evaluate, sent_matches, truthy
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, EventLog, Facts
 
@@ -166,9 +166,12 @@ class _BlockRunner:
             return "tags: " + ", ".join(sorted(facts.tags)) if facts.tags else "no tags"
         if isinstance(leaf, ast.Sent):
             verb = "sent" if leaf.kind == "send" else "notified"
-            times = [a.at for a in facts.actions if a.kind == leaf.kind and a.target == leaf.target]
-            if times:
-                return f"{format_expr(leaf)} at {timemath.format_instant(times[0])}"
+            same = [a for a in facts.actions if a.kind == leaf.kind and a.target == leaf.target]
+            matching = [a for a in same if sent_matches(self.index, facts, leaf, a, ctx)]
+            if matching or same:  # the matching one (for `not sent`), else those that differ
+                shown = [self.action_text(verb, a) for a in (matching or same)[:3]]
+                more = len(matching or same) - len(shown)
+                return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
             others = sorted({a.target for a in facts.actions if a.kind == leaf.kind})
             suppressed = [a for a in facts.actions if a.kind == "suppressed" and a.target == leaf.target]
             text = f"{verb}: " + ", ".join(json.dumps(t, ensure_ascii=False) for t in others) \
@@ -177,9 +180,19 @@ class _BlockRunner:
                 text += f" ({json.dumps(leaf.target, ensure_ascii=False)} suppressed by the send limit)"
             return text
         value = evaluate(self.index, facts, leaf, ctx)
-        if isinstance(leaf, ast.Since) and value is not None:
-            return f"{format_expr(leaf)} = {timemath.describe_duration(value)}"
-        return f"{format_expr(leaf)} = {_value_text(value)}"
+        kind = self.index.model.expr_types.get(id(leaf))
+        if isinstance(leaf, ast.Since):
+            kind = "duration"
+        return f"{format_expr(leaf)} = {user_value(value, self.index.timezone, kind)}"
+
+    def action_text(self, verb: str, action) -> str:
+        """`sent "offer" at 2024-05-20T10:00 with category = "boda"`, times in the ruleset's zone."""
+        text = f"{verb} {json.dumps(action.target, ensure_ascii=False)} at " \
+               f"{test_time(action.at, self.index.timezone)}"
+        if action.args:
+            text += " with " + ", ".join(f"{k} = {user_value(v, self.index.timezone)}"
+                                         for k, v in action.args.items())
+        return text
 
 
 def leaves(expr: ast.Expr) -> list[ast.Expr]:
@@ -196,11 +209,31 @@ def leaves(expr: ast.Expr) -> list[ast.Expr]:
     return []
 
 
-def _value_text(value: Any) -> str:
+def test_time(us: int, tz: str) -> str:
+    """An instant as a test block writes it: wall-clock time in the ruleset's timezone,
+    no offset, seconds only when there are some (`2024-05-20T10:00`)."""
+    local = timemath.to_local(us, tz)
+    text = local.strftime("%Y-%m-%dT%H:%M")
+    if local.second or local.microsecond:
+        text += local.strftime(":%S")
+    if local.microsecond:
+        text += f".{local.microsecond:06d}"
+    return text
+
+
+def user_value(value: Any, tz: str, kind: str | None = None) -> str:
+    """A value as the user writes it in a rule file: `"boda"`, `15`, `true`, `[1, 2]`,
+    a time in the ruleset's zone, a duration in days and hours; never raw microseconds."""
     if value is None:
         return "missing"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(user_value(v, tz) for v in value) + "]"
+    if kind == "time" and isinstance(value, int):
+        return test_time(value, tz)
+    if kind == "duration" and isinstance(value, int):
+        return timemath.describe_duration(value)
     return number_text(value)

@@ -103,8 +103,30 @@ def _duration(ix, facts, expr: ast.DurationExpr, ctx):
 
 
 def _sent(ix, facts, expr: ast.Sent, ctx):
-    """`sent "x"` / `notified "x"` (tests): a delivered send, or a notification, of x."""
-    return any(a.kind == expr.kind and a.target == expr.target for a in facts.actions)
+    """`sent "x" [with k = v]` / `notified "x"` (tests): a delivered send, or a
+    notification, of x that has each of the arguments given (others are not looked at)."""
+    return any(sent_matches(ix, facts, expr, a, ctx) for a in facts.actions)
+
+
+def sent_matches(ix, facts, expr: ast.Sent, action, ctx) -> bool:
+    if action.kind != expr.kind or action.target != expr.target:
+        return False
+    for arg in expr.args:
+        if arg.name not in action.args:
+            return False
+        if not same_value(action.args[arg.name], evaluate(ix, facts, arg.value, ctx)):
+            return False
+    return True
+
+
+def same_value(actual: Any, expected: Any) -> bool:
+    """Equality of an argument and a test's literal: numbers by value, lists item by item."""
+    if isinstance(expected, (list, tuple)):
+        return isinstance(actual, (list, tuple)) and len(actual) == len(expected) and all(
+            same_value(a, e) for a, e in zip(actual, expected))
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    return actual == expected
 
 
 def _binary(ix: RulesetIndex, facts: Facts, expr: ast.Binary, ctx: Context) -> Any:
@@ -156,4 +178,5 @@ _RULES: dict[type, Callable[..., Any]] = {
     ast.Since: lambda ix, facts, expr, ctx: since(ix, facts, expr, ctx.now, evaluate),
     ast.DurationExpr: _duration,
     ast.Sent: _sent,
+    ast.ListValue: lambda ix, facts, expr, ctx: tuple(evaluate(ix, facts, i, ctx) for i in expr.items),
 }

@@ -72,7 +72,7 @@ end
     assert any(line.startswith(f"{path}:20: expected not tagged \"x\" and lead.country == \"ES\", "
                                "got no tags; lead.country = missing") for line in lines)
     assert any(line.startswith(f"{path}:22: expected not notified \"sales\", "
-                               "got notified \"sales\" at 2024-01-03T00:00:00Z") for line in lines)
+                               "got notified \"sales\" at 2024-01-03T00:00") for line in lines)
     assert last_line(result.output) == "1 passed, 1 failed"
 
 

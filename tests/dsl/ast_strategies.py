@@ -173,7 +173,10 @@ def time_literals(draw) -> ast.TimeLiteral:
 
 
 field_values = _tuples(st.builds(ast.FieldValue, names, literals))
-sent = st.builds(ast.Sent, st.sampled_from(("send", "notify")), texts)
+# `expect sent "x" with k = v`: literals, or a list of literals for a list argument.
+sent_values = literals | st.builds(ast.ListValue, _tuples(literals))
+sent = st.builds(ast.Sent, st.sampled_from(("send", "notify")), texts,
+                 _tuples(st.builds(ast.Arg, names, sent_values)))
 expect_conds = exprs() | sent | sent.map(lambda s: ast.Unary("not", s))
 
 test_steps = st.one_of(

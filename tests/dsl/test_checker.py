@@ -65,7 +65,7 @@ def walk(node):
 
 EXPR_NODES = (ast.Number, ast.String, ast.Bool, ast.DurationExpr, ast.Name, ast.LeadField,
               ast.StageValue, ast.Tagged, ast.Unary, ast.Binary, ast.In, ast.Matches,
-              ast.IsMissing, ast.Aggregate, ast.Since, ast.Sent)
+              ast.IsMissing, ast.Aggregate, ast.Since, ast.Sent, ast.ListValue)
 
 
 # ------------------------------------------------------------------ valid
