@@ -153,6 +153,8 @@ class Consts:
             def fields(name: str) -> str:
                 return f"{event}.get({literal(name)})"
         emitter = ExprEmitter(program, self, fields)
+        # `this.x` in a replayed filter: parameter `tfK`, K its place among the names read.
+        emitter.outer = {name: ident(f"tf{k}") for k, name in enumerate(outer_names(expr))}
         body = emitter.cond(expr)
         params = ([event] if event else []) + sorted(emitter.used)
         name = ident(f"_fn{len(self.functions)}")
@@ -172,6 +174,17 @@ def _field_names(expr: ir.Expr) -> set[str]:
     return found
 
 
+def outer_names(expr: ir.Expr | None) -> list[str]:
+    """The fields `this.x` reads in a filter (ir.Outer), sorted: the order of its `tfK` parameters."""
+    found, todo = set(), [expr] if expr is not None else []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ir.Outer):
+            found.add(node.name)
+        todo.extend(getattr(node, k) for k in ("operand", "left", "right") if getattr(node, k, None))
+    return sorted(found)
+
+
 def unwrap(code: str) -> str:
     """`(x > 1)` → `x > 1` when the outer parentheses enclose the whole text."""
     if not (code.startswith("(") and code.endswith(")")):
@@ -187,8 +200,10 @@ def maybe_missing(expr: ir.Expr, program: ir.Program) -> bool:
     """Can this expression evaluate to missing (None) at run time?"""
     if isinstance(expr, ir.Const):
         return expr.value is None
-    if isinstance(expr, ir.Field):
+    if isinstance(expr, (ir.Field, ir.Outer)):
         return expr.name != "ts"
+    if isinstance(expr, ir.Call):
+        return maybe_missing(expr.operand, program)
     if isinstance(expr, (ir.LeadAttr, ir.SinceValue, ir.StageName, ir.StageOrder)):
         return True
     if isinstance(expr, ir.AggValue):
@@ -219,6 +234,7 @@ class ExprEmitter:
         self.used: set[str] = set() if used is None else used
         self._temps = 0
         self._aggs = {a.id: a for a in program.aggregates}
+        self.outer: dict[str, str] = {}  # in a replayed filter: `this.x` → its parameter
 
     def var(self, name: str) -> str:
         self.used.add(ident(name))
@@ -372,6 +388,33 @@ class ExprEmitter:
         word = "is not" if e.negated else "is"
         return f"({self.emit(e.operand)} {word} None)"
 
+    def _Outer(self, e, cond):
+        if e.name in self.outer:  # a replayed filter's parameter
+            return self.var(self.outer[e.name])
+        return self._Field(ir.Field(e.name), cond)
+
+    def _TextOp(self, e, cond):
+        g1, left = self._guarded(e.left)
+        g2, right = self._guarded(e.right)
+        if e.op == "contains":
+            test = f"{right} in {left}"
+        else:
+            test = f"{left}.startswith({right})"
+        return "(" + " and ".join(g1 + g2 + [test]) + ")"
+
+    def _Call(self, e, cond):
+        inner = self.emit(e.operand)
+        apply = "{}.lower()" if e.func == "lower" else "len({})"
+        if not self.missing(e.operand):
+            return "(" + apply.format(inner) + ")"
+        t = self.temp()
+        return f"(None if ({t} := {inner}) is None else {apply.format(t)})"
+
+    def _InValue(self, e, cond):
+        guards, operand = self._guarded(e.left)
+        word = "not in" if e.negated else "in"
+        return "(" + " and ".join(guards + [f"{operand} {word} {self.emit(e.right)}"]) + ")"
+
     # -- aggregates ----------------------------------------------------------
     def start(self, agg: ir.Aggregate) -> str:
         return "None" if agg.within is None else window_start(agg.within, self.var("now"))
@@ -390,12 +433,13 @@ class ExprEmitter:
             return g
         if storage == "distinct":
             return f"len({g})"
+        limit = f", {agg.limit}" if agg.func in ("last", "top") else ""
         if storage in ("history", "window"):
-            return f"_agg_{agg.func}({g}, {self.start(agg)})"
+            return f"_agg_{agg.func}({g}, {self.start(agg)}{limit})"
         if storage == "replay":
             flt, args = self.replay_filter(agg.where)
             values = f"_r_values({g}, {self.start(agg)}, {flt}, {args}, {literal(agg.field)})"
-            return f"_agg_{agg.func}({values}, None)"
+            return f"_agg_{agg.func}({values}, None{limit})"
         raise ValueError(storage)
 
     def _recent_compare(self, e: ir.Compare) -> str | None:
@@ -440,7 +484,11 @@ class ExprEmitter:
         if where is None:
             return "_always", "()"
         name, params = self.consts.function(self.program, where, "ev")
-        args = params[1:]  # the first parameter is the replayed event itself
-        for p in args:
-            self.var(p)
+        outer = {ident(f"tf{k}"): n for k, n in enumerate(outer_names(where))}
+        args = []
+        for p in params[1:]:  # the first parameter is the replayed event itself
+            if p in outer:  # `this.x`: the field of the event this read is for
+                args.append(self._Outer(ir.Outer(outer[p]), False))
+            else:
+                args.append(self.var(p))
         return name, literal_names(args)

@@ -164,9 +164,39 @@ class IsMissing:
     negated: bool = False
 
 
+@dataclass(frozen=True)
+class Outer:
+    """`this.x` inside an aggregate's filter: field x of the event the aggregate is read for
+    (outside a filter, `this.x` is just `Field(x)`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class TextOp:
+    op: str  # "contains" or "starts with"
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str  # "lower" or "length"
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class InValue:
+    """`left in right` where right is a list value (a `last`/`top` aggregate)."""
+
+    left: Expr
+    right: Expr
+    negated: bool = False
+
+
 Expr = (Const | Field | LeadAttr | Score | StageIndex | StageName | StageOrder | Tagged | Now
         | CalendarLength | AggValue | SinceValue | Not | Neg | Arith | Compare | And | Or | InList
-        | Match | IsMissing)
+        | Match | IsMissing | Outer | TextOp | Call | InValue)
 
 
 # --------------------------------------------------------------- aggregates
@@ -186,13 +216,14 @@ STORAGES = ("history", "counter", "recent", "window", "running", "distinct", "re
 @dataclass(frozen=True)
 class Aggregate:
     id: int
-    func: str  # count sum min max avg distinct
+    func: str  # count sum min max avg distinct last top
     event: int
     field: str | None  # None for count
     where: Expr | None  # over the aggregated event's fields
     within: Dur | None
     storage: str = "history"
     keep: int = 0  # for "recent": how many timestamps to keep
+    limit: int = 0  # N of `last(N, ...)` / `top(N, ...)`
 
 
 @dataclass(frozen=True)

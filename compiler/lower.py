@@ -21,8 +21,9 @@ MONTHS = {"month": 1, "year": 12}
 # Expression nodes whose value depends on the lead's state or the clock, not
 # only on the event being looked at. A filter using one cannot be applied when
 # the event is recorded: it is evaluated again at each read ("replay").
+# `this.x` (ir.Outer) too: the filter's answer depends on the event it is read for.
 STATEFUL = (ir.LeadAttr, ir.Score, ir.StageIndex, ir.StageName, ir.Tagged, ir.Now,
-            ir.CalendarLength, ir.AggValue, ir.SinceValue)
+            ir.CalendarLength, ir.AggValue, ir.SinceValue, ir.Outer)
 
 
 class CompileError(Exception):
@@ -59,6 +60,20 @@ def walk(expr: ir.Expr):
             yield from walk(child)
 
 
+def _reads_this(expr: ast.Expr | None) -> bool:
+    """Does an AST expression use `this.x` anywhere (a dataclass walk)?"""
+    todo = [expr]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.ThisField):
+            return True
+        if isinstance(node, tuple):
+            todo.extend(node)
+        elif node is not None and hasattr(node, "__dataclass_fields__") and not isinstance(node, ast.Span):
+            todo.extend(getattr(node, f) for f in node.__dataclass_fields__)
+    return False
+
+
 def is_stateful(expr: ir.Expr | None) -> bool:
     return expr is not None and any(isinstance(n, STATEFUL) for n in walk(expr))
 
@@ -73,6 +88,7 @@ class _Lowerer:
         self.flow_index = {name: i for i, name in enumerate(model.flows)}
         self.aggregates: list[ir.Aggregate] = []
         self.trackers: list[ir.Tracker] = []
+        self.in_filter = False  # lowering an aggregate's `where`: `this.x` is ir.Outer
 
     # -- names -----------------------------------------------------------
     def event(self, name: str, span: ast.Span) -> int:
@@ -178,22 +194,47 @@ class _Lowerer:
     def _IsMissing(self, node, fields):
         return ir.IsMissing(self.expr(node.operand, fields), node.negated)
 
+    def _InValue(self, node, fields):
+        return ir.InValue(self.expr(node.operand, fields), self.expr(node.collection, fields),
+                          node.negated)
+
+    def _TextOp(self, node, fields):
+        return ir.TextOp(node.op, self.expr(node.left, fields), self.expr(node.right, fields))
+
+    def _Call(self, node, fields):
+        return ir.Call(node.func, self.expr(node.operand, fields))
+
+    def _ThisField(self, node, fields):
+        return ir.Outer(node.name) if self.in_filter else ir.Field(node.name)
+
+    def filter(self, where: ast.Expr | None, event: str) -> ir.Expr | None:
+        """An aggregate's `where`, over the aggregated event (`this.x`: the outer one)."""
+        if where is None:
+            return None
+        saved, self.in_filter = self.in_filter, True
+        try:
+            return self.expr(where, self.event_fields((event,)))
+        finally:
+            self.in_filter = saved
+
     def _Aggregate(self, node, fields):
         event = self.event(node.event, node.span)
-        where = None if node.where is None else self.expr(node.where, self.event_fields((node.event,)))
+        where = self.filter(node.where, node.event)
         within = None if node.within is None else duration(node.within)
-        return ir.AggValue(self.add_aggregate(node.func, event, node.field, where, within))
+        return ir.AggValue(self.add_aggregate(node.func, event, node.field, where, within,
+                                              node.limit or 0))
 
     def _Since(self, node, fields):
         event = self.event(node.event, node.span)
-        where = None if node.where is None else self.expr(node.where, self.event_fields((node.event,)))
+        where = self.filter(node.where, node.event)
         tracker = ir.Tracker(len(self.trackers), event, where, replay=is_stateful(where))
         self.trackers.append(tracker)
         return ir.SinceValue(tracker.id)
 
-    def add_aggregate(self, func, event, field, where, within) -> int:
+    def add_aggregate(self, func, event, field, where, within, limit: int = 0) -> int:
         storage = "replay" if is_stateful(where) else "history"
-        agg = ir.Aggregate(len(self.aggregates), func, event, field, where, within, storage)
+        agg = ir.Aggregate(len(self.aggregates), func, event, field, where, within, storage,
+                           limit=limit)
         self.aggregates.append(agg)
         return agg.id
 
@@ -253,7 +294,11 @@ class _Lowerer:
             count = None
             if trigger.count is not None:
                 within = None if trigger.count.within is None else duration(trigger.count.within)
-                agg = self.add_aggregate("count", event, None, where, within)
+                # The count's filter is the rule's `where` read over the history, in which
+                # `this.x` is the event being processed.
+                counted = self.filter(trigger.where, trigger.event) if _reads_this(trigger.where) \
+                    else where
+                agg = self.add_aggregate("count", event, None, counted, within)
                 count = ir.CountCheck(agg, trigger.count.op, trigger.count.value)
             when = None if trigger.when is None else self.expr(trigger.when, fields)
             extra = {"kind": "on", "event": event, "where": where, "count": count, "when": when}

@@ -176,17 +176,63 @@ class IsMissing:
     span: Span = _span()
 
 
+@dataclass(frozen=True)
+class InValue:
+    """`x in EXPR` / `x not in EXPR` where EXPR is a list value (`last(...)`, `top(...)`)."""
+
+    operand: Expr
+    collection: Expr
+    negated: bool = False
+    span: Span = _span()
+
+
+TEXT_OPS = ("contains", "starts with")
+
+
+@dataclass(frozen=True)
+class TextOp:
+    """`url contains "tacon"`, `url starts with "/es/"` (case-sensitive)."""
+
+    op: str  # one of TEXT_OPS
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+FUNCTIONS = ("lower", "length")
+
+
+@dataclass(frozen=True)
+class Call:
+    """`lower(url)` (text in lower case) or `length(x)` (characters of a text, items of a list)."""
+
+    func: str  # one of FUNCTIONS
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ThisField:
+    """`this.category`: a field of the triggering event, also inside an aggregate's `where`."""
+
+    name: str
+    span: Span = _span()
+
+
 AGGREGATES = ("count", "sum", "min", "max", "avg", "distinct")
+LIST_AGGREGATES = ("last", "top")
 
 
 @dataclass(frozen=True)
 class Aggregate:
     """`count(purchase where amount > 100 within 6 months)`, `sum(purchase.amount)`.
 
-    `field` is None for `count` only.
+    `field` is None for `count` only. `last(3, product_view.sku)` and
+    `top(5, search.query within 30 days)` are list aggregates: func "last" or
+    "top" and `limit` the N.
     """
 
-    func: str  # one of AGGREGATES
+    func: str  # one of AGGREGATES or LIST_AGGREGATES
     event: str
     field: str | None = None
     where: Expr | None = None
@@ -194,6 +240,7 @@ class Aggregate:
     span: Span = _span()
     name_span: Span = _span()
     field_span: Span = _span()
+    limit: int | None = None  # N of `last`/`top`, None for the others
 
 
 @dataclass(frozen=True)
@@ -231,6 +278,7 @@ class Sent:
 Expr = Union[
     Number, String, Bool, DurationExpr, Name, LeadField, StageValue, Tagged,
     Unary, Binary, In, Matches, IsMissing, Aggregate, Since, Sent, ListValue,
+    InValue, TextOp, Call, ThisField,
 ]
 
 

@@ -84,6 +84,11 @@ def _expr(e: ast.Expr) -> tuple[str, int]:
         items = ", ".join(format_literal(i) for i in e.items)
         keyword = "not in" if e.negated else "in"
         return f"{format_expr(e.operand, SUM)} {keyword} [{items}]", COMPARE
+    if isinstance(e, ast.InValue):
+        keyword = "not in" if e.negated else "in"
+        return f"{format_expr(e.operand, SUM)} {keyword} {format_expr(e.collection, SUM)}", COMPARE
+    if isinstance(e, ast.TextOp):
+        return f"{format_expr(e.left, SUM)} {e.op} {format_expr(e.right, SUM)}", COMPARE
     if isinstance(e, ast.Matches):
         return f"{format_expr(e.operand, SUM)} matches {format_string(e.pattern)}", COMPARE
     if isinstance(e, ast.IsMissing):
@@ -111,7 +116,13 @@ def _atom(e: ast.Expr) -> str:
         return f"tagged {format_string(e.tag)}"
     if isinstance(e, ast.Aggregate):
         subject = e.event if e.field is None else f"{e.event}.{e.field}"
+        if e.limit is not None:
+            subject = f"{e.limit}, {subject}"
         return f"{e.func}({subject}{_filter(e.where, e.within)})"
+    if isinstance(e, ast.Call):
+        return f"{e.func}({format_expr(e.operand)})"
+    if isinstance(e, ast.ThisField):
+        return f"this.{e.name}"
     if isinstance(e, ast.Since):
         return f"since({e.event}{_filter(e.where, None)})"
     if isinstance(e, ast.Sent):  # only in `expect`, where `not sent "x"` is its own form

@@ -495,6 +495,36 @@ class _Builder:
     def not_in_list(self, meta, operand, items):
         return ast.In(operand, items, True, self._span(meta))
 
+    def in_value(self, meta, operand, collection):
+        return ast.InValue(operand, collection, False, self._span(meta))
+
+    def not_in_value(self, meta, operand, collection):
+        return ast.InValue(operand, collection, True, self._span(meta))
+
+    def contains(self, meta, left, right):
+        return ast.TextOp("contains", left, right, self._span(meta))
+
+    def starts_with(self, meta, left, right):
+        return ast.TextOp("starts with", left, right, self._span(meta))
+
+    def lower(self, meta, operand):
+        return ast.Call("lower", operand, self._span(meta))
+
+    def length(self, meta, operand):
+        return ast.Call("length", operand, self._span(meta))
+
+    def this_field(self, meta, name):
+        return ast.ThisField(str(name), self._span(meta))
+
+    def list_agg(self, meta, func, limit, event, field, agg_filter):
+        where, within = agg_filter
+        return ast.Aggregate(func, str(event), str(field), where, within, self._span(meta),
+                             self._tspan(event), self._tspan(field),
+                             self._whole(limit, f"the number of values `{func}` gives"))
+
+    def list_func(self, meta, tok):
+        return str(tok)
+
     def matches(self, meta, operand, pattern):
         return ast.Matches(operand, self._string(pattern), self._span(meta))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from leadflow.dsl import ast
@@ -127,6 +127,24 @@ class Scope:
     # not reported again, since they may be fields of the event the user meant.
     lenient: bool = False
     in_test: bool = False  # `sent "x"` / `notified "x"` are allowed
+    # Inside an aggregate's or `since`'s `where`: `this.x` reads the triggering event
+    # of the place the aggregate stands in (`this_event`), not the aggregated one.
+    in_aggregate: bool = False
+    this_event: str | None = None
+    this_fields: Mapping[str, str | None] = field(default_factory=dict)
+    nested: bool = False  # an aggregate inside another aggregate's `where`
+
+    def this(self) -> tuple[str | None, Mapping[str, str | None]]:
+        """The triggering event `this.x` reads here, and its fields."""
+        if self.in_aggregate:
+            return self.this_event, self.this_fields
+        return self.event, self.fields
+
+    def inside(self, inner: Scope) -> Scope:
+        """The scope of an aggregate's `where` (`inner`) written in this scope."""
+        event, fields = self.this()
+        return replace(inner, in_aggregate=True, this_event=event, this_fields=fields,
+                       nested=self.in_aggregate, lenient=inner.lenient or self.lenient)
 
 
 def event_scope(symbols: Symbols, event: str, where: str) -> Scope:

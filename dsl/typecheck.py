@@ -27,6 +27,7 @@ from leadflow.dsl.scope import Report, Scope, Symbols, event_scope, name_span, t
 
 ORDERED = frozenset({"number", "int", "text", "time", "duration"})
 IN_LIST_TYPES = frozenset({"number", "int", "text", "bool"})
+LIST_ITEM_TYPES = IN_LIST_TYPES  # what `last` and `top` collect
 COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 # Arithmetic on times and durations (SPEC 4); numbers are handled separately.
 TIME_ARITHMETIC = {
@@ -190,7 +191,10 @@ class ExprTyper:
         lt = self.type_of(expr.left, scope)
         rt = self.type_of(expr.right, scope)
         if expr.op in COMPARISONS:
-            if lt is not None and rt is not None:
+            if lt is not None and rt is not None and "list" in (lt[:4], rt[:4]):
+                self.report.error(f"lists do not compare with `{expr.op}`", expr.span,
+                                  "use `x in LIST`, or compare its `length(...)`")
+            elif lt is not None and rt is not None:
                 self._comparison(expr, lt, rt)
             return "bool"
         if lt is None or rt is None:
@@ -298,12 +302,14 @@ class ExprTyper:
         if fields is None:
             self.unknown_event(expr.event, name_span(expr))
         if expr.where is not None:
-            inner = event_scope(self.symbols, expr.event, f"`{expr.func}(...)`")
+            inner = scope.inside(event_scope(self.symbols, expr.event, f"`{expr.func}(...)`"))
             self.condition(expr.where, inner, "where")
         if expr.within is not None:
             self.duration(expr.within)
         if expr.func == "count":
             return "int"
+        if expr.func in ast.LIST_AGGREGATES:
+            return self._list_aggregate(expr, fields)
         fallback = {"sum": "number", "avg": "number", "distinct": "int"}.get(expr.func)
         if fields is None:
             return fallback
@@ -331,13 +337,100 @@ class ExprTyper:
                           "work on any field")
         return fallback
 
+    def _list_aggregate(self, expr: ast.Aggregate, fields) -> str | None:
+        """`last(N, E.f ...)` / `top(N, E.f ...)`: a list of the field's type."""
+        if expr.limit is not None and expr.limit < 1:
+            self.report.error(f"`{expr.func}` gives at least 1 value, not {expr.limit}", expr.span,
+                              f"e.g. `{expr.func}(3, {expr.event}.{expr.field})`")
+        if fields is None:
+            return None
+        field_span = expr.field_span if expr.field_span != ast.NO_SPAN else expr.span
+        if expr.field not in fields:
+            own = [f for f in fields if f != "ts"]
+            hint = did_you_mean(expr.field, fields) or (
+                f"the fields of `{expr.event}` are {names_list(own)}" if own
+                else f"`{expr.event}` has no fields besides `ts`")
+            self.report.error(f"`{expr.event}` has no field `{expr.field}`", field_span, hint)
+            return None
+        t = fields[expr.field]
+        if t is None:
+            return None
+        if t not in LIST_ITEM_TYPES:
+            self.report.error(f"`{expr.func}` collects text, numbers or bools, but "
+                              f"`{expr.event}.{expr.field}` is {type_word(t)}", field_span,
+                              f"`max({expr.event}.{expr.field})` gives the latest time")
+            return None
+        return f"list of {t}"
+
     def _since(self, expr: ast.Since, scope: Scope):
         if expr.event not in self.symbols.events:
             self.unknown_event(expr.event, name_span(expr))
         if expr.where is not None:
-            self.condition(expr.where, event_scope(self.symbols, expr.event, "`since(...)`"),
-                           "where")
+            inner = scope.inside(event_scope(self.symbols, expr.event, "`since(...)`"))
+            self.condition(expr.where, inner, "where")
         return "duration"
+
+    # -- text, lists, the triggering event -------------------------------
+    def _this_field(self, expr: ast.ThisField, scope: Scope):
+        if scope.nested:
+            self.report.error("`this` cannot be used in an aggregate inside another "
+                              "aggregate's `where`", expr.span,
+                              "compare with the triggering event in the outer aggregate")
+            return None
+        event, fields = scope.this()
+        if event is None:
+            self.report.error(f"`this.{expr.name}` reads the triggering event, but {scope.where} "
+                              "has none", expr.span,
+                              "`this` works in `on EVENT` rules and in flows that start on one event")
+            return None
+        if expr.name in fields:
+            self.refs[id(expr)] = "field"
+            return fields[expr.name]
+        if not scope.lenient and fields:
+            own = [f for f in fields if f != "ts"]
+            self.report.error(f"`{event}` has no field `{expr.name}`",
+                              trailing_span(expr.span, expr.name),
+                              did_you_mean(expr.name, fields) or f"the fields of `{event}` are "
+                              f"{names_list(own)}")
+        return None
+
+    def _text_op(self, expr: ast.TextOp, scope: Scope):
+        for side in (expr.left, expr.right):
+            t = self.type_of(side, scope)
+            if t is not None and t != "text":
+                hint = None
+                if t.startswith("list") and expr.op == "contains":
+                    hint = f"for a list, write `{show(expr.right)} in {show(expr.left)}`"
+                self.report.error(f"`{expr.op}` works on text, but {describe(side)} is "
+                                  f"{type_word(t)}", side.span, hint)
+        return "bool"
+
+    def _call(self, expr: ast.Call, scope: Scope):
+        t = self.type_of(expr.operand, scope)
+        if expr.func == "lower":
+            if t is not None and t != "text":
+                self.report.error(f"`lower` needs text, but {describe(expr.operand)} is "
+                                  f"{type_word(t)}", expr.operand.span)
+            return "text"
+        if t is not None and t != "text" and not t.startswith("list"):
+            self.report.error(f"`length` needs text or a list, but {describe(expr.operand)} is "
+                              f"{type_word(t)}", expr.operand.span)
+        return "int"
+
+    def _in_value(self, expr: ast.InValue, scope: Scope):
+        t = self.type_of(expr.operand, scope)
+        lt = self.type_of(expr.collection, scope)
+        word = "not in" if expr.negated else "in"
+        if lt is not None and not lt.startswith("list of "):
+            self.report.error(f"`{word}` needs a list, but {describe(expr.collection)} is "
+                              f"{type_word(lt)}", expr.collection.span,
+                              'write the list in brackets, e.g. `in ["a", "b"]`, or use '
+                              "`last(...)` or `top(...)`")
+            return "bool"
+        if t is not None and lt is not None and not same_kind(t, lt[len("list of "):]):
+            self.report.error(f"{describe(expr.operand)} is {type_word(t)}, but "
+                              f"{describe(expr.collection)} is {type_word(lt)}", expr.operand.span)
+        return "bool"
 
     def _sent(self, expr: ast.Sent, scope: Scope):
         if not scope.in_test:
@@ -384,4 +477,8 @@ _METHODS = {
     ast.Since: ExprTyper._since,
     ast.Sent: ExprTyper._sent,
     ast.ListValue: ExprTyper._list_value,
+    ast.ThisField: ExprTyper._this_field,
+    ast.TextOp: ExprTyper._text_op,
+    ast.Call: ExprTyper._call,
+    ast.InValue: ExprTyper._in_value,
 }

@@ -59,6 +59,8 @@ def _collect(expr: ir.Expr, bounded: dict[int, int], general: set[int]) -> None:
 def _storage(agg: ir.Aggregate, bounded: dict[int, int], general: set[int]) -> ir.Aggregate:
     if agg.storage == "replay":
         return agg
+    if agg.func in ("last", "top") and agg.within is None:
+        return agg  # every value may still be among the last or the most frequent
     if agg.func == "count" and agg.within is None:
         return dataclasses.replace(agg, storage="counter")
     if agg.func == "count" and agg.id not in general and agg.id in bounded:

@@ -18,7 +18,8 @@ from leadflow.compiler import ir, irwalk
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
             ">": operator.gt, ">=": operator.ge}
-_BOOLEAN = (ir.Compare, ir.And, ir.Or, ir.Not, ir.InList, ir.Match, ir.IsMissing, ir.Tagged)
+_BOOLEAN = (ir.Compare, ir.And, ir.Or, ir.Not, ir.InList, ir.Match, ir.IsMissing, ir.Tagged,
+            ir.TextOp, ir.InValue)
 # Nodes whose evaluation cannot raise (given checked types): no arithmetic, aggregate or calendar.
 _SAFE = _BOOLEAN + (ir.Const, ir.Field, ir.LeadAttr, ir.Score, ir.StageIndex, ir.StageName, ir.Now)
 

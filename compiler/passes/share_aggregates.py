@@ -12,7 +12,7 @@ from leadflow.compiler import ir, irwalk
 
 
 def _key(agg: ir.Aggregate):
-    return (agg.func, agg.event, agg.field, agg.where, agg.within, agg.storage)
+    return (agg.func, agg.event, agg.field, agg.where, agg.within, agg.storage, agg.limit)
 
 
 def share_aggregates(program: ir.Program) -> ir.Program:

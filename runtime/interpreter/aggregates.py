@@ -40,13 +40,16 @@ def _take(series: Series, ts: int, value: Any) -> None:
 
 
 def _extend(ix: RulesetIndex, facts: Facts, series: Series, event: str, where: ast.Expr | None,
-            field: str | None, now: int, evaluate: Evaluate) -> None:
-    """Test the events of the type not yet tested against the filter, keeping the matches."""
+            field: str | None, outer: Context, evaluate: Evaluate) -> None:
+    """Test the events of the type not yet tested against the filter, keeping the matches.
+
+    `outer` is where the aggregate is evaluated: its event is what `this.x` reads."""
     log = facts.logs.get(event) or EventLog()
+    now = outer.now
     for i in range(series.scanned, len(log.ts)):
         values, ts = log.values[i], log.ts[i]
         if where is not None:
-            ctx = Context(now, event, values, ts)
+            ctx = Context(now, event, values, ts, outer.this)
             value = evaluate(ix, facts, where, ctx)
             if value is None or not value:
                 continue
@@ -55,7 +58,7 @@ def _extend(ix: RulesetIndex, facts: Facts, series: Series, event: str, where: a
 
 
 def matching(ix: RulesetIndex, facts: Facts, event: str, where: ast.Expr | None,
-             field: str | None, now: int, evaluate: Evaluate) -> Series:
+             field: str | None, outer: Context, evaluate: Evaluate) -> Series:
     """The events of `event` passing `where`, with `field`'s values."""
     if ix.is_pure_filter(event, where):  # kept, and only extended with the new events
         key = (event, 0 if where is None else id(where), field)
@@ -64,20 +67,51 @@ def matching(ix: RulesetIndex, facts: Facts, event: str, where: ast.Expr | None,
             series = facts.series[key] = Series()
     else:  # re-tested over the whole history, on the current state
         series = Series()
-    _extend(ix, facts, series, event, where, field, now, evaluate)
+    _extend(ix, facts, series, event, where, field, outer, evaluate)
     return series
 
 
-def aggregate(ix: RulesetIndex, facts: Facts, node: ast.Aggregate, now: int,
+def aggregate(ix: RulesetIndex, facts: Facts, node: ast.Aggregate, ctx: Context,
               evaluate: Evaluate) -> Any:
-    series = matching(ix, facts, node.event, node.where, node.field, now, evaluate)
-    if node.within is None:
+    now = ctx.now
+    series = matching(ix, facts, node.event, node.where, node.field, ctx, evaluate)
+    if node.within is None and node.func not in ast.LIST_AGGREGATES:
         return _whole(node.func, series)
-    start = timemath.add_duration(now, -node.within.amount, node.within.unit, ix.timezone)
-    first, last = bisect_right(series.ts, start), bisect_right(series.ts, now)
+    first = 0
+    if node.within is not None:
+        start = timemath.add_duration(now, -node.within.amount, node.within.unit, ix.timezone)
+        first = bisect_right(series.ts, start)
+    last = bisect_right(series.ts, now)
     if node.func == "count":
         return last - first
-    return _over(node.func, [v for v in series.values[first:last] if v is not None])
+    values = [v for v in series.values[first:last] if v is not None]
+    if node.func == "last":
+        return last_values(values, node.limit)
+    if node.func == "top":
+        return top_values(values, node.limit)
+    return _over(node.func, values)
+
+
+def last_values(values: list[Any], n: int) -> list[Any]:
+    """The n most recent distinct values, newest first (`values` in time order)."""
+    out: list[Any] = []
+    for value in reversed(values):
+        if value not in out:
+            out.append(value)
+            if len(out) == n:
+                break
+    return out
+
+
+def top_values(values: list[Any], n: int) -> list[Any]:
+    """The n most frequent values, most frequent first; a tie goes to the one seen last."""
+    counts: dict[Any, int] = {}
+    latest: dict[Any, int] = {}
+    for position, value in enumerate(values):
+        counts[value] = counts.get(value, 0) + 1
+        latest[value] = position
+    ranked = sorted(counts, key=lambda v: (-counts[v], -latest[v]))
+    return ranked[:n]
 
 
 def _whole(func: str, series: Series) -> Any:
@@ -114,8 +148,9 @@ def _over(func: str, values: list[Any]) -> Any:
     raise ValueError(f"unknown aggregate {func!r}")
 
 
-def since(ix: RulesetIndex, facts: Facts, node: ast.Since, now: int, evaluate: Evaluate) -> Any:
+def since(ix: RulesetIndex, facts: Facts, node: ast.Since, ctx: Context, evaluate: Evaluate) -> Any:
     """Time since the last such event (0 for the event being processed); missing if none."""
-    series = matching(ix, facts, node.event, node.where, None, now, evaluate)
+    now = ctx.now
+    series = matching(ix, facts, node.event, node.where, None, ctx, evaluate)
     last = bisect_right(series.ts, now)
     return now - series.ts[last - 1] if last else None

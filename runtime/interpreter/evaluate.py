@@ -92,6 +92,42 @@ def _matches(ix, facts, expr: ast.Matches, ctx):
     return glob_regex(expr.pattern).fullmatch(value) is not None
 
 
+def _in_value(ix, facts, expr: ast.InValue, ctx):
+    value = evaluate(ix, facts, expr.operand, ctx)
+    items = evaluate(ix, facts, expr.collection, ctx)
+    if value is None or items is None:
+        return False  # like `in [...]`: a comparison that reads a missing value is false
+    found = any(compare("==", value, item) for item in items)
+    return not found if expr.negated else found
+
+
+def _text_op(ix, facts, expr: ast.TextOp, ctx):
+    """`contains`, `starts with`: false when either side is missing."""
+    left = evaluate(ix, facts, expr.left, ctx)
+    right = evaluate(ix, facts, expr.right, ctx)
+    if not isinstance(left, str) or not isinstance(right, str):
+        return False
+    if expr.op == "contains":
+        return right in left
+    return left.startswith(right)
+
+
+def _call(ix, facts, expr: ast.Call, ctx):
+    """`lower(x)`, `length(x)`: missing for a missing x."""
+    value = evaluate(ix, facts, expr.operand, ctx)
+    if value is None:
+        return None
+    return value.lower() if expr.func == "lower" else len(value)
+
+
+def _this_field(ix, facts, expr: ast.ThisField, ctx: Context):
+    """`this.x`: a field of the triggering event, also inside an aggregate's `where`."""
+    this = ctx.this
+    if this.event is None:
+        return None  # a flow started some other way than by its own trigger event
+    return this.ts if expr.name == "ts" else this.values.get(expr.name)
+
+
 def _is_missing(ix, facts, expr: ast.IsMissing, ctx):
     missing = evaluate(ix, facts, expr.operand, ctx) is None
     return not missing if expr.negated else missing
@@ -174,9 +210,13 @@ _RULES: dict[type, Callable[..., Any]] = {
     ast.In: _in,
     ast.Matches: _matches,
     ast.IsMissing: _is_missing,
-    ast.Aggregate: lambda ix, facts, expr, ctx: aggregate(ix, facts, expr, ctx.now, evaluate),
-    ast.Since: lambda ix, facts, expr, ctx: since(ix, facts, expr, ctx.now, evaluate),
+    ast.Aggregate: lambda ix, facts, expr, ctx: aggregate(ix, facts, expr, ctx, evaluate),
+    ast.Since: lambda ix, facts, expr, ctx: since(ix, facts, expr, ctx, evaluate),
     ast.DurationExpr: _duration,
     ast.Sent: _sent,
+    ast.InValue: _in_value,
+    ast.TextOp: _text_op,
+    ast.Call: _call,
+    ast.ThisField: _this_field,
     ast.ListValue: lambda ix, facts, expr, ctx: tuple(evaluate(ix, facts, i, ctx) for i in expr.items),
 }

@@ -151,6 +151,8 @@ def _reads_only_event(ix: RulesetIndex, event: str, expr: ast.Expr) -> bool:
         return _reads_only_event(ix, event, expr.left) and _reads_only_event(ix, event, expr.right)
     if isinstance(expr, ast.In):
         return all(_reads_only_event(ix, event, e) for e in (expr.operand, *expr.items))
-    if isinstance(expr, (ast.Matches, ast.IsMissing)):
+    if isinstance(expr, (ast.Matches, ast.IsMissing, ast.Call)):
         return _reads_only_event(ix, event, expr.operand)
-    return False  # lead fields, scores, stage, tags and aggregates change over time
+    if isinstance(expr, ast.TextOp):
+        return _reads_only_event(ix, event, expr.left) and _reads_only_event(ix, event, expr.right)
+    return False  # `this.x` depends on the event the aggregate is evaluated for  # lead fields, scores, stage, tags and aggregates change over time

@@ -61,6 +61,13 @@ class Context:
     event: str | None = None
     values: dict[str, Any] | None = None
     ts: int | None = None
+    # Inside an aggregate's `where`: the context it was evaluated in, whose event
+    # `this.x` reads (None elsewhere: `this.x` reads this context's own event).
+    outer: Context | None = None
+
+    @property
+    def this(self) -> Context:
+        return self.outer if self.outer is not None else self
 
 
 @dataclass
