@@ -153,8 +153,9 @@ class Consts:
             def fields(name: str) -> str:
                 return f"{event}.get({literal(name)})"
         emitter = ExprEmitter(program, self, fields)
-        # `this.x` in a replayed filter: parameter `tfK`, K its place among the names read.
-        emitter.outer = {name: ident(f"tf{k}") for k, name in enumerate(outer_names(expr))}
+        if event is not None:  # `this.x` in a replayed filter: parameter `tfK` (K: its place)
+            emitter.outer = {name: ident(f"tf{k}")
+                             for k, name in enumerate(outer_names(expr, program))}
         body = emitter.cond(expr)
         params = ([event] if event else []) + sorted(emitter.used)
         name = ident(f"_fn{len(self.functions)}")
@@ -174,13 +175,24 @@ def _field_names(expr: ir.Expr) -> set[str]:
     return found
 
 
-def outer_names(expr: ir.Expr | None) -> list[str]:
-    """The fields `this.x` reads in a filter (ir.Outer), sorted: the order of its `tfK` parameters."""
+def outer_names(expr: ir.Expr | None, program: ir.Program) -> list[str]:
+    """The fields `this.x` reads in a filter (ir.Outer), sorted: the order of its `tfK` parameters.
+
+    Includes those of the aggregates it reads (a rule's `count` clause over a `where` that
+    itself holds an aggregate): their filters are called from this one's function, so
+    `this.x` reaches them through its parameters.
+    """
+    aggs = {a.id: a.where for a in program.aggregates}
+    trackers = {t.id: t.where for t in program.trackers}
     found, todo = set(), [expr] if expr is not None else []
     while todo:
         node = todo.pop()
         if isinstance(node, ir.Outer):
             found.add(node.name)
+        elif isinstance(node, ir.AggValue) and aggs.get(node.id) is not None:
+            todo.append(aggs[node.id])
+        elif isinstance(node, ir.SinceValue) and trackers.get(node.id) is not None:
+            todo.append(trackers[node.id])
         todo.extend(getattr(node, k) for k in ("operand", "left", "right") if getattr(node, k, None))
     return sorted(found)
 
@@ -484,7 +496,7 @@ class ExprEmitter:
         if where is None:
             return "_always", "()"
         name, params = self.consts.function(self.program, where, "ev")
-        outer = {ident(f"tf{k}"): n for k, n in enumerate(outer_names(where))}
+        outer = {ident(f"tf{k}"): n for k, n in enumerate(outer_names(where, self.program))}
         args = []
         for p in params[1:]:  # the first parameter is the replayed event itself
             if p in outer:  # `this.x`: the field of the event this read is for

@@ -5,9 +5,12 @@ draws general rulesets; these draw the shapes the optimizer and the code
 generator treat specially, over the same event vocabulary so the same event
 logs apply: every aggregate function with and without windows (fixed and
 calendar), `count OP N` clauses shared between rules, `since` with a filter,
-filters that read lead state (replayed at each read), stage ordering, `subtract
-N%`, `capped at`, `expires after`, `set lead.x`, constant-foldable and dead
-conditions, and calendar `every` periods.
+filters that read lead state (replayed at each read), filters that compare
+with the triggering event (`this.x`), the list aggregates `last`/`top` (in
+`with` arguments, with `in` and `length`), the text helpers (`lower`,
+`contains`, `starts with`), stage ordering, `subtract N%`, `capped at`,
+`expires after`, `set lead.x`, constant-foldable and dead conditions, and
+calendar `every` periods.
 """
 
 from __future__ import annotations
@@ -27,6 +30,25 @@ AGGREGATES = [
     "count(buy where amount > a{w})",  # reads a score: replayed at each read
 ]
 SINCE = ["since(buy)", "since(view where url == \"/home\")", "since(buy where amount > b)"]
+# Lists: the most recent distinct values, and the most frequent.
+LISTS = ["last(2, view.url{w})", "last(3, buy.kind{w})", "top(2, view.url{w})",
+         "top(1, buy.kind{w})", "last(2, buy.amount where amount > 10{w})",
+         "top(2, view.url where url contains \"cart\"{w})"]
+# Aggregates that compare the counted events with the triggering one (`this.x`).
+THIS_AGGREGATES = {
+    "buy": ["count(buy where kind == this.kind{w})", "count(buy where amount > this.amount{w})",
+            "sum(buy.amount where kind == this.kind and ts < this.ts{w})",
+            "length(last(3, buy.kind where amount >= this.amount{w}))"],
+    "view": ["count(view where url == this.url{w})",
+             "count(view where lower(url) == lower(this.url){w})",
+             "length(top(2, view.url where url starts with this.url{w}))"],
+}
+THIS_SINCE = {"buy": ["since(buy where kind == this.kind and ts < this.ts)"],
+              "view": ["since(view where url == this.url and ts < this.ts)"]}
+
+
+def windowed(templates: list[str]):
+    return st.builds(lambda f, w: f.format(w=w), st.sampled_from(templates), st.sampled_from(WINDOWS))
 
 
 @st.composite
@@ -34,9 +56,12 @@ def number_expr(draw, event: str | None) -> str:
     options = [st.sampled_from(NUMBERS), st.sampled_from(["a", "b"]),
                st.builds(lambda f, w: f.format(w=w), st.sampled_from(AGGREGATES),
                          st.sampled_from(WINDOWS)),
-               st.just("lead.tier")]
+               st.just("lead.tier"), windowed(LISTS).map("length({})".format)]
+    if event in THIS_AGGREGATES:
+        options.append(windowed(THIS_AGGREGATES[event]))
     if event == "buy":
-        options.append(st.sampled_from(["amount", "amount / 2", "amount - 40", "amount / 0"]))
+        options.append(st.sampled_from(["amount", "amount / 2", "amount - 40", "amount / 0",
+                                        "length(kind)", "length(lower(kind))"]))
     left = draw(st.one_of(options))
     if draw(st.integers(0, 3)) == 0:
         op = draw(st.sampled_from(["+", "-", "*", "/"]))
@@ -51,7 +76,8 @@ def condition(draw, event: str | None, stages: bool) -> str:
         op = draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))
         return f"{draw(number_expr(event))} {op} {draw(number_expr(event))}"
     if kind == 4:
-        return f"{draw(st.sampled_from(SINCE))} {draw(st.sampled_from(['<', '>']))} " \
+        since = SINCE + THIS_SINCE.get(event, [])
+        return f"{draw(st.sampled_from(since))} {draw(st.sampled_from(['<', '>']))} " \
                f"{draw(st.sampled_from(['1 day', '2 weeks', '1 month']))}"
     if kind == 5 and stages:
         return f'stage {draw(st.sampled_from(["<", ">=", "==", "!="]))} ' \
@@ -63,10 +89,22 @@ def condition(draw, event: str | None, stages: bool) -> str:
     if kind == 7 and event == "buy":
         return draw(st.sampled_from(["amount > 40", 'kind == "x"', "amount is missing",
                                      "amount >= 5 and kind != \"y\"", "not (amount > 100)",
-                                     "since(buy) is missing", "max(buy.ts within 1 week) < ts"]))
+                                     "since(buy) is missing", "max(buy.ts within 1 week) < ts",
+                                     "kind in last(2, buy.kind where ts < this.ts)",
+                                     "kind not in top(1, buy.kind within 3 days)",
+                                     "amount in last(3, buy.amount)", 'lower(kind) == "x"',
+                                     "this.kind == kind"]))
     if kind == 7 and event == "view":
         return draw(st.sampled_from(['url matches "*cart*"', 'url matches "/?"',
-                                     'url in ["/a", "/home"]', 'url not in ["/a"]']))
+                                     'url in ["/a", "/home"]', 'url not in ["/a"]',
+                                     'lower(url) matches "*cart*"', 'url contains "Cart"',
+                                     'lower(url) contains "cart"', 'url starts with "/shop"',
+                                     "url starts with lower(url)", "url in top(2, view.url)",
+                                     "url not in last(2, view.url where ts < this.ts)"]))
+    if kind == 8:
+        return draw(windowed(['"/home" in last(2, view.url{w})', '"x" not in top(1, buy.kind{w})',
+                              "length(top(3, view.url{w})) >= 2",
+                              "50 in last(2, buy.amount{w})"]))
     left = draw(condition(event, stages))
     right = draw(condition(event, stages))
     return f"({left}) {draw(st.sampled_from(['and', 'or']))} ({right})"
@@ -90,7 +128,13 @@ def action(draw, event: str | None) -> str:
         return f"set lead.tier = {value}"
     if kind == 6:
         return 'set lead.region = "pt"' if event != "buy" else "set lead.region = kind"
-    args = draw(st.sampled_from(["", " with n = count(open)", " with s = a, m = max(buy.amount)"]))
+    args = draw(st.sampled_from(["", " with n = count(open)", " with s = a, m = max(buy.amount)",
+                                 " with urls = last(2, view.url)",
+                                 " with kinds = top(2, buy.kind within 1 week), n = count(buy)"]
+                                + {"buy": [" with k = lower(kind), same = count(buy where kind == "
+                                           "this.kind)"],
+                                   "view": [" with u = lower(url), seen = last(3, view.url where "
+                                            "url != this.url)"]}.get(event, [])))
     return f'{draw(st.sampled_from(["send", "notify"]))} "{draw(st.sampled_from(["m1", "m2"]))}"{args}'
 
 

@@ -68,6 +68,7 @@ leaf_exprs = st.one_of(
     st.builds(ast.LeadField, names),
     st.builds(ast.StageValue),
     st.builds(ast.Tagged, texts),
+    st.builds(ast.ThisField, names),
 )
 
 
@@ -82,6 +83,8 @@ def exprs(depth: int = EXPR_DEPTH) -> st.SearchStrategy:
         st.builds(ast.Aggregate, st.just("count"), names, st.none(), st.none() | sub, optional_durations),
         st.builds(ast.Aggregate, st.sampled_from(("sum", "min", "max", "avg", "distinct")),
                   names, names, st.none() | sub, optional_durations),
+        st.builds(ast.Aggregate, st.sampled_from(ast.LIST_AGGREGATES), names, names,
+                  st.none() | sub, optional_durations, limit=wholes),
     )
     return st.one_of(
         leaf_exprs,
@@ -90,6 +93,9 @@ def exprs(depth: int = EXPR_DEPTH) -> st.SearchStrategy:
         st.builds(ast.In, sub, _tuples(literals), st.booleans()),
         st.builds(ast.Matches, sub, texts),
         st.builds(ast.IsMissing, sub, st.booleans()),
+        st.builds(ast.InValue, sub, sub, st.booleans()),
+        st.builds(ast.TextOp, st.sampled_from(ast.TEXT_OPS), sub, sub),
+        st.builds(ast.Call, st.sampled_from(ast.FUNCTIONS), sub),
         aggregate,
         st.builds(ast.Since, names, st.none() | sub),
     )

@@ -29,13 +29,16 @@ lead(tier: int, region: text)
 """
 
 DURATIONS = ["30 minutes", "2 hours", "1 day", "3 days", "1 week", "1 month"]
-URLS = ["/home", "/cart/1", "/shop/cart", "/a"]
+URLS = ["/home", "/cart/1", "/shop/cart", "/a", "/Shop/Cart"]
 TAGS = ["t1", "t2"]
 TEMPLATES = ["m1", "m2", "m3"]
 
 EVENT_CONDITIONS = {
-    "view": ['url matches "*cart*"', 'url == "/home"', 'url in ["/a", "/cart/1"]'],
-    "buy": ["amount > 40", 'kind == "x"', "amount is missing", "amount >= 5 and kind != \"y\""],
+    "view": ['url matches "*cart*"', 'url == "/home"', 'url in ["/a", "/cart/1"]',
+             'lower(url) matches "*cart*"', 'url contains "cart"', 'url starts with "/shop"',
+             "count(view where url == this.url) >= 2", "url in last(2, view.url where ts < this.ts)"],
+    "buy": ["amount > 40", 'kind == "x"', "amount is missing", "amount >= 5 and kind != \"y\"",
+            "count(buy where kind == this.kind within 1 day) > 1", 'kind in top(1, buy.kind)'],
     "open": ["a > 3", "count(open within 1 day) >= 2"],
 }
 
@@ -95,9 +98,10 @@ def score_action(event: str | None) -> st.SearchStrategy[str]:
 
 
 def outward_action(event: str | None) -> st.SearchStrategy[str]:
-    args = ["", " with level = a", " with n = count(open)"]
+    args = ["", " with level = a", " with n = count(open)", " with urls = last(2, view.url)",
+            " with kinds = top(2, buy.kind within 1 week)"]
     if event == "view":
-        args.append(" with url = url")
+        args += [" with url = url", " with url = lower(url), seen = count(view where url == this.url)"]
     return st.one_of(
         st.builds('send "{}"{}'.format, st.sampled_from(TEMPLATES), st.sampled_from(args)),
         st.builds('notify "sales"{}'.format, st.sampled_from(args)),
@@ -180,9 +184,13 @@ def flow_text(draw, name: str) -> str:
     first = draw(st.sampled_from(TEMPLATES))
     wait = draw(st.sampled_from(DURATIONS))
     cond = draw(general_condition(()))
+    # The steps read the start event: `this.x` in an aggregate compares with it.
+    last_args = {"view": " with again = count(view where url == this.url), seen = last(2, view.url)",
+                 "buy": " with same = count(buy where kind == this.kind within 1 week)"}
+    last = draw(st.sampled_from(["", last_args.get(start.split()[0], "")]))
     return (f"flow {name}\n  start on {start}\n{stop}  send \"{first}\"\n  wait {wait}\n"
             f"  if {cond}\n    send \"m2\"\n  else\n    add 1\n  end\n"
-            f"  wait {draw(st.sampled_from(DURATIONS))}\n  subtract 50%\n  send \"m3\"\nend\n")
+            f"  wait {draw(st.sampled_from(DURATIONS))}\n  subtract 50%\n  send \"m3\"{last}\nend\n")
 
 
 @st.composite
