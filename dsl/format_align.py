@@ -14,6 +14,7 @@ stay as the layout put them.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 COMMENT_GAP = 2  # spaces between the longest code of a run and its comments
@@ -57,10 +58,12 @@ def _align_labels(lines: list[Line]) -> list[str]:
             run.append(i)
         elif not line.continues:
             if len(run) > 1:
-                width = max(lines[j].label for j in run)
+                width = max(display_width(codes[j][:lines[j].label]) for j in run)
                 for j in run:
                     label, code = lines[j].label, codes[j]
-                    codes[j] = code[:label].ljust(width) + " " * LABEL_GAP + code[label:].lstrip(" ")
+                    head = code[:label]
+                    codes[j] = (head + " " * (width - display_width(head) + LABEL_GAP)
+                                + code[label:].lstrip(" "))
             run = []
     return codes
 
@@ -83,10 +86,23 @@ def _align_comments(codes: list[str], comments: list[str | None]) -> list[str]:
             runs.append([i])
     texts = list(codes)
     for run in runs:
-        column = max(len(codes[i]) for i in run) + COMMENT_GAP
+        column = max(display_width(codes[i]) for i in run) + COMMENT_GAP
         for i in run:
-            texts[i] = codes[i].ljust(column) + comments[i]
+            texts[i] = codes[i] + " " * (column - display_width(codes[i])) + comments[i]
     return texts
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide East Asian characters take two,
+    combining marks none, so names in any script line up."""
+    if text.isascii():
+        return len(text)
+    width = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
 
 
 def _indentation(code: str) -> int:

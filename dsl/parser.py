@@ -16,6 +16,7 @@ import gc
 import json
 import math
 import re
+import unicodedata
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
@@ -46,27 +47,61 @@ def _lark() -> lark.Lark:
         lexer="basic",
         propagate_positions=True,
         maybe_placeholders=True,
-        lexer_callbacks={"COMMENT": _COMMENTS.append},
+        lexer_callbacks={"COMMENT": _COMMENTS.append, "NAME": _name_token},
     )
 
 
 # Comments seen by the lexer during the current parse (the parser is built once,
 # so its callback appends here and `parse` takes the list).
 _COMMENTS: list[Token] = []
+# Names that are not identifiers once normalized, seen during the current parse.
+_BAD_NAMES: list[tuple[Token, str]] = []
+
+
+@lru_cache(maxsize=1)
+def keywords() -> frozenset[str]:
+    """The reserved words: every quoted word of the grammar."""
+    grammar = resources.files("leadflow.grammars").joinpath("leadflow.lark").read_text("utf-8")
+    rules = "\n".join(line.split("//")[0] for line in grammar.splitlines())
+    return frozenset(re.findall(r'"([a-z]+)"', rules))
+
+
+def normalize_name(text: str) -> str:
+    """A name as leadflow compares it: NFKC, like Python identifiers (`ﬁn` is `fin`)."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def _name_token(tok: Token) -> Token:
+    """Names follow Python's identifier rules after NFKC normalization (the grammar's
+    NAME takes a wider run of characters, so a wrong one gets a precise message)."""
+    if tok.isascii():
+        return tok
+    name = normalize_name(str(tok))
+    if not name.isidentifier() or name in keywords():
+        _BAD_NAMES.append((tok, name))
+    return tok.update(value=name)
 
 
 def parse(text: str, path: str = "<input>") -> ast.Module:
     """Parse one `.leadflow` file; raise LeadflowError with diagnostics on failure."""
     _COMMENTS.clear()
+    _BAD_NAMES.clear()
     with _collector_paused():
         try:
             tree = _lark().parse(text)
         except lark.exceptions.UnexpectedInput as exc:
             _COMMENTS.clear()
+            bad = _bad_names(path)
+            _BAD_NAMES.clear()
+            if bad:  # the name is the real problem, not what the parser met after it
+                raise LeadflowError(bad[:1]) from None
             raise LeadflowError([describe_syntax_error(exc, text, path, _lark())]) from None
         comments = tuple(ast.Comment(str(t).rstrip(), _token_span(t, path)) for t in _COMMENTS)
         _COMMENTS.clear()
+        bad = _bad_names(path)
+        _BAD_NAMES.clear()
         builder = _Builder(path)
+        builder.errors.extend(bad)
         body = builder.build(tree)
         del tree  # freed now, so the collector never has to look at it when it resumes
     if builder.errors:
@@ -91,6 +126,22 @@ def _collector_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _bad_names(path: str) -> list[Diagnostic]:
+    out = []
+    for tok, name in _BAD_NAMES:
+        span = _token_span(tok, path)
+        if name in keywords():
+            out.append(error(f"`{tok}` reads as the reserved word `{name}`", span,
+                             "choose another name"))
+            continue
+        bad = next((c for c in name if not ("a" + c).isidentifier()), None)
+        shown = f"`{bad}` (U+{ord(bad):04X})" if bad is not None else f"`{name[:1]}`"
+        out.append(error(f"`{tok}` is not a valid name: it contains {shown}", span,
+                         "names are letters, digits and `_`, not starting with a digit "
+                         "(Python's identifier rules)"))
+    return out
 
 
 def _token_span(tok: Token, path: str) -> ast.Span:

@@ -131,10 +131,9 @@ def action(draw, event: str | None) -> str:
     args = draw(st.sampled_from(["", " with n = count(open)", " with s = a, m = max(buy.amount)",
                                  " with urls = last(2, view.url)",
                                  " with kinds = top(2, buy.kind within 1 week), n = count(buy)"]
-                                + {"buy": [" with k = lower(kind), same = count(buy where kind == "
-                                           "this.kind)"],
-                                   "view": [" with u = lower(url), seen = last(3, view.url where "
-                                            "url != this.url)"]}.get(event, [])))
+                                + {"buy": [" with k = lower(kind), same = count(buy where kind == this.kind)"],
+                                   "view": [" with u = lower(url), seen = last(3, view.url where url != this.url)"]
+                                   }.get(event, [])))
     return f'{draw(st.sampled_from(["send", "notify"]))} "{draw(st.sampled_from(["m1", "m2"]))}"{args}'
 
 

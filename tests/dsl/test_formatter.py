@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from leadflow.cli import cli
 from leadflow.commands import fmt as fmt_command
 from leadflow.dsl import ast
+from leadflow.dsl.format_align import display_width
 from leadflow.dsl.format_expr import format_duration, format_number
 from leadflow.dsl.formatter import format_module
 from leadflow.dsl.parser import parse
@@ -77,7 +78,8 @@ def assert_aligned(text: str) -> None:
         label = LABEL.match(line)
         if label:
             body = line[label.end():]
-            run.append((label.end(), label.end() + len(body) - len(body.lstrip(" "))))
+            head = display_width(line[:label.end()])
+            run.append((head, head + len(body) - len(body.lstrip(" "))))
         elif not (run and line.startswith("  ")):
             runs.append(run)
             run = []
@@ -97,8 +99,8 @@ def assert_aligned(text: str) -> None:
         run = [first]
         while continues_run(run[-1] + 1):
             run.append(run[-1] + 1)
-        column = max(len(trailing[n].rstrip()) for n in run) + 2
-        assert all(len(trailing[n]) == column for n in run), \
+        column = max(display_width(trailing[n].rstrip()) for n in run) + 2
+        assert all(display_width(trailing[n]) == column for n in run), \
             f"comments not aligned on lines {run}: {[trailing[n] for n in run]}"
 
 

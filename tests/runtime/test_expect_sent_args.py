@@ -56,10 +56,10 @@ test "wrong category"
 end
 """)
     assert [str(f) for f in result.failures] == [
-        'r.leadflow:10: expected sent "offer" with category = "botas", got sent "offer" at '
-        '2024-05-20T10:00 with category = "boda", amount = 80',
-        'r.leadflow:11: expected not sent "offer", got sent "offer" at 2024-05-20T10:00 with '
-        'category = "boda", amount = 80',
+        ('r.leadflow:10: expected sent "offer" with category = "botas", got sent "offer" at '
+         '2024-05-20T10:00 with category = "boda", amount = 80'),
+        ('r.leadflow:11: expected not sent "offer", got sent "offer" at 2024-05-20T10:00 with '
+         'category = "boda", amount = 80'),
     ]
 
 
