@@ -70,13 +70,20 @@ def _note(hints: RuleHints, node: Any) -> None:
                 hints.numbers[key].add(float(item.value))
     elif isinstance(node, ast.Matches) and field_key(node.operand):
         hints.globs[field_key(node.operand)].add(node.pattern)
+    elif isinstance(node, ast.TextOp) and field_key(node.left) and isinstance(node.right, ast.String):
+        # `url contains "x"` is the glob `*x*`, `url starts with "x"` is `x*`
+        text = node.right.value.replace("*", "").replace("?", "")
+        glob = f"*{text}*" if node.op == "contains" else f"{text}*"
+        hints.globs[field_key(node.left)].add(glob)
 
 
 def field_key(node: Any) -> str | None:
     """The field an expression reads directly: `amount`, `lead.country`, or the field of
     `sum(purchase.amount)` (so `sum(...) >= 500` aims single amounts at 500 too)."""
-    if isinstance(node, ast.Name):
+    if isinstance(node, (ast.Name, ast.ThisField)):
         return node.name
+    if isinstance(node, ast.Call) and node.func == "lower":
+        return field_key(node.operand)
     if isinstance(node, ast.LeadField):
         return "lead." + node.name
     if isinstance(node, ast.Aggregate) and node.field is not None:

@@ -206,6 +206,12 @@ def leaves(expr: ast.Expr) -> list[ast.Expr]:
         return leaves(expr.left) + leaves(expr.right)
     if isinstance(expr, (ast.In, ast.Matches, ast.IsMissing)):
         return leaves(expr.operand)
+    if isinstance(expr, ast.TextOp):
+        return leaves(expr.left) + leaves(expr.right)
+    if isinstance(expr, ast.InValue):
+        return leaves(expr.operand) + leaves(expr.collection)
+    if isinstance(expr, ast.Call):
+        return [expr] if leaves(expr.operand) else []
     return []
 
 
