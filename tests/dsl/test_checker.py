@@ -503,3 +503,59 @@ def test_messages_show_expressions_with_the_parentheses_their_meaning_needs():
     problem = errors("event e(n: number)\non e where (n + 1) * 2 add 1\n")[0]
     assert "`(n + 1) * 2` is a number" in problem.message
     assert problem.hint == "compare it, e.g. `(n + 1) * 2 > 0`"
+
+
+# ------------------------------------------- issue 11: this, lists, text helpers
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("this.amount", "number"),
+    ("count(purchase where category == this.category)", "int"),
+    ("last(3, purchase.category)", "list of text"),
+    ("top(2, purchase.qty within 30 days)", "list of int"),
+    ("length(last(3, purchase.amount))", "int"),
+    ("length(category)", "int"),
+    ("lower(category)", "text"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_types_of_the_new_expressions(expr, expected):
+    model = run(PRELUDE + f"on purchase send \"x\" with v = {expr}\n").model
+    assert model is not None
+    [arg] = model.rules[-1].rule.actions[0].args
+    assert model.expr_types[id(arg.value)] == expected
+
+
+@pytest.mark.parametrize("line, message", [
+    ('when this.url == "x" add 1',
+     "`this.url` reads the triggering event, but a `when` rule has none"),
+    ("on purchase where this.categry == \"x\" add 1", "`purchase` has no field `categry`"),
+    ("on purchase when count(purchase where count(purchase where qty == this.qty) > 1) > 1 add 1",
+     "`this` cannot be used in an aggregate inside another aggregate's `where`"),
+    ("on purchase where last(2, purchase.due) is missing add 1",
+     "`last` collects text, numbers or bools, but `purchase.due` is a time"),
+    ("on purchase where length(top(0, purchase.category)) > 1 add 1",
+     "`top` gives at least 1 value, not 0"),
+    ("on purchase where qty in last(3, purchase.category) add 1",
+     "`qty` is an int, but `last(3, purchase.category)` is a list of text"),
+    ("on purchase where category in category add 1", "`in` needs a list, but `category` is text"),
+    ("on purchase where last(2, purchase.category) == last(2, purchase.category) add 1",
+     "lists do not compare with `==`"),
+    ("on purchase where last(2, purchase.category) contains \"x\" add 1",
+     "`contains` works on text, but `last(2, purchase.category)` is a list of text"),
+    ("on purchase where category starts with qty add 1",
+     "`starts with` works on text, but `qty` is an int"),
+    ("on purchase where lower(qty) == \"1\" add 1", "`lower` needs text, but `qty` is an int"),
+    ("on purchase where length(paid) > 1 add 1", "`length` needs text or a list, but `paid` is a bool"),
+    ("on purchase add last(1, purchase.amount)",
+     "the amount to add must be a number, but `last(1, purchase.amount)` is a list of number"),
+], ids=lambda v: v[:40])
+def test_the_new_expressions_are_type_checked(line, message):
+    found = [d.message for d in errors(PRELUDE + line + "\n")]
+    assert message in found, found
+
+
+def test_this_reads_the_start_event_in_a_flow_with_one_kind_of_start():
+    ok = PRELUDE + ("flow f\n  start on purchase\n"
+                    "  send \"x\" with same = count(purchase where category == this.category)\nend\n")
+    assert errors(ok) == []
+    several = ok.replace("  start on purchase\n", "  start on purchase\n  start on page_view\n")
+    assert any("reads the triggering event" in d.message for d in errors(several))
