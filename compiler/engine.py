@@ -17,6 +17,7 @@ from typing import Any
 
 from leadflow.compiler.load import compiled_module
 from leadflow.dsl.model import Model
+from leadflow.runtime.snapshot import Codec, SnapshotError
 from leadflow.runtime.engine import (
     LeadResult,
     OutAction,
@@ -61,6 +62,34 @@ class CompiledEngine:
     def trace(self, state: Any) -> list[TraceEntry]:
         return [TraceEntry(e.at, e.kind, e.text, dict(e.scores), e.stage)
                 for e in self.module.trace(state)]
+
+    # -- saving a lead between runs (`run --state`) ------------------------------
+    def save_state(self, state: Any) -> str:
+        """The lead as JSON text, without what it already emitted (see runtime/snapshot.py)."""
+        return self._codec.dumps(state)
+
+    def load_state(self, text: str) -> Any:
+        """A lead saved by `save_state` (SnapshotError when it is not one of this module)."""
+        lead = self._codec.loads(text)
+        if not isinstance(lead, self.module.Lead):
+            raise SnapshotError("not a lead snapshot of this ruleset")
+        return lead
+
+    def next_due(self, state: Any) -> int | None:
+        """No timer of the lead is due before this time (None: none pending)."""
+        due = state.tnext
+        return None if due >= self.module._NEVER else due
+
+    @property
+    def _codec(self) -> Codec:
+        codec = self.__dict__.get("_codec_cache")
+        if codec is None:
+            m = self.module
+            codec = self.__dict__["_codec_cache"] = Codec(
+                (m.Lead, m.OutAction, m.Transition),
+                # Outputs already written and the trace are not part of what carries on.
+                skip={"acts": list, "trans": list, "trc": lambda: None})
+        return codec
 
     # -- batch -------------------------------------------------------------------
     def feed_columns(self, state: Any, times: Sequence[int], codes: Sequence[int],

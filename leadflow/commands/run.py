@@ -7,7 +7,10 @@ an unknown format, a log without the needed columns): one line on stderr.
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -105,29 +108,89 @@ def report_failure(exc: LeadFailed) -> None:
               help="Directory for leads, actions, transitions and rejects.")
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="csv",
               show_default=True, help="Format of the output files.")
+@click.option("--state", "state", metavar="FILE", help="Carry on from the state in FILE (made on "
+              "first use): apply only new rows, write only what happened since the last run.")
+@click.option("--rebuild", is_flag=True, help="With --state: replay the stored history and the "
+              "new input under the current rules (after a rule change).")
+@click.option("--event-id-col", metavar="COL", help="With --state: a row whose COL was seen "
+              "before is a duplicate.")
 @click.option("--top", default=10, show_default=True, help="Leads to list in the overview (0: none).")
 @click.option("--strict", is_flag=True, help="Exit 1 if any input row was rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or overview.")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
-            strict: bool, quiet: bool, **inputs: Any) -> None:
+            strict: bool, quiet: bool, state: str | None, rebuild: bool,
+            event_id_col: str | None, **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
     Writes leads, actions, transitions and rejects to --out; prints the accounting
     and the time of each phase on stderr, the top leads and stage counts on stdout.
     """
     ruleset = load_engine(file, engine)
+    if (rebuild or event_id_col) and state is None:
+        fail("--rebuild and --event-id-col work with --state FILE", 2)
     try:
+        extra: dict[str, Any] = {}
+        if state is not None:
+            extra = state_options(file, events, state, rebuild, event_id_col, inputs,
+                                  out_dir=out_dir, fmt=fmt, engine=engine)
+        inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
         options = build_options(events, out_dir=out_dir, format=fmt, top=top,
-                                progress=not quiet and sys.stderr.isatty(), **inputs)
+                                progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
         result = run(ruleset, options, ruleset_label(file, ruleset))
     except InputError as exc:
         fail(str(exc), 2)
     except LeadFailed as exc:
         report_failure(exc)
     summary = result.summary
+    if result.note:
+        click.echo(result.note, err=True)
     if not quiet:
         click.echo(summary.render(), err=True)
         click.echo(render_overview(tuple(ruleset.scores), tuple(ruleset.stages), result.top,
                                    result.stage_counts, summary.outputs))
     if strict and (summary.counts.rejected or summary.counts.lead_rejected):
         sys.exit(1)
+
+
+def state_options(file: str, events: tuple[str, ...], state: str, rebuild: bool,
+                  event_id_col: str | None, inputs: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """The RunOptions fields of `--state`: the rules' fingerprint and what names this command.
+
+    Two invocations are "the same command" (so a rerun after a crash finishes the
+    interrupted run instead of starting a new one) when the arguments are the same
+    and the input files have not changed; `--as-of now` counts as written, not as
+    the time it stands for.
+    """
+    from leadflow.runtime.incremental import ruleset_fingerprint
+
+    with open(file, encoding="utf-8-sig") as handle:
+        text = handle.read()
+    stamps = []
+    for path in [*events, *([inputs["leads"]] if inputs.get("leads") else [])]:
+        try:
+            info = os.stat(path)
+            stamps.append([path, info.st_size, info.st_mtime_ns])
+        except OSError:
+            stamps.append([path, None, None])
+    command = json.dumps([os.path.abspath(file), stamps, state, rebuild, event_id_col,
+                          sorted((k, str(v)) for k, v in {**inputs, **more}.items())])
+    return {"state": state, "rebuild": rebuild, "event_id_col": event_id_col, "command": command,
+            "ruleset_fingerprint": ruleset_fingerprint(text), "ruleset_file": file}
+
+
+def resolve_as_of(text: str | None) -> str | None:
+    """`now` and `now-DURATION` (`now-2h`, `now-30m`, `now-1d`) as an ISO-8601 UTC time."""
+    if text is None or not text.strip().lower().startswith("now"):
+        return text
+    rest = text.strip().lower()[3:].replace(" ", "")
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    if rest:
+        match = re.fullmatch(r"-(\d+)(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|"
+                             r"w|weeks?)", rest)
+        if match is None:
+            raise InputError(f"--as-of {text}: use now or now-DURATION, e.g. now-2h, now-30m, "
+                             f"now-1d (s, m, h, d, w)")
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[
+            match.group(2)[0]]
+        now -= datetime.timedelta(**{unit: int(match.group(1))})
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
