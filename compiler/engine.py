@@ -77,8 +77,7 @@ class CompiledEngine:
 
     def next_due(self, state: Any) -> int | None:
         """No timer of the lead is due before this time (None: none pending)."""
-        due = state.tnext
-        return None if due >= self.module._NEVER else due
+        return self.module.next_due(state)
 
     @property
     def _codec(self) -> Codec:

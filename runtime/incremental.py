@@ -3,10 +3,11 @@
 One run, in order (every step before the commit changes nothing on disk):
 
 1. Lock the state file and --out; open the state (runtime/state_store.py).
-2. Finish an interrupted run: if the last committed run's outputs never reached
-   its --out and this is the same command, write them again from the state's
-   outbox and stop. If it is another command, the new run's actions and
-   transitions start with the undelivered ones, so nothing is lost.
+2. The same command as the last run (same arguments, input files unchanged) is
+   a retry: write the last run's outputs again from the state's outbox, exactly
+   as they were, and stop. Otherwise, if the last run's outputs never reached
+   its --out (killed after its commit), this run's actions and transitions
+   start with them, so nothing is lost.
 3. Read the new input, with the rows the state held back from earlier runs
    (stamped after their as-of) read first. A row already in the history is a
    `duplicate` (ignored); any other row at or before the state's as-of is
@@ -19,7 +20,7 @@ One run, in order (every step before the commit changes nothing on disk):
    (runtime/output_set.py), and mark the run delivered.
 
 Killed anywhere before 5, nothing happened; killed after 5, the same command
-run again finishes step 6 with the same files. `--rebuild` replays the whole
+run again finishes step 6 with the same files (step 2). `--rebuild` replays the whole
 history and the new input under the current rules from scratch; actions and
 transitions at or before the previous as-of are not written again.
 """
@@ -107,11 +108,11 @@ class _Run:
             self.check_rules(meta)
         prev_as_of = None if new else store.as_of()
         last = store.last_run()
-        if last is not None and not last.delivered:
-            if self.reached_out(last):
-                self.commit(lambda: store.mark_delivered(last.run_no))
-            elif last.command == options.command:
-                return self.redeliver(last)
+        if last is not None and last.command == options.command:
+            return self.redeliver(last)  # a retry: the same outputs again, nothing new
+        if last is not None and not last.delivered and self.reached_out(last):
+            self.commit(lambda: store.mark_delivered(last.run_no))
+            last.delivered = True
         carry = last is not None and not last.delivered
         rebuild = options.rebuild and not new
 
@@ -187,8 +188,8 @@ class _Run:
                    for name in ("leads", "actions", "transitions", "rejects")}
         summary = RunSummary(self.label, summary_counts, last.as_of, True, counts["leads"],
                              counts["transitions"], counts["actions"], self.seconds, outputs)
-        return RunResult(summary, [], {}, note=f"finished interrupted run {last.run_no}: its "
-                         f"outputs are written again, unchanged; run again for new input")
+        return RunResult(summary, [], {}, note=f"the same command as run {last.run_no} with "
+                         f"unchanged inputs: its outputs are written again, unchanged")
 
     # ------------------------------------------------------------ the input
 
