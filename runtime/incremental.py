@@ -31,6 +31,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -500,3 +501,53 @@ def _counts_from_json(counts: dict[str, Any]) -> Any:
     return EventCounts(files, counts["rejected"], types, by_reason.get("after as-of", 0),
                        counts["applied"], by_reason.get("duplicate", 0), counts["lead_rows"],
                        counts["lead_rows_rejected"])
+
+
+# ------------------------------------------------------------ the command line
+
+
+def state_fields(rules_path: str, inputs: list[str], state: str, rebuild: bool,
+                 event_id_col: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """The RunOptions fields of `--state`: the rules' fingerprint and what names this command.
+
+    Two invocations are "the same command" (so running it again repeats the last
+    run's outputs instead of starting a new run) when the rule file, the
+    arguments and the input files are unchanged; `--as-of now` counts as
+    written, not as the time it stands for.
+    """
+    try:
+        with open(rules_path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"{rules_path}: cannot read it: {exc}") from None
+    stamps = []
+    for path in inputs:
+        try:
+            info = os.stat(path)
+            stamps.append([path, info.st_size, info.st_mtime_ns])
+        except OSError:
+            stamps.append([path, None, None])
+    command = json.dumps([os.path.abspath(rules_path), ruleset_fingerprint(text), stamps,
+                          os.path.abspath(state), rebuild, event_id_col,
+                          sorted((k, str(v)) for k, v in options.items())])
+    return {"state": state, "rebuild": rebuild, "event_id_col": event_id_col, "command": command,
+            "ruleset_fingerprint": ruleset_fingerprint(text), "ruleset_file": rules_path}
+
+
+_AGO = re.compile(r"-(\d+)(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)")
+_AGO_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def resolve_as_of(text: str | None) -> str | None:
+    """`now` and `now-DURATION` (`now-2h`, `now-30m`, `now-1d`) as an ISO-8601 UTC time."""
+    if text is None or not text.strip().lower().startswith("now"):
+        return text
+    rest = text.strip().lower()[3:].replace(" ", "")
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    if rest:
+        match = _AGO.fullmatch(rest)
+        if match is None:
+            raise InputError(f"--as-of {text}: use now or now-DURATION, e.g. now-2h, now-30m, "
+                             f"now-1d (s, m, h, d, w)")
+        now -= datetime.timedelta(**{_AGO_UNITS[match.group(2)[0]]: int(match.group(1))})
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")

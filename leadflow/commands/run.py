@@ -7,10 +7,7 @@ an unknown format, a log without the needed columns): one line on stderr.
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +19,7 @@ from leadflow.commands import echo_diagnostics
 from leadflow.compiler.engine import CompiledEngine
 from leadflow.dsl.model import Model
 from leadflow.runtime.driver import LeadFailed, RunOptions, run
+from leadflow.runtime.incremental import resolve_as_of, state_fields
 from leadflow.runtime.engine import Engine
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.outputs import OUTPUT_FORMATS
@@ -131,8 +129,9 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     try:
         extra: dict[str, Any] = {}
         if state is not None:
-            extra = state_options(file, events, state, rebuild, event_id_col, inputs,
-                                  out_dir=out_dir, fmt=fmt, engine=engine)
+            leads = [inputs["leads"]] if inputs.get("leads") else []
+            extra = state_fields(file, [*events, *leads], state, rebuild, event_id_col,
+                                 {**inputs, "out_dir": out_dir, "fmt": fmt, "engine": engine})
         inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
         options = build_options(events, out_dir=out_dir, format=fmt, top=top,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
@@ -151,46 +150,3 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     if strict and (summary.counts.rejected or summary.counts.lead_rejected):
         sys.exit(1)
 
-
-def state_options(file: str, events: tuple[str, ...], state: str, rebuild: bool,
-                  event_id_col: str | None, inputs: dict[str, Any], **more: Any) -> dict[str, Any]:
-    """The RunOptions fields of `--state`: the rules' fingerprint and what names this command.
-
-    Two invocations are "the same command" (so a rerun after a crash finishes the
-    interrupted run instead of starting a new one) when the arguments are the same
-    and the input files have not changed; `--as-of now` counts as written, not as
-    the time it stands for.
-    """
-    from leadflow.runtime.incremental import ruleset_fingerprint
-
-    with open(file, encoding="utf-8-sig") as handle:
-        text = handle.read()
-    stamps = []
-    for path in [*events, *([inputs["leads"]] if inputs.get("leads") else [])]:
-        try:
-            info = os.stat(path)
-            stamps.append([path, info.st_size, info.st_mtime_ns])
-        except OSError:
-            stamps.append([path, None, None])
-    command = json.dumps([os.path.abspath(file), stamps, state, rebuild, event_id_col,
-                          sorted((k, str(v)) for k, v in {**inputs, **more}.items())])
-    return {"state": state, "rebuild": rebuild, "event_id_col": event_id_col, "command": command,
-            "ruleset_fingerprint": ruleset_fingerprint(text), "ruleset_file": file}
-
-
-def resolve_as_of(text: str | None) -> str | None:
-    """`now` and `now-DURATION` (`now-2h`, `now-30m`, `now-1d`) as an ISO-8601 UTC time."""
-    if text is None or not text.strip().lower().startswith("now"):
-        return text
-    rest = text.strip().lower()[3:].replace(" ", "")
-    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    if rest:
-        match = re.fullmatch(r"-(\d+)(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|"
-                             r"w|weeks?)", rest)
-        if match is None:
-            raise InputError(f"--as-of {text}: use now or now-DURATION, e.g. now-2h, now-30m, "
-                             f"now-1d (s, m, h, d, w)")
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[
-            match.group(2)[0]]
-        now -= datetime.timedelta(**{unit: int(match.group(1))})
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
