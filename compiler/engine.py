@@ -17,7 +17,7 @@ from typing import Any
 
 from leadflow.compiler.load import compiled_module
 from leadflow.dsl.model import Model
-from leadflow.runtime.snapshot import Codec, SnapshotError
+
 from leadflow.runtime.engine import (
     LeadResult,
     OutAction,
@@ -25,6 +25,7 @@ from leadflow.runtime.engine import (
     TraceEntry,
     Transition,
 )
+from leadflow.runtime.snapshot import Codec, SlotCodec
 
 
 class CompiledEngine:
@@ -70,24 +71,20 @@ class CompiledEngine:
 
     def load_state(self, text: str) -> Any:
         """A lead saved by `save_state` (SnapshotError when it is not one of this module)."""
-        lead = self._codec.loads(text)
-        if not isinstance(lead, self.module.Lead):
-            raise SnapshotError("not a lead snapshot of this ruleset")
-        return lead
+        return self._codec.loads(text)
 
     def next_due(self, state: Any) -> int | None:
         """No timer of the lead is due before this time (None: none pending)."""
         return self.module.next_due(state)
 
     @property
-    def _codec(self) -> Codec:
+    def _codec(self) -> SlotCodec:
         codec = self.__dict__.get("_codec_cache")
         if codec is None:
             m = self.module
-            codec = self.__dict__["_codec_cache"] = Codec(
-                (m.Lead, m.OutAction, m.Transition),
-                # Outputs already written and the trace are not part of what carries on.
-                skip={"acts": list, "trans": list, "trc": lambda: None})
+            values = Codec((), skip={"acts": list, "trans": list, "trc": lambda: None})
+            # Outputs already written and the trace are not part of what carries on.
+            codec = self.__dict__["_codec_cache"] = SlotCodec(m.Lead, m.new_lead("", {}), values)
         return codec
 
     # -- batch -------------------------------------------------------------------

@@ -145,7 +145,9 @@ class _Run:
         kinds = dict(self.con.sql("SELECT kind, count(*) FROM new_actions GROUP BY kind "
                                   "ORDER BY kind").fetchall())
         transitions = self.con.sql("SELECT count(*) FROM new_transitions").fetchall()[0][0]
-        leads = self.con.sql("SELECT count(*) FROM new_lead_rows").fetchall()[0][0]
+        leads = self.con.sql("SELECT count(*) FROM out_leads" if self.replaces_lead_rows(rebuild)
+                             else "SELECT count(*) FROM (SELECT lead_id FROM out_leads UNION "
+                                  "SELECT lead_id FROM st.lead_rows)").fetchall()[0][0]
         summary = RunSummary(self.label, counts, as_of, given, leads, transitions, kinds,
                              self.seconds, outputs)
         info = run_file(summary, options, run_no, state=store.path,
@@ -225,12 +227,14 @@ class _Run:
                         f"{literal(chr(36) + '.' + json.dumps(id_col))}) WHERE {fresh}")
         # A row equal to one in the history is a duplicate, as many times as the
         # history holds it (a log may hold two equal rows; both were applied).
+        con.execute(f"CREATE TABLE fresh_rows AS SELECT file_no, row_no, raw, md5_number(raw) "
+                    f"AS row_hash FROM events WHERE reason IS NULL AND {fresh}")
         con.execute(
-            f"UPDATE events SET dup = true FROM (SELECT e.file_no, e.row_no FROM "
-            f"(SELECT file_no, row_no, raw, row_number() OVER (PARTITION BY raw "
-            f"ORDER BY file_no, row_no) AS k FROM events WHERE reason IS NULL AND {fresh}) e "
-            f"JOIN (SELECT raw, count(*) AS n FROM st.history GROUP BY raw) h USING (raw) "
-            f"WHERE e.k <= h.n) d WHERE events.file_no = d.file_no AND events.row_no = d.row_no")
+            "UPDATE events SET dup = true FROM (SELECT e.file_no, e.row_no FROM "
+            "(SELECT *, row_number() OVER (PARTITION BY raw ORDER BY file_no, row_no) AS k "
+            "FROM fresh_rows) e JOIN (SELECT raw, count(*) AS n FROM st.history WHERE row_hash "
+            "IN (SELECT row_hash FROM fresh_rows) GROUP BY raw) h USING (raw) "
+            "WHERE e.k <= h.n) d WHERE events.file_no = d.file_no AND events.row_no = d.row_no")
         if id_col is not None:
             con.execute(
                 f"UPDATE events SET dup = true FROM (SELECT file_no, row_no FROM "
@@ -299,14 +303,8 @@ class _Run:
 
     def prepare_outbox(self, tables: OutputTables, rebuild: bool, prev_as_of: int | None,
                        carry: bool) -> None:
-        """This run's outputs as work tables: new_lead_rows, new_actions, new_transitions."""
+        """This run's outputs as work tables: new_actions, new_transitions, new_rejects."""
         con = self.con
-        if rebuild or not _table_exists(con, "st", "lead_rows"):
-            con.execute("CREATE TABLE new_lead_rows AS SELECT * FROM out_leads")
-        else:
-            con.execute("CREATE TABLE new_lead_rows AS SELECT * FROM out_leads UNION ALL "
-                        "SELECT * FROM st.lead_rows WHERE lead_id NOT IN "
-                        "(SELECT lead_id FROM out_leads)")
         since = f"at_us > {prev_as_of}" if rebuild and prev_as_of is not None else "true"
         for name in ("actions", "transitions"):
             carried = ""
@@ -321,6 +319,10 @@ class _Run:
         con.execute('CREATE TABLE new_rejects AS SELECT file, "row", reason, rowid AS seq '
                     'FROM ordered_rejects')
 
+    def replaces_lead_rows(self, rebuild: bool) -> bool:
+        """Whether this run writes every lead's row (a first run, a rebuild)."""
+        return rebuild or not _table_exists(self.con, "st", "lead_rows")
+
     def save(self, run_no: int, prev_as_of: int | None, as_of: int | None, rebuild: bool,
              info: dict[str, Any], carry: bool) -> None:
         """Everything the run changes in the state file (called inside one transaction)."""
@@ -331,7 +333,11 @@ class _Run:
             con.execute("DELETE FROM st.leads WHERE lead_id IN (SELECT lead_id FROM saved_leads)")
         con.execute("INSERT INTO st.leads SELECT lead_id, attrs, snapshot, next_due "
                     "FROM saved_leads")
-        con.execute("CREATE OR REPLACE TABLE st.lead_rows AS SELECT * FROM new_lead_rows")
+        if self.replaces_lead_rows(rebuild):
+            con.execute("CREATE OR REPLACE TABLE st.lead_rows AS SELECT * FROM out_leads")
+        else:  # only the leads this run touched changed
+            con.execute("DELETE FROM st.lead_rows WHERE lead_id IN (SELECT lead_id FROM out_leads)")
+            con.execute("INSERT INTO st.lead_rows SELECT * FROM out_leads")
         self.save_history(run_no, as_of, rebuild)
         for name in ("actions", "transitions", "rejects"):
             con.execute(f"DELETE FROM st.outbox_{name}")
@@ -367,7 +373,7 @@ class _Run:
         con.execute(
             f"INSERT INTO st.history SELECT (SELECT coalesce(max(seq), 0) FROM st.history) + "
             f"row_number() OVER (ORDER BY file_no, row_no), {run_no}, lead_id, event_name, ts_us, "
-            f"raw, event_id, {status} FROM events WHERE {fresh} AND NOT dup "
+            f"raw, md5_number(raw), event_id, {status} FROM events WHERE {fresh} AND NOT dup "
             f"AND (reason IS NULL OR reason = 'late') AND lead_id IS NOT NULL")
 
     def commit(self, change: Any) -> None:

@@ -8,7 +8,8 @@ Tables (all in FILE; `leadflow state FILE` prints a summary):
     lead_rows    the lead's row of leads.csv as of the last run (same columns as the
                  run's out_leads table: lead_id, s0, t0, ..., stage, tags)
     history      every input row kept: seq, run_no, lead_id, event, ts_us, raw (the
-                 row as a JSON object), event_id, status (applied, deferred: after the
+                 row as a JSON object), row_hash (md5 of raw, to find duplicates
+                 without reading every raw), event_id, status (applied, deferred: after the
                  as-of, applied by a later run; ignored: an event type the rules do not
                  use; late: rejected as late; rejected: by the rules of a --rebuild)
     runs         one row per committed run: its number, as-ofs, counts, the command's
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS st.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS st.leads (lead_id VARCHAR PRIMARY KEY, attrs VARCHAR,
     snapshot VARCHAR, next_due BIGINT);
 CREATE TABLE IF NOT EXISTS st.history (seq BIGINT, run_no INTEGER, lead_id VARCHAR,
-    event VARCHAR, ts_us BIGINT, raw VARCHAR, event_id VARCHAR, status VARCHAR);
+    event VARCHAR, ts_us BIGINT, raw VARCHAR, row_hash UHUGEINT, event_id VARCHAR,
+    status VARCHAR);
 CREATE TABLE IF NOT EXISTS st.runs (run_no INTEGER, prev_as_of BIGINT, as_of BIGINT,
     rebuild BOOLEAN, command VARCHAR, run_info VARCHAR, out_dir VARCHAR, delivered BOOLEAN,
     started_at VARCHAR);
