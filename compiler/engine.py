@@ -17,7 +17,6 @@ from typing import Any
 
 from leadflow.compiler.load import compiled_module
 from leadflow.dsl.model import Model
-
 from leadflow.runtime.engine import (
     LeadResult,
     OutAction,

@@ -37,9 +37,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
+from leadflow import __version__
 from leadflow.runtime.driver import (
     RunOptions,
     RunResult,
@@ -50,10 +52,10 @@ from leadflow.runtime.driver import (
 from leadflow.runtime.engine import Engine
 from leadflow.runtime.output_set import OutputDir, crash_point, read_run_file
 from leadflow.runtime.outputs import OutputTables, output_queries, write_files
-from leadflow.runtime.readers import InputError, InputFile
+from leadflow.runtime.readers import InputError, InputFile, duckdb_message
 from leadflow.runtime.rows import literal
 from leadflow.runtime.snapshot import SnapshotError
-from leadflow.runtime.staging import APPLICABLE, Staging
+from leadflow.runtime.staging import APPLICABLE, EventCounts, FileCounts, Staging
 from leadflow.runtime.state_store import FORMAT_VERSION, RunRecord, StateFile
 from leadflow.runtime.summary import RunSummary
 from leadflow.runtime.timemath import format_instant
@@ -68,7 +70,6 @@ def ruleset_fingerprint(text: str) -> str:
 
 def engine_format(engine: Engine) -> str:
     """Which engine (and version) wrote the lead snapshots: only it can read them back."""
-    from leadflow import __version__
     module = getattr(engine, "module", None)
     version = getattr(module, "COMPILER_VERSION", None)
     kind = "compiled" if module is not None else "interpreter"
@@ -78,10 +79,14 @@ def engine_format(engine: Engine) -> str:
 def run_with_state(engine: Engine, options: RunOptions, label: str | None) -> RunResult:
     store = StateFile(options.state)
     out = OutputDir(options.out_dir)
-    with store, out:
-        with Staging(engine.timezone, options.memory_limit) as staging:
+    with store, out, Staging(engine.timezone, options.memory_limit) as staging:
+        try:
             return _Run(engine, options, label or engine.name or "ruleset", store, out,
                         staging).go()
+        except duckdb.Error as exc:  # nothing was committed: the transaction rolled back
+            raise InputError(f"{duckdb_message(exc)}; nothing was committed to --state "
+                             f"{store.shown} (if that file is damaged, restore a backup)"
+                             ) from None
 
 
 class _Run:
@@ -498,8 +503,7 @@ def _iso(us: int | None) -> str | None:
     return format_instant(us) if us is not None else None
 
 
-def _counts_from_json(counts: dict[str, Any]) -> Any:
-    from leadflow.runtime.staging import EventCounts, FileCounts
+def _counts_from_json(counts: dict[str, Any]) -> EventCounts:
     files = [FileCounts(f["path"], f["rows"], f["rejected"]) for f in counts["files"]]
     by_reason = counts.get("ignored_by_reason", {})
     types = {k.removeprefix("event type "): n for k, n in by_reason.items()

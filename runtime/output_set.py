@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 from leadflow.runtime.readers import InputError
 
@@ -36,7 +36,7 @@ RUN_FILE = "run.json"
 
 def ours(name: str) -> bool:
     """Whether a file name in --out is one leadflow writes."""
-    stem, dot, ext = name.partition(".")
+    stem, _, ext = name.partition(".")
     return name == RUN_FILE or (stem in OUTPUT_NAMES and ext in OUTPUT_EXTENSIONS)
 
 
@@ -77,7 +77,7 @@ class FileLock:
             self.handle.close()
             self.handle = None
 
-    def __enter__(self) -> FileLock:
+    def __enter__(self) -> Self:
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:
@@ -124,7 +124,7 @@ class OutputDir:
                                  f"leadflow replaces the whole directory, so give an empty or "
                                  f"leadflow-only one")
 
-    def __enter__(self) -> OutputDir:
+    def __enter__(self) -> Self:
         self.check()
         self.lock.acquire()
         self.clean_strays()

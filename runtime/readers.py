@@ -180,7 +180,7 @@ class Source:
         row = "file_row_number + 1" if parquet else "row_number() OVER ()"
         raw = ""
         if self.keep_raw:
-            raw = f"json_merge_patch('{{}}', to_json(__lf_src))"
+            raw = "json_merge_patch('{}', to_json(__lf_src))"
             if parquet:
                 raw = f"json_merge_patch({raw}, '{{\"file_row_number\": null}}')"
             raw = f", {raw} AS __lf_raw"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 
@@ -80,7 +80,7 @@ class StateFile:
         self.lock = FileLock(self.path + ".lock", f"--state {path}")
         self.con: duckdb.DuckDBPyConnection | None = None
 
-    def __enter__(self) -> StateFile:
+    def __enter__(self) -> Self:
         self.lock.acquire()
         return self
 

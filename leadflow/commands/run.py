@@ -19,8 +19,8 @@ from leadflow.commands import echo_diagnostics
 from leadflow.compiler.engine import CompiledEngine
 from leadflow.dsl.model import Model
 from leadflow.runtime.driver import LeadFailed, RunOptions, run
-from leadflow.runtime.incremental import resolve_as_of, state_fields
 from leadflow.runtime.engine import Engine
+from leadflow.runtime.incremental import resolve_as_of, state_fields
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.outputs import OUTPUT_FORMATS
 from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs

@@ -23,8 +23,8 @@ def render(info: dict) -> str:
     history = ", ".join(f"{status} {n:,}" for status, n in info["history"].items()) or "none"
     lines = [
         f"state {info['file']}",
-        f"  ruleset      {info['ruleset']} ({info['ruleset_file']}; fingerprint "
-        f"{info['fingerprint'][:12]})",
+        (f"  ruleset      {info['ruleset']} ({info['ruleset_file']}; fingerprint "
+         f"{info['fingerprint'][:12]})"),
         f"  engine       {info['engine']}",
         f"  as-of        {_time(info['as_of'])}",
         f"  leads        {info['leads']:,}",

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadflow.dsl.model import Model
 from leadflow.dsl import ast
+from leadflow.dsl.model import Model
 from leadflow.runtime.engine import LeadResult, OutAction, TraceEntry, Transition
 from leadflow.runtime.interpreter import process
 from leadflow.runtime.interpreter import state as lead_state

@@ -56,7 +56,7 @@ def run(args: list[str], crash_at: str | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if k != "LEADFLOW_CRASH_AT"}
     if crash_at is not None:
         env["LEADFLOW_CRASH_AT"] = crash_at
-    return subprocess.run(args, env=env, capture_output=True, text=True).returncode
+    return subprocess.run(args, env=env, capture_output=True, text=True, check=False).returncode
 
 
 def files(directory: Path) -> dict[str, bytes]:
@@ -162,7 +162,8 @@ def test_two_runs_on_one_state_never_interleave(parts, tmp_path):
     first = subprocess.Popen(command(parts[0], tmp_path), stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
     time.sleep(0.05)
-    second = subprocess.run(command(parts[0], tmp_path), capture_output=True, text=True)
+    second = subprocess.run(command(parts[0], tmp_path), capture_output=True, text=True,
+                            check=False)
     first.wait()
     if second.returncode == 2:
         assert "in use by another leadflow run" in second.stderr
