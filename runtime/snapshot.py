@@ -32,12 +32,15 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, is_dataclass
+from functools import partial
 from typing import Any
 
 FORMAT = 1
 _PLAIN = frozenset({type(None), bool, int, str})  # written as themselves
 _NESTED = frozenset({list, dict})  # what JSON gives back that may hold tagged values
 _UNSET = object()
+_SEQUENCES = frozenset({"~t", "~q", "~s", "~z"})
+_CONTAINERS = frozenset({list, tuple, dict, set, frozenset, deque})
 
 
 class SnapshotError(ValueError):
@@ -99,11 +102,12 @@ class Codec:
                 return {k: v if type(v) in _PLAIN else encode(v, seen) for k, v in value.items()}
             return {"~d": [[encode(k, seen), encode(v, seen)] for k, v in value.items()]}
         if kind is deque:
-            return {"~q": [encode(v, seen) for v in value], "m": value.maxlen}
+            return {"~q": [v if type(v) in _PLAIN else encode(v, seen) for v in value],
+                    "m": value.maxlen}
         if kind is frozenset:
-            return {"~z": [encode(v, seen) for v in value]}
+            return {"~z": [v if type(v) in _PLAIN else encode(v, seen) for v in value]}
         if kind is set:
-            return {"~s": [encode(v, seen) for v in value]}
+            return {"~s": [v if type(v) in _PLAIN else encode(v, seen) for v in value]}
         name = kind.__name__
         if self.classes.get(name) is not kind:
             raise TypeError(f"cannot save a {kind.__qualname__} in a lead's state")
@@ -137,16 +141,15 @@ class Codec:
             return {k: v if type(v) not in _NESTED else decode(v, seen) for k, v in data.items()}
         tag = next(iter(data))
         items = data[tag]
-        if tag == "~t":
-            return tuple(decode(v, seen) for v in items)
+        if tag in _SEQUENCES:
+            values = [v if type(v) not in _NESTED else decode(v, seen) for v in items]
+            if tag == "~t":
+                return tuple(values)
+            if tag == "~q":
+                return deque(values, data["m"])
+            return set(values) if tag == "~s" else frozenset(values)
         if tag == "~d":
             return {decode(k, seen): decode(v, seen) for k, v in items}
-        if tag == "~q":
-            return deque((decode(v, seen) for v in items), data["m"])
-        if tag == "~s":
-            return {decode(v, seen) for v in items}
-        if tag == "~z":
-            return frozenset(decode(v, seen) for v in items)
         if tag == "~f":
             if items not in ("inf", "-inf", "nan"):
                 raise SnapshotError(f"bad number {items!r}")
@@ -207,11 +210,34 @@ class SlotCodec:
                 default = codec._encode(getattr(fresh, name), {})
                 self.layout.append((name, default, None if _empty(default) else json.dumps(default)))
         self.names = frozenset(name for name, _, _ in self.layout)
+        # A slot whose fresh value is an empty container is left out while it is one
+        # of the same kind (and deque length), without encoding it.
+        self.fresh_empty = {name: (type(value), getattr(value, "maxlen", None))
+                            for name in self.names
+                            for value in [getattr(fresh, name)]
+                            if type(value) in _CONTAINERS and not value}
+        # How loads() fills the slots a snapshot leaves out: a fresh lead's values.
+        self.fresh_scalars = [(n, d) for n, d, _ in self.layout if type(d) not in _NESTED]
+        self.fresh_containers = [(n, self._maker(d)) for n, d, _ in self.layout
+                                 if type(d) in _NESTED]
         self.skipped = [(name, make) for name, make in codec.skip.items()
                         if name in _slots_of(cls)]
 
+    def _maker(self, encoded: Any) -> Callable[[], Any]:
+        """A quick maker of a fresh container (a new one each time: they are mutated)."""
+        if encoded == [] or encoded == {}:
+            return type(encoded)
+        if _empty(encoded) and len(encoded) == 2 and "~q" in encoded:
+            return partial(deque, (), encoded["m"])
+        if _empty(encoded) and len(encoded) == 1:
+            tag = next(iter(encoded))
+            if tag in ("~s", "~z", "~t"):
+                return {"~s": set, "~z": frozenset, "~t": tuple}[tag]
+        return lambda: self.codec._decode(encoded, {})
+
     def dumps(self, obj: Any) -> str:
         encode = self.codec._encode
+        fresh_empty = self.fresh_empty
         data = {}
         for name, default, default_json in self.layout:
             value = getattr(obj, name)
@@ -220,6 +246,9 @@ class SlotCodec:
                 if kind is type(default) and value == default:
                     continue
                 data[name] = value
+                continue
+            if (kind in _CONTAINERS and not value
+                    and fresh_empty.get(name) == (kind, getattr(value, "maxlen", None))):
                 continue
             encoded = encode(value, {})
             # 1 == True == 1.0 and -0.0 == 0.0 in Python, not in JSON text: a fresh value
@@ -239,8 +268,12 @@ class SlotCodec:
         decode = self.codec._decode
         obj = object.__new__(self.cls)
         try:
-            for name, default, _ in self.layout:
-                value = data.get(name, default)
+            for name, value in self.fresh_scalars:
+                setattr(obj, name, value)
+            for name, make in self.fresh_containers:
+                if name not in data:
+                    setattr(obj, name, make())
+            for name, value in data.items():
                 setattr(obj, name, value if type(value) not in _NESTED else decode(value, {}))
         except SnapshotError:
             raise
