@@ -23,7 +23,6 @@ from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import Diagnostic, error
 from leadflow.dsl.syntax_hints import ErrorContext, describe_unexpected_token
 
-
 # Enough to fix a file in one go; past this, later errors are mostly echoes of earlier ones.
 MAX_SYNTAX_ERRORS = 20
 

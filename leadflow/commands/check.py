@@ -36,8 +36,10 @@ FORMATS = ("text", "json", "github")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
               show_default=True, help="text on stderr, or json / github on stdout.")
 def command(paths: tuple[str, ...], strict: bool, output_format: str) -> None:
-    """Parse and type-check rule files (default: every .leadflow file under the current
-    directory). Exit 1 if any has errors."""
+    """Parse and type-check rule files.
+
+    PATHS are files or directories (their .leadflow files, at any depth); none
+    means the current directory. Exit 1 if any file has errors."""
     files = rule_files(paths)
     found: list[tuple[Diagnostic, str | None]] = []  # each with the source it points into
     seen: set[tuple] = set()
