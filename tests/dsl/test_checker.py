@@ -531,8 +531,8 @@ TRAPS = {
     "capped": ("on purchase count >= 3 add 15 capped at 30", 0),
     "expires is no policy": ("on purchase count >= 3 add 15 expires after 30 days", 1),
     "tag only": ("on purchase count >= 3 tag \"loyal\", set lead.vip = true", 0),
-    "stop a flow": ("flow f\n  start on page_view\n  send \"x\"\nend\n"
-                    "on purchase count >= 3 stop f", 0),
+    "stop a flow": (("flow f\n  start on page_view\n  send \"x\"\nend\n"
+                     "on purchase count >= 3 stop f"), 0),
     "when rule": ("when count(purchase) >= 3 add 15", 0),
     "a max is no threshold": ("on purchase when max(purchase.amount) >= 100 add 1", 0),
     "not equal on a lead attribute": ("while lead.country != \"ES\" add 1 to fit", 1),
