@@ -1,7 +1,9 @@
 """Text → AST. The Lark parser is built once per process (LALR, basic lexer).
 
 `parse(text, path)` returns an `ast.Module` or raises `LeadflowError` with
-diagnostics; it never lets a Lark object or a Python traceback out.
+diagnostics; it never lets a Lark object or a Python traceback out. After a
+syntax error it reads on from the next declaration, so one run reports each
+broken declaration of the file (dsl/syntax_errors.py).
 
 The parse tree is turned into AST nodes by `_Builder.build`, a loop rather
 than Lark's recursive Transformer: a 10,000-deep `not not not ...` must become
@@ -25,7 +27,7 @@ from lark import Token, Tree
 
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import Diagnostic, LeadflowError, error
-from leadflow.dsl.syntax_errors import describe_syntax_error
+from leadflow.dsl.syntax_errors import describe_syntax_errors
 
 # Levels of parse tree below a declaration: operators, brackets that hold an
 # operator, `if` blocks. Real rules stay under 15; 64 keeps the generated
@@ -62,8 +64,9 @@ def parse(text: str, path: str = "<input>") -> ast.Module:
         try:
             tree = _lark().parse(text)
         except lark.exceptions.UnexpectedInput as exc:
+            found = describe_syntax_errors(exc, text, path, _lark())
             _COMMENTS.clear()
-            raise LeadflowError([describe_syntax_error(exc, text, path, _lark())]) from None
+            raise LeadflowError(found) from None
         comments = tuple(ast.Comment(str(t).rstrip(), _token_span(t, path)) for t in _COMMENTS)
         _COMMENTS.clear()
         builder = _Builder(path)
