@@ -65,10 +65,10 @@ def state_vars(g: Gen) -> list[tuple[str, str, bool]]:
         out += _rule_vars(g, rule)
     for flow in p.flows:
         out += [(f"ft{flow.index}", "0", True), (f"fc{flow.index}", "_EMPTY", True)]
-        if g.holds_sends:
-            out.append((f"fh{flow.index}", "[]", False))  # its sends held by quiet hours
     if p.flows:
         out.append(("ftok", "0", True))
+    if g.holds_sends:  # flow sends held by quiet hours, by run token (emit_stmt.Gen.cancel_held)
+        out += [("fh", "{}", False), ("fx", "{}", False)]
     if g.heap:
         out.append(("th", "[]", False))
     if p.timers != "none" and not g.single_every:

@@ -19,10 +19,10 @@ def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
             f = flow.index
             b(f"if ft{f}{_any(stops)}:")
             with b.indent():
-                b(f"ft{f} = 0")
-                b(f"fc{f} = _EMPTY")
                 g.note(b, "flow", literal(f"{flow.name}: stops (stop on {g.p.events[event].name})"))
                 g.cancel_held(b, flow)
+                b(f"ft{f} = 0")
+                b(f"fc{f} = _EMPTY")
     starting = []
     for flow in g.p.flows:  # every start trigger is read on the same state, before any starts
         starts = [g.cond(em, t.where) for t in flow.starts if t.event == event]
@@ -66,8 +66,6 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
             with run.indent():
                 run(f"ft{f} = 0")
                 run(f"fc{f} = _EMPTY")
-                if g.holds_sends:
-                    run(f"fh{f}.clear()  # ended, not stopped: its held sends are still delivered")
                 g.note(run, "flow", literal(f"{flow.name}: ends (no steps left)"))
                 run("return")
     return [start, run]
@@ -104,7 +102,7 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
     if not g.send_policy:
         return []
     send = Block(depth)
-    send("def _send(src, kind, target, args, held=None):")  # held: a flow run's `fhN`
+    send("def _send(src, kind, target, args, run=None):")  # run: the token of a flow's run
     with send.indent():
         if d.quiet_start is not None and d.quiet_start != d.quiet_end:  # `A to A` holds nothing
             # in_clock_range(now, start, end, TIMEZONE), with the range test written out
@@ -114,11 +112,11 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
             else:
                 send(f"if _m >= {d.quiet_start} or _m < {d.quiet_end}:")
             with send.indent():
-                send("_c = None if held is None else [0, target]")
-                send("if held is not None:")
-                send("    held.append(_c)")
+                if g.holds_sends:
+                    send("if run is not None:")
+                    send("    fh.setdefault(run, []).append(target)")
                 g.schedule(send, f"next_local_clock(now, {d.quiet_end}, TIMEZONE)",
-                           "3, (src, kind, _c), (target, args)")
+                           "3, (src, kind, run), (target, args)")
                 g.note(send, "", "src + ': send ' + _quote(target) + ' held by quiet hours until ' "
                                  "+ format_local(_due, TIMEZONE)", "kind")
                 send("return")

@@ -204,11 +204,18 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
         branch("_kind == 3")
         with b.indent():
             if g.holds_sends:
-                b("if _ea[2] is not None:")  # a flow's send: cancelled if its run was stopped
+                b("_r = _ea[2]")  # a flow's send: the token of its run, cancelled if it was stopped
+                b("if _r in fx:")
                 with b.indent():
-                    b("if _ea[2][0] == 2:")
-                    b("    continue")
-                    b("_ea[2][0] = 1")
+                    b("fx[_r] -= 1")
+                    b("if not fx[_r]:")
+                    b("    del fx[_r]")
+                    b("continue")
+                b("if _r in fh:")
+                with b.indent():
+                    b("fh[_r].remove(_eb[0])")
+                    b("if not fh[_r]:")
+                    b("    del fh[_r]")
             g.note(b, "timer", "'quiet hours over: send ' + _quote(_eb[0])")
             b("_deliver(_ea[0], _ea[1], _eb[0], _eb[1])")
 

@@ -329,7 +329,7 @@ class Gen:
         if action.kind == "send" and self.send_policy:
             held = ""
             if kind == "flow" and self.holds_sends:
-                held = f", fh{next(f.index for f in self.p.flows if f.name == source)}"
+                held = f", ft{next(f.index for f in self.p.flows if f.name == source)}"
             b(f"_send({literal(source)}, {literal(kind)}, {target}, {args}{held})")
             return
         b(f"acts.append(OutAction(now, {literal(source)}, {literal(action.kind)}, {target}, {args}))")
@@ -339,21 +339,25 @@ class Gen:
     def cancel_held(self, b: Block, flow: ir.Flow) -> None:
         """A stopped run's sends still held by quiet hours die with it (SPEC 9, Delivery).
 
-        Each held flow send has a cell `[state, target]` (0 pending, 1 delivered,
-        2 cancelled), listed in `fhN` while its run lives; a run that ends by
-        running out of steps just forgets them, so they are still delivered.
+        Called before `ftN` is cleared. `fh` maps a run's token (`ftN` when it
+        started) to the targets of its sends still held; stopping the run moves
+        their count to `fx`, and the delivery timers of a run in `fx` deliver
+        nothing. A run that ends by running out of steps stays in `fh`, so its
+        held sends are still delivered. Plain data (no shared cells), so a
+        lead's state survives a snapshot.
         """
         if not self.holds_sends:
             return
         f = flow.index
-        b(f"for _c in fh{f}:")
+        b(f"_h = fh.pop(ft{f}, None)")
+        b("if _h:")
         with b.indent():
-            b("if _c[0] == 0:")
-            with b.indent():
-                b("_c[0] = 2")
-                self.note(b, "flow", f"{literal(flow.name + ': held send ')} + _quote(_c[1]) + "
-                                  "' cancelled (the flow stopped)'")
-        b(f"fh{f}.clear()")
+            b(f"fx[ft{f}] = len(_h)")
+            if self.trace:
+                b("for _t in _h:")
+                with b.indent():
+                    self.note(b, "flow", f"{literal(flow.name + ': held send ')} + _quote(_t) + "
+                                         "' cancelled (the flow stopped)'")
 
     def flow_op(self, b: Block, action: ir.FlowOp, event: int | None, em: ExprEmitter,
                 context: str | None, source: str) -> None:
@@ -370,10 +374,10 @@ class Gen:
             return
         b(f"if ft{f}:")
         with b.indent():
-            b(f"ft{f} = 0")
-            b(f"fc{f} = _EMPTY")
             self.note(b, "flow", literal(f"{flow.name}: stops (stopped by {source})"))
             self.cancel_held(b, flow)
+            b(f"ft{f} = 0")
+            b(f"fc{f} = _EMPTY")
 
     # -- timers ----------------------------------------------------------------------
     def schedule(self, b: Block, due: str, payload: str) -> None:

@@ -9,6 +9,7 @@ The work is split by subject, each module one pass over its part of the file:
   scope.py        declarations → symbol tables (duplicates, types, timezone, stages)
   typecheck.py    the type of every expression; unknown names with "did you mean"
   checks_rules.py rules, actions, modifiers, flows; conflicting `set`/`tag` warnings
+  checks_traps.py warnings for valid rules that do not do what they seem to (SPEC-legal traps)
   checks_tests.py test blocks: fed events and attributes, times, expectations
   checks_messages.py  how messages show code and types, and the hints for type mistakes
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from leadflow.dsl import ast
 from leadflow.dsl.checks_rules import RuleChecker
 from leadflow.dsl.checks_tests import TestChecker
+from leadflow.dsl.checks_traps import check_traps
 from leadflow.dsl.diagnostics import Diagnostic
 from leadflow.dsl.model import CheckedRule, Model
 from leadflow.dsl.scope import (
@@ -94,6 +96,7 @@ def _check_ruleset(module: ast.Module, report: Report, types: dict, refs: dict) 
         elif isinstance(decl, ast.TestBlock):
             tests.block(decl)
     rules.finish()
+    check_traps(module, report)
     if report.has_errors:
         return None
     return dataclasses.replace(build_model(module), expr_types=types, name_refs=refs)

@@ -1,7 +1,9 @@
 """Text → AST. The Lark parser is built once per process (LALR, basic lexer).
 
 `parse(text, path)` returns an `ast.Module` or raises `LeadflowError` with
-diagnostics; it never lets a Lark object or a Python traceback out.
+diagnostics; it never lets a Lark object or a Python traceback out. After a
+syntax error it reads on from the next declaration, so one run reports each
+broken declaration of the file (dsl/syntax_errors.py).
 
 The parse tree is turned into AST nodes by `_Builder.build`, a loop rather
 than Lark's recursive Transformer: a 10,000-deep `not not not ...` must become
@@ -26,7 +28,7 @@ from lark import Token, Tree
 
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import Diagnostic, LeadflowError, error
-from leadflow.dsl.syntax_errors import describe_syntax_error
+from leadflow.dsl.syntax_errors import describe_syntax_errors
 
 # Levels of parse tree below a declaration: operators, brackets that hold an
 # operator, `if` blocks. Real rules stay under 15; 64 keeps the generated
@@ -90,12 +92,11 @@ def parse(text: str, path: str = "<input>") -> ast.Module:
         try:
             tree = _lark().parse(text)
         except lark.exceptions.UnexpectedInput as exc:
+            found = describe_syntax_errors(exc, text, path, _lark())
             _COMMENTS.clear()
             bad = _bad_names(path)
             _BAD_NAMES.clear()
-            if bad:  # the name is the real problem, not what the parser met after it
-                raise LeadflowError(bad[:1]) from None
-            raise LeadflowError([describe_syntax_error(exc, text, path, _lark())]) from None
+            raise LeadflowError(_with_bad_names(bad, found)) from None
         comments = tuple(ast.Comment(str(t).rstrip(), _token_span(t, path)) for t in _COMMENTS)
         _COMMENTS.clear()
         bad = _bad_names(path)
@@ -142,6 +143,15 @@ def _bad_names(path: str) -> list[Diagnostic]:
                          "names are letters, digits and `_`, not starting with a digit "
                          "(Python's identifier rules)"))
     return out
+
+
+def _with_bad_names(bad: list[Diagnostic], found: list[Diagnostic]) -> list[Diagnostic]:
+    """Syntax errors and bad names together, in file order: a line with a bad name keeps
+    only that (the parser's complaint there follows from it)."""
+    unique = {(d.span.line, d.span.column): d for d in bad}
+    lines = {line for line, _ in unique}
+    kept = [d for d in found if d.span.line not in lines]
+    return sorted([*unique.values(), *kept], key=lambda d: (d.span.line, d.span.column))
 
 
 def _token_span(tok: Token, path: str) -> ast.Span:

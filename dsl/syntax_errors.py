@@ -14,6 +14,7 @@ Two kinds of failure reach here:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import lark
@@ -21,6 +22,65 @@ import lark
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import Diagnostic, error
 from leadflow.dsl.syntax_hints import ErrorContext, describe_unexpected_token
+
+# Enough to fix a file in one go; past this, later errors are mostly echoes of earlier ones.
+MAX_SYNTAX_ERRORS = 20
+
+# A line that starts a declaration: a statement keyword at the very start of the
+# line. Bodies of flows and tests are indented (`leadflow fmt` writes them so),
+# and their steps start with other words, so this is where parsing can resume.
+_DECLARATION_LINE = re.compile(
+    r"^(?:ruleset|timezone|tests|event|lead|score|stage|rule|on|when|every|while|quiet|flow|test"
+    r"|send[ \t]+limit)\b", re.MULTILINE)
+
+
+def describe_syntax_errors(exc: lark.exceptions.UnexpectedInput, text: str, path: str,
+                           parser: lark.Lark) -> list[Diagnostic]:
+    """A diagnostic for the first syntax error, then one for each later broken declaration.
+
+    After each error the parse resumes at the next line that starts a
+    declaration (see _DECLARATION_LINE), with everything before it blanked out
+    (newlines kept) so that lines and columns stay those of the file. Each
+    declaration is parsed on its own grammar state, so an error does not
+    cascade into the declarations after it. At most MAX_SYNTAX_ERRORS.
+    """
+    found = [describe_syntax_error(exc, text, path, parser)]
+    start = 0
+    while len(found) < MAX_SYNTAX_ERRORS:
+        resume = _resume_point(exc, text, start)
+        if resume is None:
+            break
+        rest = re.sub(r"[^\n]", " ", text[:resume]) + text[resume:]
+        try:
+            parser.parse(rest)
+        except lark.exceptions.UnexpectedInput as again:
+            found.append(describe_syntax_error(again, rest, path, parser))
+            exc, start = again, resume
+            continue
+        break
+    return found
+
+
+def _resume_point(exc: lark.exceptions.UnexpectedInput, text: str, start: int) -> int | None:
+    """Where the next declaration after the error `exc` starts, past `start`; None at the end."""
+    if isinstance(exc, lark.exceptions.UnexpectedToken):
+        if exc.token.type == "$END":
+            return None
+        position = exc.token.start_pos
+    elif isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        position = exc.pos_in_stream
+    else:
+        return None
+    line_start = text.rfind("\n", 0, position) + 1
+    # The token the parser stopped at may itself start a declaration (the `rule`
+    # after a flow that lacks its `end`): resume there, unless it is where this
+    # attempt began, which would go round in circles.
+    at = line_start if position == line_start and line_start > start else \
+        text.find("\n", position) + 1
+    if at <= 0:
+        return None
+    match = _DECLARATION_LINE.search(text, at)
+    return match.start() if match else None
 
 
 def describe_syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, path: str,

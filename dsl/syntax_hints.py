@@ -9,6 +9,7 @@ come before the general ones. `_fallback` names what was expected.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -299,6 +300,66 @@ def _stray_name(ctx: ErrorContext) -> Diagnostic | None:
                  suggestion or ACTIONS_HINT)
 
 
+# Words from other languages' string tests, and the glob pattern each means in `matches`.
+TEXT_TEST_WORDS = {"contains": "*{}*", "includes": "*{}*", "like": None,
+                   "startswith": "{}*", "endswith": "*{}", "ilike": None}
+_STRING_AFTER = re.compile(r'[ \t]*("(?:[^"\\\n]|\\.)*")')
+_OPERAND_BEFORE = re.compile(r"[\w.()]+[ \t]*$")
+_ACTION_WORD = re.compile(r"\b(?:add|subtract|set|tag|untag|send|notify|start|stop)\b")
+
+
+def _text_test(ctx: ErrorContext) -> Diagnostic | None:
+    """`url like "%tacon%"`: a string test from SQL or Python, where leadflow has `matches`."""
+    if ctx.top() == "NAME" and ctx.accepts == {"EQUAL"} and ctx.token.type == "STRING":
+        word, literal = ctx.stack[-1], str(ctx.token)  # the word was read as `with` argument
+    elif ctx.token.type == "NAME" and "CMP" in ctx.accepts:
+        word = ctx.token
+        following = _STRING_AFTER.match(ctx.text, word.end_pos)
+        if following is None:
+            return None
+        literal = following.group(1)
+    else:
+        return None
+    key = str(word).lower()
+    if key not in TEXT_TEST_WORDS:
+        return None
+    try:
+        value = json.loads(literal)
+    except ValueError:
+        return None
+    form = TEXT_TEST_WORDS[key]
+    pattern = (value.replace("%", "*").replace("_", "?") if form is None
+               else form.format(value.strip("*")))
+    line_start = ctx.text.rfind("\n", 0, word.start_pos) + 1
+    operand = _OPERAND_BEFORE.search(ctx.text[line_start:word.start_pos])
+    shown = operand.group().strip() if operand else "url"
+    return error(f"`{word}` is not an operator in leadflow", ctx.span(word),
+                 f"write `{shown} matches {json.dumps(pattern, ensure_ascii=False)}`: "
+                 "in a pattern `*` stands for any text and `?` for one character")
+
+
+def _actions_joined_by_word(ctx: ErrorContext) -> Diagnostic | None:
+    """`add 10 and tag "x"`: actions joined by a word where leadflow wants a comma."""
+    tok, prev = ctx.token, ctx.previous
+    if prev is not None and prev.type == "AND" and tok.type in ACTION_KEYWORDS:
+        joiner = prev  # the `and` was read into the amount: `10 and ...`
+    elif tok.type == "NAME" and str(tok).lower() in ("then", "and") and "COMMA" in ctx.accepts \
+            and _ACTION_WORD.match(ctx.text[tok.end_pos:].lstrip(" \t")):
+        joiner = tok
+    else:
+        return None
+    line_start = ctx.text.rfind("\n", 0, joiner.start_pos) + 1
+    before = ctx.text[line_start:joiner.start_pos]
+    actions = list(_ACTION_WORD.finditer(before))
+    if not actions:
+        return None  # the word sits in a condition, not between actions
+    head = before[actions[-1].start():].rstrip()
+    line_end = ctx.text.find("\n", joiner.end_pos)
+    tail = ctx.text[joiner.end_pos:line_end if line_end >= 0 else len(ctx.text)].strip()
+    return error(f"`{joiner}` cannot join two actions", ctx.span(joiner),
+                 f"separate a rule's actions with commas: `{_short(head, 30)}, {_short(tail, 30)}`")
+
+
 def _last_leaf(item) -> str | None:
     """The type of the last token in a stack item (a number may already be a `number` tree)."""
     while isinstance(item, lark.Tree) and item.children:
@@ -490,6 +551,8 @@ RECOGNISERS = (
     _rule_label,
     _missing_unit,
     _aggregate_without_parens,
+    _text_test,
+    _actions_joined_by_word,
     _stray_name,
     _missing_action,
     _bad_time,

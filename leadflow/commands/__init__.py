@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from leadflow.terminal import echo_diagnostics_text
+
 if TYPE_CHECKING:
     from leadflow.api import Loaded
 
 # The command names; each is also its module's name under leadflow.commands.
-COMMAND_NAMES = ("check", "fmt", "test", "compile", "run", "explain")
+COMMAND_NAMES = ("check", "fmt", "test", "compile", "run", "explain", "state", "init")
 
 
 class LazyGroup(click.Group):
@@ -34,5 +36,5 @@ class LazyGroup(click.Group):
 def echo_diagnostics(loaded: Loaded) -> bool:
     """Print a loaded file's diagnostics on stderr; whether it is free of errors."""
     if loaded.diagnostics:
-        click.echo(loaded.render(), err=True)
+        echo_diagnostics_text(loaded.render())
     return loaded.ok

@@ -1,4 +1,8 @@
-"""`leadflow fmt [--check] FILE...`: rewrite files in the canonical layout, keeping comments.
+"""`leadflow fmt [--check | --diff] [PATH...]`: rewrite files in the canonical layout, keeping comments.
+
+`--check` and `--diff` change nothing: the first only names the files that
+would change, the second also prints the change as a unified diff (stdout).
+Both exit 1 when a file would change.
 
 Only syntax matters here: a file with semantic errors is formatted all the
 same. A file that does not parse is reported with its diagnostics and left
@@ -9,6 +13,7 @@ formatter bug can never change what a rule file means.
 
 from __future__ import annotations
 
+import difflib
 import sys
 
 import click
@@ -18,24 +23,51 @@ from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import Diagnostic, LeadflowError, error, render_all
 from leadflow.dsl.formatter import format_module
 from leadflow.dsl.parser import parse
+from leadflow.files import rule_files
+from leadflow.terminal import echo_diagnostics_text, wants_colour
 
 
 @click.command("fmt")
 @click.option("--check", "check_only", is_flag=True,
               help="Change nothing; exit 1 if any file would be reformatted.")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def command(check_only: bool, files: tuple[str, ...]) -> None:
-    """Rewrite rule files in the canonical layout (comments are kept)."""
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Change nothing; print what would change as a unified diff, exit 1 if any.")
+@click.argument("paths", nargs=-1, type=click.Path())
+def command(check_only: bool, show_diff: bool, paths: tuple[str, ...]) -> None:
+    """Rewrite rule files in the canonical layout (comments are kept).
+
+    PATHS are files or directories (their .leadflow files, at any depth); none
+    means the current directory."""
     failed = would_change = False
-    for path in files:
-        outcome = format_file(path, write=not check_only)
+    dry_run = check_only or show_diff
+    colour = wants_colour(sys.stdout)
+    for path in rule_files(paths):
+        outcome = format_file(path, write=not dry_run)
         if outcome == "error":
             failed = True
         elif outcome == "changed":
             would_change = True
-            verb = "would reformat" if check_only else "reformatted"
+            verb = "would reformat" if dry_run else "reformatted"
             click.echo(f"{verb} {path}", err=True)
-    sys.exit(1 if failed or (check_only and would_change) else 0)
+            if show_diff:
+                click.echo(_diff(path, colour), nl=False, color=colour)
+    sys.exit(1 if failed or (dry_run and would_change) else 0)
+
+
+def _diff(path: str, colour: bool) -> str:
+    """The unified diff from the file as it is to the file formatted."""
+    text, _ = read_source(path)
+    formatted = format_module(parse(text, path))
+    lines = difflib.unified_diff(text.splitlines(keepends=True),
+                                 formatted.splitlines(keepends=True),
+                                 fromfile=path, tofile=path)
+    shown = [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+             for line in lines]
+    if colour:
+        paint = {"+": "green", "-": "red", "@": "cyan"}
+        shown = [click.style(line[:-1], fg=paint[line[0]]) + "\n" if line[:1] in paint
+                 and not line.startswith(("+++", "---")) else line for line in shown]
+    return "".join(shown)
 
 
 def format_file(path: str, write: bool) -> str:
@@ -87,4 +119,4 @@ def _file_span(path: str) -> ast.Span:
 
 
 def _report(diagnostics: list[Diagnostic], source: str | None) -> None:
-    click.echo(render_all(diagnostics, source), err=True)
+    echo_diagnostics_text(render_all(diagnostics, source))

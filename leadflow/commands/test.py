@@ -1,4 +1,6 @@
-"""`leadflow test FILE...`: run test blocks (SPEC 7) with the reference interpreter.
+"""`leadflow test [-v] [PATH...]`: run test blocks (SPEC 7) with the reference interpreter.
+
+`-v` lists each test as it runs: `PASS  file:line  name` (or FAIL).
 
 Each failing expectation is printed as `file:line: expected …, got …`, then the
 smallest event log that still fails it, as a test block to paste; the last
@@ -18,26 +20,34 @@ import click
 from leadflow.api import load_file
 from leadflow.commands import echo_diagnostics
 from leadflow.dsl import ast
+from leadflow.files import rule_files
 from leadflow.runtime import coverage as rule_coverage
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.test_repro import minimal_block
 from leadflow.runtime.test_runner import Failure, run_tests
+from leadflow.terminal import wants_colour
 
 
 @click.command("test")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-v", "--verbose", is_flag=True, help="List each test with its file, line and result.")
 @click.option("--coverage", "with_coverage", is_flag=True,
               help="Report which rules, flow steps and stages the tests made fire.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="N",
               help="With coverage: exit 1 when the total is below N percent.")
-def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | None) -> None:
-    """Run the test blocks in rule files (or in `tests for "x.leadflow"` files)."""
+def command(paths: tuple[str, ...], verbose: bool, with_coverage: bool,
+            fail_under: float | None) -> None:
+    """Run the test blocks in rule files (or in `tests for "x.leadflow"` files).
+
+    PATHS are files or directories (their .leadflow files, at any depth); none
+    means the current directory."""
     passed = failed = 0
     broken_files = False
     with_coverage = with_coverage or fail_under is not None
     coverages: list[rule_coverage.Coverage] = []
-    for path in files:
+    colour = wants_colour(sys.stdout)
+    for path in rule_files(paths):
         loaded = load_file(path)
         if not echo_diagnostics(loaded):
             broken_files = True
@@ -52,6 +62,8 @@ def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | Non
             continue
         outcomes = run_tests(recorder or engine, loaded.model)
         for block, outcome in zip(loaded.model.tests, outcomes):
+            if verbose:
+                _echo_verdict(block, outcome.passed, colour)
             if outcome.passed:
                 passed += 1
                 continue
@@ -61,7 +73,9 @@ def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | Non
             _echo_minimal_block(engine, block, outcome.failures[0])
         if recorder is not None:
             coverages.append(recorder.coverage())
-    click.echo(f"{passed} passed, {failed} failed")
+    summary = f"{passed} passed, {failed} failed"
+    click.echo(click.style(summary, fg="red" if failed else "green", bold=True) if colour
+               else summary, color=colour)
     below = False
     if with_coverage:
         merged = rule_coverage.merge(coverages)
@@ -72,6 +86,15 @@ def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | Non
             below = True
             click.echo(f"rule coverage {total:.1f}% is below --fail-under {fail_under:g}%")
     sys.exit(1 if failed or broken_files or below else 0)
+
+
+def _echo_verdict(block: ast.TestBlock, passed: bool, colour: bool) -> None:
+    """`PASS  examples/zapateria.leadflow:219  third purchase within six months ...`."""
+    word = "PASS" if passed else "FAIL"
+    if colour:
+        word = click.style(word, fg="green" if passed else "red", bold=True)
+    span = block.span
+    click.echo(f"{word}  {span.file}:{span.line}  {block.name}", color=colour)
 
 
 def _echo_minimal_block(engine: Interpreter, block: ast.TestBlock, failure: Failure) -> None:

@@ -150,6 +150,37 @@ def test_a_file_with_errors_is_reported_and_exits_1(tmp_path):
     assert last_line(result.stdout) == "0 passed, 0 failed"
 
 
-def test_missing_file_exits_1_and_no_arguments_is_a_usage_error(tmp_path):
+def test_missing_file_exits_1_and_no_rule_files_is_a_usage_error(tmp_path, monkeypatch):
     assert invoke(tmp_path / "absent.leadflow").exit_code == 1
+    monkeypatch.chdir(tmp_path)  # no path means here, where there is no .leadflow file
     assert CliRunner().invoke(command, []).exit_code == 2
+
+
+def test_verbose_lists_each_test_with_its_place_and_result(tmp_path):
+    path = write(tmp_path, "shop.leadflow", SHOP + """
+test "passes"
+  at 2024-01-01 purchase(amount: 150)
+  expect engagement == 10
+end
+
+test "fails"
+  at 2024-01-01 purchase(amount: 150)
+  expect engagement == 15
+end
+""")
+    result = CliRunner().invoke(command, ["-v", str(path)], catch_exceptions=False)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == f"PASS  {path}:10  passes"
+    assert lines[1] == f"FAIL  {path}:15  fails"
+    assert last_line(result.output) == "1 passed, 1 failed"
+
+
+def test_a_directory_means_its_rule_files(tmp_path, monkeypatch):
+    write(tmp_path, "shop.leadflow", SHOP + 'test "t"\n  expect engagement == 0\nend\n')
+    (tmp_path / "more").mkdir()
+    write(tmp_path / "more", "more_tests.leadflow",
+          'tests for "../shop.leadflow"\ntest "u"\n  expect engagement == 0\nend\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(command, [], catch_exceptions=False)
+    assert (result.exit_code, last_line(result.output)) == (0, "2 passed, 0 failed")

@@ -73,7 +73,9 @@ EXPR_NODES = (ast.Number, ast.String, ast.Bool, ast.DurationExpr, ast.Name, ast.
 
 def test_spec_example_checks_clean():
     result = run(SPEC_EXAMPLE, "zapateria.leadflow")
-    assert result.diagnostics == []
+    # Only the warning about `frequent`, a threshold with no firing policy (issue 11).
+    (warning,) = result.diagnostics
+    assert not warning.is_error and warning.message.startswith("this rule fires on every")
     assert result.ok
     assert [r.id for r in result.model.rules][:3] == ["open", "click", "big"]
 
@@ -559,3 +561,48 @@ def test_this_reads_the_start_event_in_a_flow_with_one_kind_of_start():
     assert errors(ok) == []
     several = ok.replace("  start on purchase\n", "  start on purchase\n  start on page_view\n")
     assert any("reads the triggering event" in d.message for d in errors(several))
+
+
+# ------------------------------------------------------ traps (issue 11)
+
+
+def trap_warnings(body: str) -> list[str]:
+    result = run(PRELUDE + body)
+    assert result.ok, [d.message for d in result.diagnostics]
+    return [d.message for d in result.diagnostics if not d.is_error]
+
+
+TRAPS = {
+    "count clause": ("on purchase count >= 3 add 15", 1),
+    "count clause, strictly above": ("on purchase count > 3 send \"x\"", 1),
+    "aggregate in where": ("on page_view where count(page_view) > 3 add 1", 1),
+    "aggregate on the right": ("on purchase when 3 <= count(purchase within 7 days) add 1", 1),
+    "distinct": ("on page_view when distinct(page_view.url) >= 5 notify \"sales\"", 1),
+    "inside or": ("on purchase when amount > 500 or count(purchase) >= 3 add 1", 1),
+    "under not": ("on purchase when not (count(purchase) >= 3) add 1", 0),
+    "exactly": ("on purchase count == 3 add 15", 0),
+    "below": ("on purchase count < 3 add 15", 0),
+    "once": ("on purchase count >= 3 add 15 once", 0),
+    "up to": ("on purchase count >= 3 add 15 up to 2 times", 0),
+    "capped": ("on purchase count >= 3 add 15 capped at 30", 0),
+    "expires is no policy": ("on purchase count >= 3 add 15 expires after 30 days", 1),
+    "tag only": ("on purchase count >= 3 tag \"loyal\", set lead.vip = true", 0),
+    "stop a flow": (("flow f\n  start on page_view\n  send \"x\"\nend\n"
+                     "on purchase count >= 3 stop f"), 0),
+    "when rule": ("when count(purchase) >= 3 add 15", 0),
+    "a max is no threshold": ("on purchase when max(purchase.amount) >= 100 add 1", 0),
+    "not equal on a lead attribute": ("while lead.country != \"ES\" add 1 to fit", 1),
+    "not in on a lead attribute": ("while lead.country not in [\"ES\"] add 1 to fit", 1),
+    "two attributes, one warning each": (
+        "stage sql when lead.country != \"ES\" and lead.vip != true", 2),
+    "the missing case spelled out": (
+        "while lead.country is missing or lead.country != \"ES\" add 1 to fit", 0),
+    "not equal on an event field": ("on page_view where url != \"/\" add 1", 0),
+}
+
+
+@pytest.mark.parametrize("body,count", TRAPS.values(), ids=TRAPS.keys())
+def test_trap_warnings(body, count):
+    found = [m for m in trap_warnings(body + "\n")
+             if m.startswith("this rule fires on every") or "is false for a lead without" in m]
+    assert len(found) == count, found

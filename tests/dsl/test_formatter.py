@@ -650,10 +650,11 @@ def test_fmt_reports_a_missing_file(tmp_path):
     assert "no such file" in result.stderr
 
 
-def test_fmt_usage_errors_exit_2(tmp_path):
+def test_fmt_usage_errors_exit_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no path means here, where there is no .leadflow file
     assert run().exit_code == 2
     assert run("--check").exit_code == 2
-    assert run(str(tmp_path)).exit_code == 2  # a directory
+    assert run(str(tmp_path)).exit_code == 2  # a directory without rule files
     assert run("--frobnicate", "x.leadflow").exit_code == 2
 
 

@@ -347,3 +347,76 @@ def test_an_error_after_thousands_of_rules_reads_as_in_a_small_file(tail, messag
     assert found.message == message
     assert found.span.line == MANY_RULES.count("\n") + 1 + tail.rstrip("\n").count("\n")
     assert found.span.column == column
+
+
+# ------------------------------------------------ several errors in one run
+
+
+def diagnose_all(text: str) -> list[Diagnostic]:
+    with pytest.raises(LeadflowError) as caught:
+        parse(textwrap.dedent(text), "t.leadflow")
+    return caught.value.diagnostics
+
+
+def test_each_broken_declaration_is_reported_with_its_own_position():
+    found = diagnose_all("""\
+        event purchase(amount: number)
+        on purchase where amount = 1 add 1
+        on purchase add 1
+        on purchase add 10 and tag "x"
+        rule x: on purchase add 'y'
+        on purchase add 2
+        """)
+    assert [where(d) for d in found] == [(2, 26), (4, 20), (5, 25)]
+    assert "`==`" in found[0].message
+    assert found[1].message == "`and` cannot join two actions"
+    assert "double quotes" in found[2].message
+
+
+def test_a_flow_missing_its_end_is_one_error_and_the_next_rule_is_read():
+    found = diagnose_all("""\
+        flow f
+          start on x
+          send "a"
+        on x add 1 1
+        """)
+    assert [where(d) for d in found] == [(4, 1), (4, 12)]
+    assert found[0].message.startswith("expected `end` to close the flow `f`")
+
+
+def test_recovery_stops_after_the_limit():
+    from leadflow.dsl.syntax_errors import MAX_SYNTAX_ERRORS
+
+    found = diagnose_all("on x add\n" * (MAX_SYNTAX_ERRORS + 10))
+    assert len(found) == MAX_SYNTAX_ERRORS
+    assert [d.span.line for d in found] == list(range(1, MAX_SYNTAX_ERRORS + 1))
+
+
+def test_an_error_in_the_last_declaration_is_reported_once():
+    found = diagnose_all("on x add 1\non x add\n")
+    assert [where(d) for d in found] == [(2, 9)]
+
+
+TEXT_TESTS = {
+    "like": ('on p where url like "%/tacon%" add 1', "`like`", 'url matches "*/tacon*"'),
+    # Not `contains`: the language may gain that operator.
+    "ilike": ('on p where url ilike "x%" add 1', "`ilike`", 'url matches "x*"'),
+    "endswith": ('on p where url endswith ".pdf" add 1', "`endswith`", 'url matches "*.pdf"'),
+    "in-aggregate": ('when count(p where url includes "a") > 1 add 1', "`includes`",
+                     'url matches "*a*"'),
+}
+
+
+@pytest.mark.parametrize("text,word,suggestion", TEXT_TESTS.values(), ids=TEXT_TESTS.keys())
+def test_string_tests_from_other_languages_suggest_matches(text, word, suggestion):
+    found = diagnose(text)
+    assert found.message == f"{word} is not an operator in leadflow"
+    assert f"write `{suggestion}`" in found.hint
+
+
+def test_a_word_joining_actions_asks_for_a_comma():
+    found = diagnose('on p add 5 then send "x"')
+    assert found.message == "`then` cannot join two actions"
+    assert found.hint.endswith('`add 5, send "x"`')
+    # `and` in a condition before the actions is not about actions
+    assert "cannot join" not in diagnose('on p where a > 1 and tag "x"').message
