@@ -64,7 +64,7 @@ class Setup:
 def prepare(engine: Engine, staging: Staging, run: RunOptions, options: BacktestOptions) -> Setup:
     """Stage the inputs, read the outcomes and choose the cutoffs; InputError when none fit."""
     tz = engine.timezone
-    as_of, _ = stage_inputs(engine, staging, run)
+    as_of, as_of_given = stage_inputs(engine, staging, run)
     outcomes = read_outcomes(staging.con, options.outcomes, run.names.lead)
     end_given = options.until is not None
     if end_given:
@@ -78,8 +78,8 @@ def prepare(engine: Engine, staging: Staging, run: RunOptions, options: Backtest
         if first is None:
             raise InputError("no event of the input applies to this ruleset: nothing to backtest")
         last = timemath.add_duration(end, -options.horizon[0], options.horizon[1], tz)
-        if as_of is not None:
-            last = min(last, as_of + 1)  # a cutoff after as-of would see no more than as-of
+        if as_of_given:
+            last = min(last, as_of + 1)  # events after --as-of are not applied: none to see
         cutoffs = schedule(first, last, options.every, tz)
         if not cutoffs:
             raise InputError("no cutoff has a whole horizon of outcomes after it: use a shorter "
@@ -101,8 +101,10 @@ def sweep(engine: Engine, staging: Staging, setup: Setup, on_cutoff: OnCutoff,
           emit: Callable[[CutoffLead], None] = lambda lead: None) -> None:
     """Replay every lead once, calling on_cutoff at each cutoff and emit at the end."""
     wrapped = CutoffEngine(engine, setup.cutoffs, on_cutoff)
+    # Leads are advanced to the last cutoff when it comes after the last event.
+    until = max(t for t in (setup.as_of, setup.cutoffs[-1] - 1) if t is not None)
     replay(wrapped, staging.event_reader(setup.as_of), staging.event_names,
-           staging.slots.by_event, staging.lead_attrs(), setup.as_of, emit,
+           staging.slots.by_event, staging.lead_attrs(), until, emit,
            slots=staging.slots.slots)
 
 
@@ -167,6 +169,7 @@ class Report:
     overall: Slice
     per_cutoff: list[Slice]
     timing: list[StageTiming]
+    samples: list[Sample] = field(default_factory=list, repr=False)
 
 
 def measure(samples: Sequence[Sample], scores: Sequence[str], stages: Sequence[str],
@@ -225,4 +228,4 @@ def backtest(engine: Engine, run: RunOptions, options: BacktestOptions,
                   for k in range(len(setup.cutoffs))]
     return Report(label or engine.name or "ruleset", scores, stages, setup, options,
                   measure(samples, scores, stages, True), per_cutoff,
-                  stage_timing(entries, setup.outcomes, stages) if stages else [])
+                  stage_timing(entries, setup.outcomes, stages) if stages else [], samples)
