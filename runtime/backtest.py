@@ -84,8 +84,8 @@ def prepare(engine: Engine, staging: Staging, run: RunOptions, options: Backtest
         if not cutoffs:
             raise InputError("no cutoff has a whole horizon of outcomes after it: use a shorter "
                              "--horizon, a shorter --every, or --cutoff TIME")
-    seen = set(lead for (lead,) in staging.con.sql(
-        "SELECT DISTINCT lead_id FROM events WHERE lead_id IS NOT NULL").fetchall())
+    seen = {lead for (lead,) in staging.con.sql(
+        "SELECT DISTINCT lead_id FROM events WHERE lead_id IS NOT NULL").fetchall()}
     unknown = sum(1 for lead in outcomes.conversions if lead not in seen)
     return Setup(as_of, outcomes, cutoffs, end, options.horizon, unknown)
 

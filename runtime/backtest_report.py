@@ -41,15 +41,15 @@ def render_text(report: Report, tz: str) -> str:
     setup, o = report.setup, report.overall
     cutoffs = setup.cutoffs
     every = "" if report.options.cutoffs else f", every {duration_text(report.options.every)}"
-    lines = [f"Backtest of {report.ruleset}: {len(cutoffs)} cutoffs from {_date(cutoffs[0], tz)} "
-             f"to {_date(cutoffs[-1], tz)}{every}; horizon {duration_text(setup.horizon)}; "
-             f"outcomes known until {_date(setup.end, tz)}",
-             f"Outcomes: {os.path.basename(setup.outcomes.path)}: {setup.outcomes.rows} rows, "
-             f"{len(setup.outcomes.conversions)} leads converted, "
-             f"{len(setup.outcomes.rejected)} rows rejected, "
-             f"{setup.unknown_leads} leads not in the events",
-             f"Samples: {o.samples} (lead, cutoff) pairs: leads seen before the cutoff and not yet "
-             f"converted; {o.converted} converted within the horizon ({_pct(o.rate)})", ""]
+    lines = [(f"Backtest of {report.ruleset}: {len(cutoffs)} cutoffs from {_date(cutoffs[0], tz)} "
+              f"to {_date(cutoffs[-1], tz)}{every}; horizon {duration_text(setup.horizon)}; "
+              f"outcomes known until {_date(setup.end, tz)}"),
+             (f"Outcomes: {os.path.basename(setup.outcomes.path)}: {setup.outcomes.rows} rows, "
+              f"{len(setup.outcomes.conversions)} leads converted, "
+              f"{len(setup.outcomes.rejected)} rows rejected, "
+              f"{setup.unknown_leads} leads not in the events"),
+             (f"Samples: {o.samples} (lead, cutoff) pairs: leads seen before the cutoff and not "
+              f"yet converted; {o.converted} converted within the horizon ({_pct(o.rate)})"), ""]
     lines.append("Scores as predictors (all cutoffs)")
     lines += table([["score", "ROC AUC", "avg precision"]] +
                    [[m.name, _num(m.auc), _num(m.average_precision)] for m in o.scores], {1, 2})
@@ -63,8 +63,8 @@ def render_text(report: Report, tz: str) -> str:
                          _num(g.lift(o.rate), 2)])
         lines += table(rows, {2, 3, 4, 5})
     if report.stages:
-        lines += ["", "Stages as predictors (all cutoffs); precision and recall of "
-                      "\"in this stage or a later one\""]
+        lines += ["", ("Stages as predictors (all cutoffs); precision and recall of "
+                       "\"in this stage or a later one\"")]
         rows = [["stage", "leads", "converted", "rate", "lift", "precision", "recall"]]
         for g, (_, precision, recall) in zip(o.stages, o.at_or_above()):
             rows.append([g.name, str(g.leads), str(g.converted), _pct(g.rate),
@@ -95,7 +95,7 @@ def render_text(report: Report, tz: str) -> str:
 def _rounded_duration(us: float) -> str:
     """Days and hours are enough for a median wait."""
     hour = 3_600_000_000
-    return describe_duration(int(round(us / hour)) * hour)
+    return describe_duration(round(us / hour) * hour)
 
 
 def _slice_json(s: Slice, stages: bool) -> dict[str, Any]:

@@ -68,7 +68,7 @@ OnCutoff = Callable[[str, int, Any], None]  # (lead id, cutoff index, the engine
 class CutoffLead:
     """A lead as CutoffEngine drives it: the engine's state plus where its clock stands."""
 
-    __slots__ = ("lead_id", "inner", "next", "first_event", "final")
+    __slots__ = ("final", "first_event", "inner", "lead_id", "next")
 
     def __init__(self, lead_id: str, inner: Any):
         self.lead_id = lead_id

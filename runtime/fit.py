@@ -182,7 +182,7 @@ def fit(model: Model, source: str, engine_for: Callable[[str], Engine], run: Run
                            f"(more history, a longer --horizon, or more cutoffs may help)")
         weights = weights_of([s[2] for s in train], labels, options.strength)
         scale = _scale(train, rules, weights)
-        points = [int(round(scale * w)) for w in weights]
+        points = [round(scale * w) for w in weights]
         fires = [sum(s[2][j] for s in train) / len(train) for j in range(len(rules))]
         text = rewrite(source, [(r.action, p) for r, p in zip(rules, points)], model.default_score)
 

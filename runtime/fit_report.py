@@ -24,11 +24,11 @@ def _auc(value: float | None) -> str:
 def render_summary(result: FitResult, ruleset: str, tz: str, seed: int) -> str:
     setup = result.setup
     first, last = (format_local(c, tz)[:10] for c in (setup.cutoffs[0], setup.cutoffs[-1]))
-    lines = [f"Fit of {result.score} in {ruleset}: {len(setup.cutoffs)} cutoffs from {first} to "
-             f"{last}, horizon {duration_text(setup.horizon)}",
-             f"Fitted on {result.train_samples} samples ({result.train_converted} converted); "
-             f"held out {result.holdout_leads} leads: {result.holdout_samples} samples "
-             f"({result.holdout_converted} converted), split by lead with seed {seed}", ""]
+    lines = [(f"Fit of {result.score} in {ruleset}: {len(setup.cutoffs)} cutoffs from {first} "
+              f"to {last}, horizon {duration_text(setup.horizon)}"),
+             (f"Fitted on {result.train_samples} samples ({result.train_converted} converted); "
+              f"held out {result.holdout_leads} leads: {result.holdout_samples} samples "
+              f"({result.holdout_converted} converted), split by lead with seed {seed}"), ""]
     rows = [["rule", "fires", "weight", "points now", "suggested"]]
     for s in result.suggestions:
         rows.append([s.rule.id, f"{s.fires:.2f}", f"{s.weight:+.3f}", _signed(s.rule.points),
@@ -38,8 +38,8 @@ def render_summary(result: FitResult, ruleset: str, tz: str, seed: int) -> str:
                  f"points = weight x {result.scale:.1f}, rounded)")
     if result.not_fitted:
         lines.append("Not fitted: " + ", ".join(f"{rule} ({why})" for rule, why in result.not_fitted))
-    lines += ["", f"Held-out ROC AUC of {result.score}: current points {_auc(result.auc_old)}, "
-                  f"suggested points {_auc(result.auc_new)}"]
+    lines += ["", (f"Held-out ROC AUC of {result.score}: current points "
+                   f"{_auc(result.auc_old)}, suggested points {_auc(result.auc_new)}")]
     return "\n".join(lines)
 
 

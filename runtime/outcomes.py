@@ -59,7 +59,7 @@ def read_outcomes(con: duckdb.DuckDBPyConnection, file: InputFile, lead_col: str
     reason = (f"CASE WHEN __lf_problem IS NOT NULL THEN __lf_problem "
               f"WHEN {lead} IS NULL THEN 'missing lead id' "
               f"WHEN {when.missing} THEN 'missing converted_at' "
-              f"WHEN {when.bad} THEN 'cannot read converted_at ' || {when.shown} "
+              f"WHEN {when.bad} THEN 'cannot read converted_at ''' || {when.shown} || '''' "
               f"WHEN {bad_value} THEN 'cannot read value' END")
     try:
         rows = con.sql(f"SELECT __lf_row, {lead}, {when.value}, {value_sql}, {reason} "

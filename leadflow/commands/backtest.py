@@ -12,8 +12,14 @@ from typing import Any
 
 import click
 
-from leadflow.commands.run import build_options, fail, input_options, load_engine, report_failure, \
-    ruleset_label
+from leadflow.commands.run import (
+    build_options,
+    fail,
+    input_options,
+    load_engine,
+    report_failure,
+    ruleset_label,
+)
 from leadflow.runtime.backtest import BacktestOptions, backtest
 from leadflow.runtime.backtest_report import render_json, render_text
 from leadflow.runtime.cutoffs import parse_duration
@@ -56,8 +62,8 @@ def build_backtest_options(outcomes: str, horizon: str, every: str, cutoffs: tup
 def warn_rejected(rejected: list[tuple[int, str]], path: str) -> None:
     if rejected:
         row, why = rejected[0]
-        click.echo(f"warning: {path}: {len(rejected)} rows rejected (first: row {row}: {why})",
-                   err=True)
+        rows = "1 row" if len(rejected) == 1 else f"{len(rejected)} rows"
+        click.echo(f"warning: {path}: {rows} rejected (first: row {row}: {why})", err=True)
 
 
 @click.command("backtest")

@@ -18,8 +18,14 @@ import click
 from leadflow.api import load_file, load_text
 from leadflow.commands import echo_diagnostics
 from leadflow.commands.backtest import build_backtest_options, outcome_options, warn_rejected
-from leadflow.commands.run import ENGINES, build_options, fail, input_options, report_failure, \
-    ruleset_label
+from leadflow.commands.run import (
+    ENGINES,
+    build_options,
+    fail,
+    input_options,
+    report_failure,
+    ruleset_label,
+)
 from leadflow.runtime.driver import LeadFailed
 from leadflow.runtime.engine import Engine
 from leadflow.runtime.readers import InputError
@@ -53,9 +59,9 @@ def command(file: str, events: tuple[str, ...], engine: str, outcomes: str, hori
     """
     if importlib.util.find_spec("sklearn") is None:
         fail(MISSING_SKLEARN, 2)
-    from leadflow.runtime import fit_model  # noqa: PLC0415  (scikit-learn is optional)
-    from leadflow.runtime.fit import FitError, FitOptions, fit  # noqa: PLC0415
-    from leadflow.runtime.fit_report import render_summary, unified_diff  # noqa: PLC0415
+    from leadflow.runtime import fit_model
+    from leadflow.runtime.fit import FitError, FitOptions, fit
+    from leadflow.runtime.fit_report import render_summary, unified_diff
 
     loaded = load_file(file)
     if not echo_diagnostics(loaded):

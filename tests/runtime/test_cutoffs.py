@@ -51,7 +51,7 @@ rule cool: every 7 days without activity subtract 1
 @pytest.mark.parametrize("engine_type", [Interpreter, CompiledEngine], ids=["interpreter", "compiled"])
 def test_snapshots_equal_a_replay_of_the_events_before_each_cutoff(engine_type):
     engine = engine_type(load_text(RULES, "t.leadflow").model)
-    t = lambda text: timemath.parse_instant(text, "Europe/Madrid")  # noqa: E731
+    t = lambda text: timemath.parse_instant(text, "Europe/Madrid")
     events = [(t("2024-01-01T10:00"), "open", {}), (t("2024-01-03T10:00"), "buy", {"amount": 20.0}),
               (t("2024-01-05T00:00"), "open", {}), (t("2024-01-20T09:00"), "open", {})]
     cutoffs = [t("2024-01-01T09:00"), t("2024-01-05T00:00"), t("2024-01-15"), t("2024-02-01")]
