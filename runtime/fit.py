@@ -35,6 +35,10 @@ from leadflow.runtime.metrics import roc_auc
 from leadflow.runtime.readers import InputError
 from leadflow.runtime.staging import Staging
 
+# A rule must have fired before the cutoff in this many fitting samples to get a
+# weight: a weight learned from a handful of leads is noise that rounds to big points.
+MIN_SUPPORT = 20
+
 
 class FitError(Exception):
     """The data or the ruleset give nothing to fit: one line for the user, exit code 1."""
@@ -79,7 +83,9 @@ class FitResult:
     holdout_converted: int
     auc_old: float | None
     auc_new: float | None
+    auc_model: float | None  # the fitted weights themselves: no rounding, clamps or decay
     scale: float
+    bounded: bool = False  # the score declares a min or max
     holdout_ids: set[str] = field(default_factory=set)
 
 
@@ -180,6 +186,15 @@ def fit(model: Model, source: str, engine_for: Callable[[str], Engine], run: Run
             raise FitError(f"the {len(train)} fitting samples are all "
                            f"{'converted' if any(labels) else 'not converted'}: nothing to learn "
                            f"(more history, a longer --horizon, or more cutoffs may help)")
+        support = [sum(1 for s in train if s[2][j]) for j in range(len(rules))]
+        keep = [j for j, n in enumerate(support) if n >= MIN_SUPPORT]
+        skipped += [(rules[j].id, f"fired in only {n} fitting samples; {MIN_SUPPORT} needed")
+                    for j, n in enumerate(support) if n < MIN_SUPPORT]
+        if not keep:
+            raise FitError(f"every points rule fired in fewer than {MIN_SUPPORT} fitting samples: "
+                           f"too little history to fit")
+        rules = [rules[j] for j in keep]
+        train = [(a, k, [x[j] for j in keep], old, y) for a, k, x, old, y in train]
         weights = weights_of([s[2] for s in train], labels, options.strength)
         scale = _scale(train, rules, weights)
         points = [round(scale * w) for w in weights]
@@ -196,11 +211,15 @@ def fit(model: Model, source: str, engine_for: Callable[[str], Engine], run: Run
         sweep(engine, staging, setup, on_new_cutoff)
     test_labels = [s[4] for s in test]
     auc_old = roc_auc([s[3] for s in test], test_labels)
+    auc_model = roc_auc([sum(w * s[2][j] for w, j in zip(weights, keep)) for s in test],
+                        test_labels)
     auc_new = roc_auc([new_scores[(s[0], s[1])] for s in test], test_labels)
     return FitResult(score, setup, [Suggestion(r, f, w, p) for r, f, w, p in
                                     zip(rules, fires, weights, points)],
                      skipped, text, len(train), sum(labels), len(held), len(test),
-                     sum(test_labels), auc_old, auc_new, scale, held)
+                     sum(test_labels), auc_old, auc_new, auc_model, scale,
+                     any(d.name == score and (d.min is not None or d.max is not None)
+                         for d in model.scores), held)
 
 
 def _scale(train: Sequence[tuple], rules: Sequence[PointsRule], weights: Sequence[float]) -> float:

@@ -39,7 +39,12 @@ def render_summary(result: FitResult, ruleset: str, tz: str, seed: int) -> str:
     if result.not_fitted:
         lines.append("Not fitted: " + ", ".join(f"{rule} ({why})" for rule, why in result.not_fitted))
     lines += ["", (f"Held-out ROC AUC of {result.score}: current points "
-                   f"{_auc(result.auc_old)}, suggested points {_auc(result.auc_new)}")]
+                   f"{_auc(result.auc_old)}, suggested points {_auc(result.auc_new)}"),
+              (f"  (the fitted weights themselves, before rounding and without the ruleset's "
+               f"bounds and decay: {_auc(result.auc_model)})")]
+    if result.bounded and any(s.points < 0 for s in result.suggestions):
+        lines.append(f"  note: {result.score} has a min or max: points past the bound are lost, "
+                     f"so negative points cannot act as the weights say")
     return "\n".join(lines)
 
 
