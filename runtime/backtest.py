@@ -53,12 +53,17 @@ class Setup:
 
     def label(self, lead_id: str, k: int, tz: str) -> bool | None:
         """Converted within the horizon of cutoff k; None when it had converted before it."""
+        found = self.converted(lead_id, k, tz)
+        return None if found is None else bool(found)
+
+    def converted(self, lead_id: str, k: int, tz: str) -> list[tuple[int, float | None]] | None:
+        """The conversions within the horizon of cutoff k; None when it had converted before it."""
         cutoff = self.cutoffs[k]
         first = self.outcomes.first(lead_id)
         if first is not None and first < cutoff:
             return None
         stop = timemath.add_duration(cutoff, self.horizon[0], self.horizon[1], tz)
-        return bool(self.outcomes.within(lead_id, cutoff, stop))
+        return self.outcomes.within(lead_id, cutoff, stop)
 
 
 def prepare(engine: Engine, staging: Staging, run: RunOptions, options: BacktestOptions) -> Setup:
@@ -118,6 +123,7 @@ class Sample:
     scores: tuple[float, ...]
     stage: str | None
     converted: bool
+    value: float = 0.0  # of the conversions within the horizon
 
 
 @dataclass
@@ -181,7 +187,8 @@ def measure(samples: Sequence[Sample], scores: Sequence[str], stages: Sequence[s
         metrics.append(ScoreMetrics(name, roc_auc(values, labels), average_precision(values, labels),
                                     deciles(values, labels) if with_deciles and samples else []))
     groups = [Group(stage, sum(1 for s in samples if s.stage == stage),
-                    sum(1 for s in samples if s.stage == stage and s.converted)) for stage in stages]
+                    sum(1 for s in samples if s.stage == stage and s.converted),
+                    value=sum(s.value for s in samples if s.stage == stage)) for stage in stages]
     return Slice(len(samples), sum(labels), metrics, groups)
 
 
@@ -210,11 +217,12 @@ def backtest(engine: Engine, run: RunOptions, options: BacktestOptions,
         samples: list[Sample] = []
 
         def on_cutoff(lead_id: str, k: int, state: Any) -> None:
-            converted = setup.label(lead_id, k, tz)
+            converted = setup.converted(lead_id, k, tz)
             if converted is not None:
                 result = engine.result(state)
                 samples.append(Sample(lead_id, k, tuple(result.scores[s] for s in scores),
-                                      result.stage, converted))
+                                      result.stage, bool(converted),
+                                      sum(v or 0.0 for _, v in converted)))
 
         entries: dict[str, list[tuple[int, str]]] = {}
 

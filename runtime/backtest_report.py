@@ -65,11 +65,14 @@ def render_text(report: Report, tz: str) -> str:
     if report.stages:
         lines += ["", ("Stages as predictors (all cutoffs); precision and recall of "
                        "\"in this stage or a later one\"")]
-        rows = [["stage", "leads", "converted", "rate", "lift", "precision", "recall"]]
+        values = setup.outcomes.has_values
+        rows = [["stage", "leads", "converted", "rate", "lift", "precision", "recall"]
+                + (["value"] if values else [])]
         for g, (_, precision, recall) in zip(o.stages, o.at_or_above()):
             rows.append([g.name, str(g.leads), str(g.converted), _pct(g.rate),
-                         _num(g.lift(o.rate), 2), _pct(precision), _pct(recall)])
-        lines += table(rows, {1, 2, 3, 4, 5, 6})
+                         _num(g.lift(o.rate), 2), _pct(precision), _pct(recall)]
+                        + ([format_score(g.value)] if values else []))
+        lines += table(rows, {1, 2, 3, 4, 5, 6, 7})
         lines += ["", "Time from first entering a stage to the next conversion (converted leads)"]
         rows = [["stage", "leads", "median"]]
         for t in report.timing:
@@ -112,7 +115,7 @@ def _slice_json(s: Slice, stages: bool) -> dict[str, Any]:
                 for g in m.deciles]
     if stages:
         data["stages"] = [{"stage": g.name, "leads": g.leads, "converted": g.converted,
-                           "rate": g.rate, "lift": g.lift(s.rate),
+                           "value": g.value, "rate": g.rate, "lift": g.lift(s.rate),
                            "precision_at_or_above": p, "recall_at_or_above": r}
                           for g, (_, p, r) in zip(s.stages, s.at_or_above())]
     return data

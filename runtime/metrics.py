@@ -58,6 +58,7 @@ class Group:
     converted: int
     low: float | None = None  # the score range, for deciles
     high: float | None = None
+    value: float = 0.0  # the outcomes' value of the conversions, for stages
 
     @property
     def rate(self) -> float:

@@ -38,6 +38,10 @@ class Outcomes:
         return [c for c in self.conversions.get(lead_id, ()) if start <= c[0] < end]
 
     @property
+    def has_values(self) -> bool:
+        return any(v is not None for found in self.conversions.values() for _, v in found)
+
+    @property
     def latest(self) -> int | None:
         times = [c[-1][0] for c in self.conversions.values() if c]
         return max(times) if times else None

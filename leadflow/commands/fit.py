@@ -11,6 +11,7 @@ fit, 2 a usage error or scikit-learn missing.
 from __future__ import annotations
 
 import importlib.util
+import os
 from typing import Any
 
 import click
@@ -24,7 +25,6 @@ from leadflow.commands.run import (
     fail,
     input_options,
     report_failure,
-    ruleset_label,
 )
 from leadflow.runtime.driver import LeadFailed
 from leadflow.runtime.engine import Engine
@@ -85,7 +85,7 @@ def command(file: str, events: tuple[str, ...], engine: str, outcomes: str, hori
     except LeadFailed as exc:
         report_failure(exc)
     warn_rejected(result.setup.outcomes.rejected, outcomes)
-    label = ruleset_label(file, ENGINES["interpreter"](loaded.model))
+    label = loaded.model.name or os.path.splitext(os.path.basename(file))[0]
     click.echo(render_summary(result, label, loaded.model.timezone, seed), err=True)
     patch = unified_diff(source, result.text, file)
     click.echo(patch if patch else "(the suggested points are the current ones)", nl=not patch)

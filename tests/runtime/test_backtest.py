@@ -77,7 +77,7 @@ def test_populations_and_labels(tmp_path, engine_type):
     assert set(second) == {"bob", "cy"}  # ann converted before the second cutoff
     assert report.overall.samples == 4 and report.overall.converted == 1
     assert report.overall.scores[0].auc == 1.0  # ann outscored bob
-    assert [g.name for g in report.overall.stages] == ["cold", "warm"]
+    assert [(g.name, g.value) for g in report.overall.stages] == [("cold", 0.0), ("warm", 30.0)]
     timing = {t.stage: t for t in report.timing}
     # ann: first event 2024-01-01 10:00 (cold), warm at the buy on 01-10 10:00, converted 01-25 12:00.
     assert timing["cold"].median_us == (24 * 86400 + 2 * 3600) * 1_000_000
