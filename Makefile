@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/check_bench.py
 	$(BIN)/python bench/compiled_bench.py
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/state_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

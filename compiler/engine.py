@@ -17,6 +17,7 @@ from typing import Any
 
 from leadflow.compiler.load import compiled_module
 from leadflow.dsl.model import Model
+
 from leadflow.runtime.engine import (
     LeadResult,
     OutAction,
@@ -24,6 +25,7 @@ from leadflow.runtime.engine import (
     TraceEntry,
     Transition,
 )
+from leadflow.runtime.snapshot import Codec, SlotCodec
 
 
 class CompiledEngine:
@@ -61,6 +63,29 @@ class CompiledEngine:
     def trace(self, state: Any) -> list[TraceEntry]:
         return [TraceEntry(e.at, e.kind, e.text, dict(e.scores), e.stage)
                 for e in self.module.trace(state)]
+
+    # -- saving a lead between runs (`run --state`) ------------------------------
+    def save_state(self, state: Any) -> str:
+        """The lead as JSON text, without what it already emitted (see runtime/snapshot.py)."""
+        return self._codec.dumps(state)
+
+    def load_state(self, text: str) -> Any:
+        """A lead saved by `save_state` (SnapshotError when it is not one of this module)."""
+        return self._codec.loads(text)
+
+    def next_due(self, state: Any) -> int | None:
+        """No timer of the lead is due before this time (None: none pending)."""
+        return self.module.next_due(state)
+
+    @property
+    def _codec(self) -> SlotCodec:
+        codec = self.__dict__.get("_codec_cache")
+        if codec is None:
+            m = self.module
+            values = Codec((), skip={"acts": list, "trans": list, "trc": lambda: None})
+            # Outputs already written and the trace are not part of what carries on.
+            codec = self.__dict__["_codec_cache"] = SlotCodec(m.Lead, m.new_lead("", {}), values)
+        return codec
 
     # -- batch -------------------------------------------------------------------
     def feed_columns(self, state: Any, times: Sequence[int], codes: Sequence[int],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from leadflow.dsl import ast
 from leadflow.dsl.checker import check
@@ -91,3 +92,42 @@ def load_file(path: str, _seen: frozenset[str] = frozenset()) -> Loaded:
     if problem is not None:
         return Loaded(path, None, [problem], {})
     return load_text(text, path, _seen)
+
+
+def run(rules: str, events: list[str], *, out: str = "out", leads: str | None = None,
+        as_of: str | None = None, state: str | None = None, rebuild: bool = False,
+        event_id_col: str | None = None, engine: str = "compiled", fmt: str = "csv") -> Any:
+    """`leadflow run` from Python; returns the run's RunResult (runtime/driver.py).
+
+        result = leadflow.api.run("rules.leadflow", ["events/2024-06-30.csv"],
+                                  state="leadflow.duckdb", out="out/", as_of="now-2h")
+        result.summary.counts.applied, result.summary.outputs["actions"]
+
+    Raises LeadflowError for a rule file with errors, InputError for a problem
+    with an input or option (what the command reports with exit 2), LeadFailed
+    when the rules fail at run time for a lead.
+    """
+    from leadflow.compiler.engine import CompiledEngine
+    from leadflow.runtime.driver import RunOptions
+    from leadflow.runtime.driver import run as run_engine
+    from leadflow.runtime.incremental import resolve_as_of, state_fields
+    from leadflow.runtime.interpreter import Interpreter
+    from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
+
+    loaded = load_file(rules)
+    if not loaded.ok:
+        raise LeadflowError(loaded.diagnostics)
+    engines = {"compiled": CompiledEngine, "interpreter": Interpreter}
+    if engine not in engines:
+        raise InputError(f"engine {engine!r}: use compiled or interpreter")
+    ruleset = engines[engine](loaded.model)
+    extra: dict[str, Any] = {}
+    if state is not None:
+        extra = state_fields(rules, [*events, *([leads] if leads else [])], state, rebuild,
+                             event_id_col, {"out_dir": out, "fmt": fmt, "engine": engine,
+                                            "as_of": as_of, "leads": leads})
+    leads_files = expand_inputs([leads]) if leads is not None else [None]
+    options = RunOptions(expand_inputs(events), leads_files[0], ColumnNames(),
+                         resolve_as_of(as_of), out, fmt, top=0, **extra)
+    label = loaded.model.name or os.path.splitext(os.path.basename(rules))[0]
+    return run_engine(ruleset, options, label)

@@ -11,6 +11,8 @@ so the reference interpreter and a compiled module plug in the same way.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import time
@@ -23,10 +25,12 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
+from leadflow.runtime.output_set import OutputDir
 from leadflow.runtime.outputs import OutputTables
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, Staging
 from leadflow.runtime.summary import RunSummary
+from leadflow.runtime.timemath import format_instant
 
 DEFAULT_NAMES = ColumnNames()
 
@@ -51,6 +55,12 @@ class RunOptions:
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     progress: bool = False  # a progress bar on stderr
     top: int = 10  # leads in the overview
+    state: str | None = None  # run --state FILE (runtime/incremental.py)
+    rebuild: bool = False
+    event_id_col: str | None = None
+    command: str = ""  # what identifies the command line, to finish an interrupted run
+    ruleset_fingerprint: str = ""  # runtime/incremental.py: a state remembers its rules by it
+    ruleset_file: str = ""
 
 
 @dataclass
@@ -58,6 +68,7 @@ class RunResult:
     summary: RunSummary
     top: list[tuple[str, list[float], str | None, str]]
     stage_counts: dict[str | None, int]
+    note: str | None = None  # e.g. that an interrupted run was finished instead
 
 
 def stage_inputs(engine: Engine, staging: Staging, options: RunOptions) -> tuple[int | None, bool]:
@@ -76,17 +87,27 @@ def stage_inputs(engine: Engine, staging: Staging, options: RunOptions) -> tuple
 
 def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Sequence[str],
            by_event: Sequence[Sequence[tuple[str, int]]],
-           attrs: Iterator[tuple[str, dict[str, Any]]], as_of: int | None,
+           attrs: Iterator[tuple[str, Any]], as_of: int | None,
            emit: Callable[[LeadResult], None], tick: Callable[[int], None] = lambda n: None,
-           trace: bool = False, slots: Sequence[tuple[str, str]] | None = None) -> Any:
+           trace: bool = False, slots: Sequence[tuple[str, str]] | None = None,
+           begin: Callable[[str, Any], Any] | None = None,
+           keep: Callable[[Any], None] | None = None) -> Any:
     """Feed each lead's events (sorted by lead, then time) and advance it to as-of.
 
     `attrs` yields (lead_id, attributes) sorted by lead_id; a lead with attributes
     and no events is still created, advanced and emitted. Returns the last state
     (what `explain` reads the trace of). Each lead's run of rows in a batch goes
     to the engine in one call when it can take columns (see `segment_feeder`).
+
+    `begin(lead_id, info)` makes a lead's state from what `attrs` gave for it (None
+    for a lead it did not name); by default a new lead with those attributes.
+    `run --state` passes saved leads this way, and `keep(state)` sees each lead's
+    state once it is done.
     """
     new_lead, advance, result = engine.new_lead, engine.advance, engine.result
+    if begin is None:
+        def begin(lead_id: str, info: Any) -> Any:
+            return new_lead(lead_id, info or {}, trace)
     feed_segment = segment_feeder(engine, event_names, by_event, slots)
     pending = next(attrs, None)
     lead: str | None = None
@@ -96,6 +117,8 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         if as_of is not None:
             advance(current, as_of)
         emit(result(current))
+        if keep is not None:
+            keep(current)
         return current
 
     def attributes_only(before: str | None) -> Any:
@@ -104,7 +127,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         last = None
         while pending is not None and (before is None or pending[0] < before):
             lead = pending[0]
-            last = close(new_lead(pending[0], pending[1], trace))
+            last = close(begin(pending[0], pending[1]))
             pending = next(attrs, None)
         return last
 
@@ -121,12 +144,12 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
                     if state is not None:
                         close(state)
                     attributes_only(lead_id)
-                    lead_attrs: dict[str, Any] = {}
+                    info = None
                     if pending is not None and pending[0] == lead_id:
-                        lead_attrs = pending[1]
+                        info = pending[1]
                         pending = next(attrs, None)
                     lead = lead_id
-                    state = new_lead(lead_id, lead_attrs, trace)
+                    state = begin(lead_id, info)
                 feed_segment(state, times, kinds, columns, start, stop)
                 start = stop
             tick(len(ids))
@@ -187,20 +210,21 @@ def timed_batches(open_reader: Callable[[], pa.RecordBatchReader],
         seconds["sort"] = time.perf_counter() - start
 
 
-def check_out_dir(path: str) -> None:
-    """A usage error, before any work, when the outputs cannot go to `path`."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise InputError(f"--out {path}: is a file, not a directory")
-    parent = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"--out {path}: cannot write there (permission denied)")
-
-
 def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunResult:
-    """Replay the event logs through the engine and write the outputs to options.out_dir."""
-    check_out_dir(options.out_dir)
+    """Replay the event logs through the engine and write the outputs to options.out_dir.
+
+    The output set is written beside --out and swapped in whole, run.json last
+    (runtime/output_set.py); with options.state the run carries on from a state
+    file instead (runtime/incremental.py).
+    """
+    if options.state is not None:
+        from leadflow.runtime.incremental import run_with_state
+        return run_with_state(engine, options, label)
+    with OutputDir(options.out_dir) as out:
+        return _run_full(engine, options, label, out)
+
+
+def _run_full(engine: Engine, options: RunOptions, label: str | None, out: OutputDir) -> RunResult:
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     with Staging(engine.timezone, options.memory_limit) as staging:
@@ -222,12 +246,31 @@ def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunRes
         seconds["run"] = time.perf_counter() - run_start - seconds.get("sort", 0.0)
 
         write_start = time.perf_counter()
-        outputs = tables.write(options.out_dir, options.format, staging.rejects_query())
+        staged = out.staging_dir()
+        files = tables.write(staged, options.format, staging.rejects_query())
+        outputs = {name: os.path.join(options.out_dir, os.path.basename(f))
+                   for name, f in files.items()}
+        summary = RunSummary(label or engine.name or "ruleset", counts, as_of, given,
+                             tables.leads, tables.transitions, tables.kinds, seconds, outputs)
+        out.publish(staged, run_file(summary, options, None))
         top = tables.top_leads(options.top) if options.top > 0 else []
         stage_counts = tables.stage_counts()
-        kinds = tables.kinds
         seconds["write"] = time.perf_counter() - write_start
-
-    summary = RunSummary(label or engine.name or "ruleset", counts, as_of, given, tables.leads,
-                         tables.transitions, kinds, seconds, outputs)
     return RunResult(summary, top, stage_counts)
+
+
+def run_file(summary: RunSummary, options: RunOptions, run: int | None,
+             **extra: Any) -> dict[str, Any]:
+    """run.json: which run this is, its as-of, inputs and counts (reproducible: no clock)."""
+    inputs = [f.path for f in options.events] + ([options.leads.path] if options.leads else [])
+    identity = json.dumps([summary.ruleset, inputs, summary.as_of, summary.counts_json()])
+    return {
+        "run": run if run is not None else hashlib.sha256(identity.encode()).hexdigest()[:16],
+        "ruleset": summary.ruleset,
+        "as_of": format_instant(summary.as_of) if summary.as_of is not None else None,
+        **extra,
+        "inputs": inputs,
+        "format": options.format,
+        "counts": summary.counts_json(),
+        "outputs": [os.path.basename(p) for p in summary.outputs.values()],
+    }

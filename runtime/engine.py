@@ -96,6 +96,15 @@ class Engine(Protocol):
     def trace(self, state: Any) -> list[TraceEntry]:
         """What happened so far (empty unless the state was made with trace=True)."""
 
+    def save_state(self, state: Any) -> str:
+        """The lead as JSON text (data only), without the actions and transitions it emitted."""
+
+    def load_state(self, text: str) -> Any:
+        """A lead saved by save_state; runtime/snapshot.py's SnapshotError when it is not one."""
+
+    def next_due(self, state: Any) -> int | None:
+        """No timer of the lead fires before this time; None when none is pending."""
+
 
 def run_lead(engine: Engine, lead_id: str, attrs: dict[str, Any],
              events: Iterable[tuple[int, str, dict[str, Any]]], as_of: int | None) -> LeadResult:

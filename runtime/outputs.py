@@ -140,6 +140,40 @@ class _Buffer:
         self.con.unregister("lf_batch")
 
 
+def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads",
+                   actions: str = "out_actions",
+                   transitions: str = "out_transitions") -> dict[str, str]:
+    """The SELECT that produces each output file, in its final column names and order.
+
+    The table names default to a run's buffers (OutputTables); `run --state`
+    writes the same files from its state file's tables.
+    """
+    scores = "".join(f", {score_sql(i, fmt)} AS {ident(name)}"
+                     for i, name in enumerate(score_names))
+    tags = "tags" if fmt != "csv" else "NULLIF(tags, '') AS tags"
+    args = "CAST(args AS JSON) AS args" if fmt == "jsonl" else "args"
+    at = time_sql("at_us", fmt)
+    return {
+        "leads": f"SELECT lead_id{scores}, stage, {tags} FROM {leads} ORDER BY lead_id",
+        "actions": (f"SELECT lead_id, {at} AS \"at\", rule, kind, target, {args} "
+                    f"FROM {actions} ORDER BY at_us, lead_id, seq"),
+        "transitions": (f"SELECT lead_id, {at} AS \"at\", from_stage AS \"from\", "
+                        f"to_stage AS \"to\" FROM {transitions} ORDER BY at_us, lead_id, seq"),
+    }
+
+
+def write_files(con: duckdb.DuckDBPyConnection, out_dir: str, fmt: str,
+                queries: dict[str, str]) -> dict[str, str]:
+    """COPY each query to out_dir/NAME.FMT (the format names the extension); name → path."""
+    os.makedirs(out_dir, exist_ok=True)
+    written = {}
+    for name, sql in queries.items():
+        path = os.path.join(out_dir, f"{name}.{fmt}")
+        con.execute(f"COPY ({sql}) TO {literal(path)} ({COPY_OPTIONS[fmt]})")
+        written[name] = path
+    return written
+
+
 class OutputTables:
     """Collects results in the work database and writes the output files."""
 
@@ -198,33 +232,15 @@ class OutputTables:
     # -------------------------------------------------------------- writing
 
     def queries(self, fmt: str) -> dict[str, str]:
-        """The SELECT that produces each output file, in its final column names and order."""
-        scores = "".join(f", {score_sql(i, fmt)} AS {ident(name)}"
-                         for i, name in enumerate(self.scores))
-        tags = "tags" if fmt != "csv" else "NULLIF(tags, '') AS tags"
-        args = "CAST(args AS JSON) AS args" if fmt == "jsonl" else "args"
-        at = time_sql("at_us", fmt)
-        return {
-            "leads": f"SELECT lead_id{scores}, stage, {tags} FROM out_leads ORDER BY lead_id",
-            "actions": (f"SELECT lead_id, {at} AS \"at\", rule, kind, target, {args} "
-                        f"FROM out_actions ORDER BY at_us, lead_id, seq"),
-            "transitions": (f"SELECT lead_id, {at} AS \"at\", from_stage AS \"from\", "
-                            f"to_stage AS \"to\" FROM out_transitions ORDER BY at_us, lead_id, seq"),
-        }
+        """The SELECT that produces each output file from this run's buffers."""
+        return output_queries(self.scores, fmt)
 
-    def write(self, out_dir: str, fmt: str, rejects_sql: str) -> dict[str, str]:
+    def write(self, out_dir: str, fmt: str, rejects_sql: str,
+              queries: dict[str, str] | None = None) -> dict[str, str]:
         """Write every output file into out_dir; returns name → path."""
         self.flush()
-        os.makedirs(out_dir, exist_ok=True)
-        written = {}
-        for name, sql in [*self.queries(fmt).items(), ("rejects", rejects_sql)]:
-            path = os.path.join(out_dir, f"{name}.{fmt}")  # the format names its extension
-            partial = path + ".partial"
-            # Written aside, then moved: a failed run never leaves half a file.
-            self.con.execute(f"COPY ({sql}) TO {literal(partial)} ({COPY_OPTIONS[fmt]})")
-            os.replace(partial, path)
-            written[name] = path
-        return written
+        return write_files(self.con, out_dir, fmt, {**(queries or self.queries(fmt)),
+                                                    "rejects": rejects_sql})
 
     # -------------------------------------------------------------- reports
 

@@ -103,7 +103,14 @@ class _Columns:
         text = raw if kind == "VARCHAR" else f"CAST(CAST({raw} AS JSON) AS VARCHAR)"
         paths = ", ".join(json_path(n) for n in self.from_properties)
         extract = f"json_extract_string({text}, [{paths}])" if paths else "NULL"
-        return (f"SELECT *, CASE WHEN json_valid({text}) THEN {extract} END AS __lf_props, "
+        raw = ""
+        if self.source.keep_raw:
+            # The row as `run --state` keeps it: the properties' members under the
+            # row's own columns, so a replay finds every field where this read found it.
+            raw = (f", CASE WHEN json_valid({text}) AND json_type({text}) = 'OBJECT' "
+                   f"THEN json_merge_patch({text}, __lf_raw) ELSE __lf_raw END AS __lf_raw")
+        return (f"SELECT * EXCLUDE (__lf_raw){raw}, " if raw else "SELECT *, ") + (
+                f"CASE WHEN json_valid({text}) THEN {extract} END AS __lf_props, "
                 f"({text} IS NULL OR json_valid({text})) AS __lf_props_ok FROM ({inner})")
 
     def properties_reason(self) -> str | None:
@@ -156,6 +163,8 @@ def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
         checks.append(f"ELSE NULLIF(concat_ws('; ', {', '.join(field_reasons)}), '')")
     reason = "CASE " + " ".join(checks) + " END"
     values = "".join(f", {o}" for o in outer)
+    if source.keep_raw:
+        values += ", __event AS event_name, CAST(__lf_raw AS VARCHAR) AS raw"
     return (f"SELECT {file_no}::INTEGER AS file_no, __lf_row::BIGINT AS row_no, __lead AS lead_id, "
             f"__ev_no::INTEGER AS ev_no, CASE WHEN __ev_no IS NULL THEN __event END AS other_event, "
             f"__ts AS ts_us{values}, {reason} AS reason "

@@ -102,9 +102,12 @@ def duckdb_message(exc: Exception) -> str:
 class Source:
     """One input file opened in DuckDB: its columns and types, and a subquery that reads them."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile):
+    def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile, keep_raw: bool = False):
         self.file = file
         self.con = con
+        # With keep_raw, select() adds `__lf_raw`: the whole row as a JSON object (null
+        # values left out), which `run --state` keeps so a later run can replay it.
+        self.keep_raw = keep_raw
         self.columns = self._inspect()  # column name → DuckDB type, in file order
 
     # ------------------------------------------------------------ inspection
@@ -168,13 +171,22 @@ class Source:
                 cols = "".join(f", __lf_vals[{i + 1}] AS c{i}" for i in range(len(names)))
             else:
                 values, cols = "NULL", ""
+            raw = ", json_merge_patch('{}', __lf_obj) AS __lf_raw" if self.keep_raw else ""
             return (f"SELECT __lf_row, CASE WHEN __lf_obj IS NULL THEN 'not a JSON object' END "
-                    f"AS __lf_problem{cols} FROM (SELECT __lf_row, __lf_obj, {values} AS __lf_vals "
+                    f"AS __lf_problem{cols}{raw} FROM (SELECT __lf_row, __lf_obj, {values} AS __lf_vals "
                     f"FROM ({self._json_objects()}))")
         cols = "".join(f", {ident(n)} AS c{i}" for i, n in enumerate(names))
-        row = "file_row_number + 1" if self.file.format == "parquet" else "row_number() OVER ()"
+        parquet = self.file.format == "parquet"
+        row = "file_row_number + 1" if parquet else "row_number() OVER ()"
+        raw = ""
+        if self.keep_raw:
+            raw = f"json_merge_patch('{{}}', to_json(__lf_src))"
+            if parquet:
+                raw = f"json_merge_patch({raw}, '{{\"file_row_number\": null}}')"
+            raw = f", {raw} AS __lf_raw"
+            cols += ", __lf_raw"
         return (f"SELECT __lf_row, NULL::VARCHAR AS __lf_problem{cols} FROM "
-                f"(SELECT *, {row} AS __lf_row FROM {self._scan()})")
+                f"(SELECT *, {row} AS __lf_row{raw} FROM {self._scan()} __lf_src)")
 
     def type_of(self, name: str) -> str:
         return self.columns[name]

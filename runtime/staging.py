@@ -26,7 +26,8 @@ from leadflow.runtime.rows import literal, time_value
 
 DEFAULT_MEMORY_LIMIT = "512MB"
 BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be cheap
-APPLICABLE = "reason IS NULL AND ev_no IS NOT NULL"
+# `dup`: a row `run --state` has seen before (runtime/incremental.py); false otherwise.
+APPLICABLE = "reason IS NULL AND ev_no IS NOT NULL AND NOT dup"
 
 
 def after_as_of(as_of: int | None) -> str:
@@ -50,6 +51,7 @@ class EventCounts:
     ignored_types: dict[str, int]  # undeclared event type → rows, most frequent first
     after_as_of: int
     applied: int
+    duplicates: int = 0  # rows `run --state` had seen before
     lead_rows: int = 0  # rows of the --leads file
     lead_rejected: int = 0
     lead_files: list[str] = field(default_factory=list)
@@ -60,7 +62,7 @@ class EventCounts:
 
     @property
     def ignored(self) -> int:
-        return sum(self.ignored_types.values()) + self.after_as_of
+        return sum(self.ignored_types.values()) + self.after_as_of + self.duplicates
 
 
 class Staging:
@@ -126,17 +128,27 @@ class Staging:
             raise InputError(f"cannot read the inputs: {duckdb_message(exc)}") from None
 
     def load_events(self, files: Sequence[InputFile], names: ColumnNames,
-                    events: Mapping[str, Sequence[tuple[str, str]]]) -> None:
-        """Read, type and check every row of the event files into the table `events`."""
+                    events: Mapping[str, Sequence[tuple[str, str]]], keep_raw: bool = False,
+                    held: tuple[InputFile, str] | None = None) -> None:
+        """Read, type and check every row of the event files into the table `events`.
+
+        With keep_raw each row also keeps its event name and the whole row as JSON
+        (`run --state` stores them). `held` is (file, label): rows a state kept from
+        earlier runs, read first, with the standard column names.
+        """
         self.event_names = tuple(events)
         self.slots = FieldSlots.of(events)
         parts = []
-        for file in files:
-            source = Source(self.con, file)
-            sql = event_rows_sql(source, len(self.files), names, events, self.slots)
-            self._add_file(file.path)
-            parts.append((file.path, sql))
+        inputs = [(file, names, file.path) for file in files]
+        if held is not None:
+            inputs.insert(0, (held[0], ColumnNames(), held[1]))
+        for file, file_names, label in inputs:
+            source = Source(self.con, file, keep_raw=keep_raw)
+            sql = event_rows_sql(source, len(self.files), file_names, events, self.slots)
+            self._add_file(label)
+            parts.append((label, sql))
         self._create("events", parts)
+        self.con.execute("ALTER TABLE events ADD COLUMN dup BOOLEAN DEFAULT false")
 
     def load_leads(self, file: InputFile, names: ColumnNames,
                    lead_fields: Sequence[tuple[str, str]]) -> None:
@@ -168,7 +180,8 @@ class Staging:
         Rows of event types the ruleset ignores count (the export covers the
         time up to its last row); rejected rows do not, their time may be junk.
         """
-        return self.con.sql("SELECT max(ts_us) FROM events WHERE reason IS NULL").fetchall()[0][0]
+        return self.con.sql("SELECT max(ts_us) FROM events WHERE reason IS NULL AND NOT dup"
+                            ).fetchall()[0][0]
 
     def counts(self, as_of: int | None) -> EventCounts:
         files = [FileCounts(path) for path in self.event_files()]
@@ -177,12 +190,14 @@ class Staging:
             files[number].rows, files[number].rejected = rows, rejected
         ignored = dict(self.con.sql(
             "SELECT other_event, count(*) AS n FROM events WHERE reason IS NULL AND ev_no IS NULL "
-            "GROUP BY other_event ORDER BY n DESC, other_event").fetchall())
+            "AND NOT dup GROUP BY other_event ORDER BY n DESC, other_event").fetchall())
         later = after_as_of(as_of)
         applied, after = self.con.sql(
             f"SELECT count(*) FILTER (WHERE NOT ({later})), count(*) FILTER (WHERE {later}) "
             f"FROM events WHERE {APPLICABLE}").fetchall()[0]
-        counts = EventCounts(files, sum(f.rejected for f in files), ignored, after, applied)
+        duplicates = self.con.sql("SELECT count(*) FROM events WHERE dup").fetchall()[0][0]
+        counts = EventCounts(files, sum(f.rejected for f in files), ignored, after, applied,
+                             duplicates)
         if self.has_leads:
             counts.lead_rows, counts.lead_rejected = self.con.sql(
                 "SELECT count(*), count(reason) FROM leads").fetchall()[0]

@@ -27,6 +27,20 @@ class RunSummary:
     seconds: dict[str, float] = field(default_factory=dict)  # phase → seconds
     outputs: dict[str, str] = field(default_factory=dict)  # name → path
 
+    def counts_json(self) -> dict:
+        """The accounting as run.json records it (no timings: run.json is reproducible)."""
+        c = self.counts
+        return {
+            "rows": c.rows, "applied": c.applied, "rejected": c.rejected, "ignored": c.ignored,
+            "ignored_by_reason": {**{f"event type {k}": n for k, n in c.ignored_types.items()},
+                                  **({"after as-of": c.after_as_of} if c.after_as_of else {}),
+                                  **({"duplicate": c.duplicates} if c.duplicates else {})},
+            "files": [{"path": f.path, "rows": f.rows, "rejected": f.rejected} for f in c.files],
+            "lead_rows": c.lead_rows, "lead_rows_rejected": c.lead_rejected,
+            "leads": self.leads, "actions": dict(sorted(self.actions.items())),
+            "transitions": self.transitions,
+        }
+
     @property
     def adds_up(self) -> bool:
         c = self.counts
@@ -45,6 +59,8 @@ class RunSummary:
         ignored = [f"{name} {n:,}" for name, n in c.ignored_types.items()]
         if c.after_as_of:
             ignored.append(f"after --as-of {c.after_as_of:,}")
+        if c.duplicates:
+            ignored.append(f"duplicate {c.duplicates:,}")
         lines.append(f"  {'ignored':<12}{c.ignored:>10,}" + (f"  ({', '.join(ignored)})" if ignored else ""))
         if c.lead_files:
             lines.append(f"  {'lead rows':<12}{c.lead_rows:>10,}  ({c.lead_rows - c.lead_rejected:,} "

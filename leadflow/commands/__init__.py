@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from leadflow.api import Loaded
 
 # The command names; each is also its module's name under leadflow.commands.
-COMMAND_NAMES = ("check", "fmt", "test", "compile", "run", "explain", "diff", "backtest", "fit")
+COMMAND_NAMES = ("check", "fmt", "test", "compile", "run", "explain", "state", "diff", "backtest",
+                 "fit")
 
 
 class LazyGroup(click.Group):

@@ -19,6 +19,7 @@ from leadflow.commands import echo_diagnostics
 from leadflow.compiler.engine import CompiledEngine
 from leadflow.dsl.model import Model
 from leadflow.runtime.driver import LeadFailed, RunOptions, run
+from leadflow.runtime.incremental import resolve_as_of, state_fields
 from leadflow.runtime.engine import Engine
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.outputs import OUTPUT_FORMATS
@@ -105,29 +106,47 @@ def report_failure(exc: LeadFailed) -> None:
               help="Directory for leads, actions, transitions and rejects.")
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="csv",
               show_default=True, help="Format of the output files.")
+@click.option("--state", "state", metavar="FILE", help="Carry on from the state in FILE (made on "
+              "first use): apply only new rows, write only what happened since the last run.")
+@click.option("--rebuild", is_flag=True, help="With --state: replay the stored history and the "
+              "new input under the current rules (after a rule change).")
+@click.option("--event-id-col", metavar="COL", help="With --state: a row whose COL was seen "
+              "before is a duplicate.")
 @click.option("--top", default=10, show_default=True, help="Leads to list in the overview (0: none).")
 @click.option("--strict", is_flag=True, help="Exit 1 if any input row was rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or overview.")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
-            strict: bool, quiet: bool, **inputs: Any) -> None:
+            strict: bool, quiet: bool, state: str | None, rebuild: bool,
+            event_id_col: str | None, **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
     Writes leads, actions, transitions and rejects to --out; prints the accounting
     and the time of each phase on stderr, the top leads and stage counts on stdout.
     """
     ruleset = load_engine(file, engine)
+    if (rebuild or event_id_col) and state is None:
+        fail("--rebuild and --event-id-col work with --state FILE", 2)
     try:
+        extra: dict[str, Any] = {}
+        if state is not None:
+            leads = [inputs["leads"]] if inputs.get("leads") else []
+            extra = state_fields(file, [*events, *leads], state, rebuild, event_id_col,
+                                 {**inputs, "out_dir": out_dir, "fmt": fmt, "engine": engine})
+        inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
         options = build_options(events, out_dir=out_dir, format=fmt, top=top,
-                                progress=not quiet and sys.stderr.isatty(), **inputs)
+                                progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
         result = run(ruleset, options, ruleset_label(file, ruleset))
     except InputError as exc:
         fail(str(exc), 2)
     except LeadFailed as exc:
         report_failure(exc)
     summary = result.summary
+    if result.note:
+        click.echo(result.note, err=True)
     if not quiet:
         click.echo(summary.render(), err=True)
         click.echo(render_overview(tuple(ruleset.scores), tuple(ruleset.stages), result.top,
                                    result.stage_counts, summary.outputs))
     if strict and (summary.counts.rejected or summary.counts.lead_rejected):
         sys.exit(1)
+

@@ -20,10 +20,13 @@ from __future__ import annotations
 from typing import Any
 
 from leadflow.dsl.model import Model
-from leadflow.runtime.engine import LeadResult, TraceEntry
+from leadflow.dsl import ast
+from leadflow.runtime.engine import LeadResult, OutAction, TraceEntry, Transition
 from leadflow.runtime.interpreter import process
+from leadflow.runtime.interpreter import state as lead_state
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import LeadState
+from leadflow.runtime.snapshot import Codec, SnapshotError
 
 __all__ = ["Interpreter", "LeadState"]
 
@@ -77,3 +80,49 @@ class Interpreter:
 
     def trace(self, state: LeadState) -> list[TraceEntry]:
         return list(state.trace)
+
+    # -- saving a lead between runs (`run --state`) ------------------------------
+    def save_state(self, lead: LeadState) -> str:
+        """The lead as JSON text, without what it already emitted (see runtime/snapshot.py)."""
+        return self._codec.dumps(lead)
+
+    def load_state(self, text: str) -> LeadState:
+        """A lead saved by `save_state` (SnapshotError when it is not one of this ruleset)."""
+        lead = self._codec.loads(text)
+        if not isinstance(lead, LeadState):
+            raise SnapshotError("not a lead snapshot of this ruleset")
+        return lead
+
+    def next_due(self, lead: LeadState) -> int | None:
+        """When the lead's next timer is due (None: none pending)."""
+        return min((due for due, _, timer in lead.timers if not timer.cancelled), default=None)
+
+    @property
+    def _codec(self) -> Codec:
+        codec = self.__dict__.get("_codec_cache")
+        if codec is None:
+            codec = self.__dict__["_codec_cache"] = Codec(
+                (LeadState, lead_state.EventLog, lead_state.RuleMemory, lead_state.EveryTimer,
+                 lead_state.WaitTimer, lead_state.ExpireTimer, lead_state.DeliveryTimer,
+                 lead_state.FlowInstance, lead_state.Source,
+                 OutAction, Transition),
+                external=_flow_parts(self.model),
+                # Outputs already written, the trace, and a cache rebuilt from `logs`.
+                skip={"actions": list, "transitions": list, "trace": list, "series": dict})
+        return codec
+
+
+def _flow_parts(model: Model) -> dict[str, tuple]:
+    """Stable names for the step lists a live flow run points at: `flow/2.then/0.else`."""
+    parts: dict[str, tuple] = {"()": ()}
+
+    def visit(token: str, steps: tuple) -> None:
+        parts[token] = steps
+        for i, step in enumerate(steps):
+            if isinstance(step, ast.If):
+                visit(f"{token}/{i}.then", step.then)
+                visit(f"{token}/{i}.else", step.otherwise)
+
+    for name, flow in model.flows.items():
+        visit(name, flow.steps)
+    return parts

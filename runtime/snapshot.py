@@ -1,0 +1,251 @@
+"""A lead's engine state as JSON text, and back: how `run --state` saves leads between runs.
+
+The saved form is data, never code: JSON whose only non-JSON values are a few
+tagged containers, and objects of classes the engine names in advance (its
+own state classes). Decoding a snapshot written by someone else can therefore
+build nothing but those objects and plain values; it never imports, calls or
+evaluates anything from the text (unlike pickle).
+
+Encoding rules (a key beginning with `~` marks a tagged value):
+
+    None, bool, int, str, finite float  as themselves
+    inf, -inf, nan                      {"~f": "inf"}
+    list                                [ ... ]
+    tuple                               {"~t": [ ... ]}
+    set, frozenset                      {"~s": [ ... ]}, {"~z": [ ... ]}
+    deque                               {"~q": [ ... ], "m": maxlen}
+    dict with str keys                  {"key": value, ...}; other keys: {"~d": [[k, v], ...]}
+    object of a named class             {"~o": "Name", "i": 3, "v": {"field": value}}
+    the same object again               {"~r": 3}
+    an external object (model data)     {"~x": "token"}
+
+Objects keep their identity (a timer that is both in the heap and in a flow
+run is one object after decoding), which the engines rely on to cancel
+timers. External objects are parts of the ruleset an engine's state points at
+(a flow's step list); the engine names them with stable tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+FORMAT = 1
+_PLAIN = frozenset({type(None), bool, int, str})  # written as themselves
+_NESTED = frozenset({list, dict})  # what JSON gives back that may hold tagged values
+_UNSET = object()
+
+
+class SnapshotError(ValueError):
+    """A snapshot that this engine cannot read (another ruleset, a damaged or foreign file)."""
+
+
+def _slots_of(cls: type) -> tuple[str, ...]:
+    """The attribute names of a class: its dataclass fields, or its __slots__ (through the MRO)."""
+    if is_dataclass(cls):
+        return tuple(f.name for f in fields(cls))
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        slots = klass.__dict__.get("__slots__", ())
+        names += [slots] if isinstance(slots, str) else list(slots)
+    return tuple(n for n in names if n not in ("__weakref__", "__dict__"))
+
+
+class Codec:
+    """Encodes and decodes values whose objects belong to `classes`.
+
+    `external` maps tokens to objects that are never copied (parts of the
+    ruleset); `skip` names fields written as their empty value (a cache, or
+    outputs already emitted) that decoding restores from `empty`.
+    """
+
+    def __init__(self, classes: Iterable[type], external: Mapping[str, Any] | None = None,
+                 skip: Mapping[str, Callable[[], Any]] | None = None):
+        self.classes = {cls.__name__: cls for cls in classes}
+        self.fields = {name: _slots_of(cls) for name, cls in self.classes.items()}
+        self.allowed = {name: frozenset(f) - set(skip or ()) for name, f in self.fields.items()}
+        self.written = {name: tuple(f for f in fields if f not in (skip or ()))
+                        for name, fields in self.fields.items()}
+        self.external = dict(external or {})
+        self.token_of = {id(obj): token for token, obj in self.external.items()}
+        self.skip = dict(skip or {})
+
+    # ----------------------------------------------------------------- encode
+
+    def dumps(self, value: Any) -> str:
+        return json.dumps(self._encode(value, {}), ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
+
+    def _encode(self, value: Any, seen: dict[int, int]) -> Any:
+        kind = type(value)
+        if kind in _PLAIN:
+            return value
+        if kind is float:
+            return value if math.isfinite(value) else {"~f": repr(value)}
+        token = self.token_of.get(id(value))
+        if token is not None:
+            return {"~x": token}
+        encode = self._encode
+        if kind is list:
+            return [v if type(v) in _PLAIN else encode(v, seen) for v in value]
+        if kind is tuple:
+            return {"~t": [v if type(v) in _PLAIN else encode(v, seen) for v in value]}
+        if kind is dict:
+            if all(type(k) is str and not k.startswith("~") for k in value):
+                return {k: v if type(v) in _PLAIN else encode(v, seen) for k, v in value.items()}
+            return {"~d": [[encode(k, seen), encode(v, seen)] for k, v in value.items()]}
+        if kind is deque:
+            return {"~q": [encode(v, seen) for v in value], "m": value.maxlen}
+        if kind is frozenset:
+            return {"~z": [encode(v, seen) for v in value]}
+        if kind is set:
+            return {"~s": [encode(v, seen) for v in value]}
+        name = kind.__name__
+        if self.classes.get(name) is not kind:
+            raise TypeError(f"cannot save a {kind.__qualname__} in a lead's state")
+        if id(value) in seen:
+            return {"~r": seen[id(value)]}
+        number = seen[id(value)] = len(seen)
+        data = {}
+        for field in self.written[name]:
+            item = getattr(value, field, _UNSET)
+            if item is not _UNSET:
+                data[field] = item if type(item) in _PLAIN else encode(item, seen)
+        return {"~o": name, "i": number, "v": data}
+
+    # ----------------------------------------------------------------- decode
+
+    def loads(self, text: str) -> Any:
+        try:
+            return self._decode(json.loads(text), {})
+        except SnapshotError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            raise SnapshotError(f"not a lead snapshot of this ruleset ({exc})") from None
+
+    def _decode(self, data: Any, seen: dict[int, Any]) -> Any:
+        decode = self._decode
+        if type(data) is list:
+            return [v if type(v) not in _NESTED else decode(v, seen) for v in data]
+        if type(data) is not dict:
+            return data
+        if len(data) == 0 or not next(iter(data)).startswith("~"):
+            return {k: v if type(v) not in _NESTED else decode(v, seen) for k, v in data.items()}
+        tag = next(iter(data))
+        items = data[tag]
+        if tag == "~t":
+            return tuple(decode(v, seen) for v in items)
+        if tag == "~d":
+            return {decode(k, seen): decode(v, seen) for k, v in items}
+        if tag == "~q":
+            return deque((decode(v, seen) for v in items), data["m"])
+        if tag == "~s":
+            return {decode(v, seen) for v in items}
+        if tag == "~z":
+            return frozenset(decode(v, seen) for v in items)
+        if tag == "~f":
+            if items not in ("inf", "-inf", "nan"):
+                raise SnapshotError(f"bad number {items!r}")
+            return float(items)
+        if tag == "~x":
+            if items not in self.external:
+                raise SnapshotError(f"unknown ruleset part {items!r}")
+            return self.external[items]
+        if tag == "~r":
+            if items not in seen:
+                raise SnapshotError(f"reference to object {items} before it is defined")
+            return seen[items]
+        if tag == "~o":
+            cls = self.classes.get(items)
+            if cls is None:
+                raise SnapshotError(f"unknown object kind {items!r}")
+            obj = object.__new__(cls)
+            seen[data["i"]] = obj
+            allowed = self.allowed[items]
+            for field, value in data["v"].items():
+                if field not in allowed:
+                    raise SnapshotError(f"unknown field {items}.{field}")
+                object.__setattr__(obj, field,
+                                   value if type(value) not in _NESTED else decode(value, seen))
+            for field in self.fields[items]:
+                if field in self.skip:
+                    object.__setattr__(obj, field, self.skip[field]())
+            return obj
+        raise SnapshotError(f"unknown tag {tag!r}")
+
+
+def _empty(encoded: Any) -> bool:
+    """An encoded empty container (a deque keeps its maxlen): equal means identical."""
+    if type(encoded) is list:
+        return not encoded
+    if type(encoded) is dict:
+        return all(v == [] or k == "m" for k, v in encoded.items())
+    return False
+
+
+class SlotCodec:
+    """Faster snapshots of a flat object with __slots__ (a compiled module's Lead).
+
+    Writes only the slots whose value differs from a fresh object's, as one JSON
+    object; reading starts from the fresh values and sets the written ones. A
+    fresh lead is mostly zeros and empty containers, so a snapshot is small and
+    quick to write and read back, which is what a daily run does for every lead
+    it touches. Values go through `codec`, so the same rules hold: data only.
+    """
+
+    def __init__(self, cls: type, fresh: Any, codec: Codec):
+        self.cls = cls
+        self.codec = codec
+        # (slot, encoded fresh value, its JSON or None when `==` alone tells it apart)
+        self.layout: list[tuple[str, Any, str | None]] = []
+        for name in _slots_of(cls):
+            if name not in codec.skip:
+                default = codec._encode(getattr(fresh, name), {})
+                self.layout.append((name, default, None if _empty(default) else json.dumps(default)))
+        self.names = frozenset(name for name, _, _ in self.layout)
+        self.skipped = [(name, make) for name, make in codec.skip.items()
+                        if name in _slots_of(cls)]
+
+    def dumps(self, obj: Any) -> str:
+        encode = self.codec._encode
+        data = {}
+        for name, default, default_json in self.layout:
+            value = getattr(obj, name)
+            kind = type(value)
+            if kind in _PLAIN:
+                if kind is type(default) and value == default:
+                    continue
+                data[name] = value
+                continue
+            encoded = encode(value, {})
+            # 1 == True == 1.0 and -0.0 == 0.0 in Python, not in JSON text: a fresh value
+            # holding numbers is compared as text.
+            if encoded != default or (default_json is not None
+                                      and json.dumps(encoded) != default_json):
+                data[name] = encoded
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+    def loads(self, text: str) -> Any:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise SnapshotError(f"not a lead snapshot ({exc})") from None
+        if type(data) is not dict or not data.keys() <= self.names:
+            raise SnapshotError("not a lead snapshot of this ruleset")
+        decode = self.codec._decode
+        obj = object.__new__(self.cls)
+        try:
+            for name, default, _ in self.layout:
+                value = data.get(name, default)
+                setattr(obj, name, value if type(value) not in _NESTED else decode(value, {}))
+        except SnapshotError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            raise SnapshotError(f"not a lead snapshot of this ruleset ({exc})") from None
+        for name, make in self.skipped:
+            setattr(obj, name, make())
+        return obj
