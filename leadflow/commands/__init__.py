@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from leadflow.api import Loaded
 
 # The command names; each is also its module's name under leadflow.commands.
-COMMAND_NAMES = ("check", "fmt", "test", "compile", "run", "explain", "state", "init")
+COMMAND_NAMES = ("check", "fmt", "test", "compile", "run", "explain", "state", "init", "diff",
+                 "backtest", "fit")
 
 
 class LazyGroup(click.Group):
