@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -73,6 +74,7 @@ def main() -> None:
     plain_s, plain_mb, _ = timed([*run, base, "--out", os.path.join(data, "out_plain")])
     full_s, full_mb, _ = timed([*run, base, "--out", os.path.join(data, "out_full"),
                                 "--state", state])
+    shutil.copyfile(state, state + ".before-daily")  # to profile the daily run again by hand
     daily_s, daily_mb, daily_err = timed([*run, new, "--out", os.path.join(data, "out_daily"),
                                           "--state", state])
     size_mb = os.path.getsize(state) / 2**20

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import pickle
 import re
 import unicodedata
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from lark import Token, Tree
 
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import Diagnostic, LeadflowError, error
+from leadflow.dsl.grammar_cache import grammar_cache_file
 from leadflow.dsl.syntax_errors import describe_syntax_errors
 
 # Levels of parse tree below a declaration: operators, brackets that hold an
@@ -43,14 +45,16 @@ MAX_DIGITS = 30
 @lru_cache(maxsize=1)
 def _lark() -> lark.Lark:
     grammar = resources.files("leadflow.grammars").joinpath("leadflow.lark").read_text("utf-8")
-    return lark.Lark(
-        grammar,
-        parser="lalr",
-        lexer="basic",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        lexer_callbacks={"COMMENT": _COMMENTS.append, "NAME": _name_token},
-    )
+    options = {"parser": "lalr", "lexer": "basic", "propagate_positions": True,
+               "maybe_placeholders": True, "lexer_callbacks": {"COMMENT": _COMMENTS.append, "NAME": _name_token}}
+    cache = grammar_cache_file(grammar)  # the tables, built once (dsl/grammar_cache.py)
+    if cache is not None:
+        try:
+            return lark.Lark(grammar, cache=cache, **options)
+        except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError,
+                IndexError, KeyError, pickle.UnpicklingError):
+            pass  # a damaged or unwritable cache: build the tables in memory
+    return lark.Lark(grammar, **options)
 
 
 # Comments seen by the lexer during the current parse (the parser is built once,

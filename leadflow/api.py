@@ -29,9 +29,10 @@ class Loaded:
     def ok(self) -> bool:
         return self.model is not None and not any(d.is_error for d in self.diagnostics)
 
-    def render(self) -> str:
-        """Every diagnostic with its source line and caret."""
-        return "\n".join(render_all([d], self.sources.get(d.span.file)) for d in self.diagnostics)
+    def render(self, errors_only: bool = False) -> str:
+        """Every diagnostic (or only the errors) with its source line and caret."""
+        return "\n".join(render_all([d], self.sources.get(d.span.file)) for d in self.diagnostics
+                         if d.is_error or not errors_only)
 
 
 def read_source(path: str) -> tuple[str | None, Diagnostic | None]:

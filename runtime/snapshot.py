@@ -14,6 +14,7 @@ Encoding rules (a key beginning with `~` marks a tagged value):
     tuple                               {"~t": [ ... ]}
     set, frozenset                      {"~s": [ ... ]}, {"~z": [ ... ]}
     deque                               {"~q": [ ... ], "m": maxlen}
+    list, deque of tuples of plain values {"~lt": [[...], ...]}, {"~qt": [[...], ...], "m": maxlen}
     dict with str keys                  {"key": value, ...}; other keys: {"~d": [[k, v], ...]}
     object of a named class             {"~o": "Name", "i": 3, "v": {"field": value}}
     the same object again               {"~r": 3}
@@ -41,6 +42,8 @@ _NESTED = frozenset({list, dict})  # what JSON gives back that may hold tagged v
 _UNSET = object()
 _SEQUENCES = frozenset({"~t", "~q", "~s", "~z"})
 _CONTAINERS = frozenset({list, tuple, dict, set, frozenset, deque})
+_FLAT = _PLAIN | {float}  # a float is flat while finite (Codec.careful)
+_DUMPS = {"ensure_ascii": False, "separators": (",", ":"), "allow_nan": False}
 
 
 class SnapshotError(ValueError):
@@ -76,12 +79,24 @@ class Codec:
         self.external = dict(external or {})
         self.token_of = {id(obj): token for token, obj in self.external.items()}
         self.skip = dict(skip or {})
+        self._flat = _FLAT  # what lists may hold to skip per-item encoding (see careful)
 
     # ----------------------------------------------------------------- encode
 
     def dumps(self, value: Any) -> str:
-        return json.dumps(self._encode(value, {}), ensure_ascii=False, separators=(",", ":"),
-                          allow_nan=False)
+        return self.careful(lambda: json.dumps(self._encode(value, {}), **_DUMPS))
+
+    def careful(self, write: Callable[[], str]) -> str:
+        """`write()`, taking floats as flat values (fast); if a float was inf or nan (json
+        refuses it), again with every float tagged as needed."""
+        try:
+            return write()
+        except ValueError:
+            self._flat = _PLAIN
+            try:
+                return write()
+            finally:
+                self._flat = _FLAT
 
     def _encode(self, value: Any, seen: dict[int, int]) -> Any:
         kind = type(value)
@@ -93,17 +108,24 @@ class Codec:
         if token is not None:
             return {"~x": token}
         encode = self._encode
-        if kind is list:
-            return [v if type(v) in _PLAIN else encode(v, seen) for v in value]
+        flat = self._flat
+        if kind is list or kind is deque:
+            # Fast shapes, left to the json module's C encoder: flat values, or tuples of
+            # flat values (json writes a tuple as a list; "~lt"/"~qt" make them tuples again).
+            if all(type(v) in flat for v in value):
+                items = list(value)
+            elif all(type(t) is tuple and all(type(x) in flat for x in t) for t in value):
+                return ({"~lt": list(value)} if kind is list
+                        else {"~qt": list(value), "m": value.maxlen})
+            else:
+                items = [v if type(v) in _PLAIN else encode(v, seen) for v in value]
+            return items if kind is list else {"~q": items, "m": value.maxlen}
         if kind is tuple:
             return {"~t": [v if type(v) in _PLAIN else encode(v, seen) for v in value]}
         if kind is dict:
             if all(type(k) is str and not k.startswith("~") for k in value):
                 return {k: v if type(v) in _PLAIN else encode(v, seen) for k, v in value.items()}
             return {"~d": [[encode(k, seen), encode(v, seen)] for k, v in value.items()]}
-        if kind is deque:
-            return {"~q": [v if type(v) in _PLAIN else encode(v, seen) for v in value],
-                    "m": value.maxlen}
         if kind is frozenset:
             return {"~z": [v if type(v) in _PLAIN else encode(v, seen) for v in value]}
         if kind is set:
@@ -148,6 +170,10 @@ class Codec:
             if tag == "~q":
                 return deque(values, data["m"])
             return set(values) if tag == "~s" else frozenset(values)
+        if tag == "~qt":
+            return deque(map(tuple, items), data["m"])
+        if tag == "~lt":
+            return list(map(tuple, items))
         if tag == "~d":
             return {decode(k, seen): decode(v, seen) for k, v in items}
         if tag == "~f":
@@ -235,7 +261,7 @@ class SlotCodec:
                 return {"~s": set, "~z": frozenset, "~t": tuple}[tag]
         return lambda: self.codec._decode(encoded, {})
 
-    def dumps(self, obj: Any) -> str:
+    def _dumps(self, obj: Any) -> str:
         encode = self.codec._encode
         fresh_empty = self.fresh_empty
         data = {}
@@ -256,7 +282,10 @@ class SlotCodec:
             if encoded != default or (default_json is not None
                                       and json.dumps(encoded) != default_json):
                 data[name] = encoded
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return json.dumps(data, **_DUMPS)
+
+    def dumps(self, obj: Any) -> str:
+        return self.codec.careful(lambda: self._dumps(obj))
 
     def loads(self, text: str) -> Any:
         try:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from leadflow.api import Loaded
 
 # The command names; each is also its module's name under leadflow.commands.
-COMMAND_NAMES = ("check", "fmt", "test", "compile", "run", "explain", "state", "init")
+COMMAND_NAMES = ("check", "fmt", "test", "compile", "run", "explain", "state", "init", "diff",
+                 "backtest", "fit")
 
 
 class LazyGroup(click.Group):
@@ -33,8 +34,10 @@ class LazyGroup(click.Group):
         return importlib.import_module(f"leadflow.commands.{cmd_name}").command
 
 
-def echo_diagnostics(loaded: Loaded) -> bool:
-    """Print a loaded file's diagnostics on stderr; whether it is free of errors."""
-    if loaded.diagnostics:
-        echo_diagnostics_text(loaded.render())
+def echo_diagnostics(loaded: Loaded, warnings: bool = True) -> bool:
+    """Print a loaded file's diagnostics (without warnings: its errors) on stderr; whether
+    it is free of errors."""
+    text = loaded.render(errors_only=not warnings)
+    if text:
+        echo_diagnostics_text(text)
     return loaded.ok

@@ -38,10 +38,14 @@ def fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def load_engine(path: str, engine: str) -> Engine:
-    """The checked ruleset as an engine; exit 1 with the diagnostics if it has errors."""
+def load_engine(path: str, engine: str, warnings: bool = True) -> Engine:
+    """The checked ruleset as an engine; exit 1 with the diagnostics if it has errors.
+
+    Warnings are printed too, unless `warnings` is false (`run --quiet`, for a job
+    that should be silent when it succeeds; `leadflow check` shows them).
+    """
     loaded = load_file(path)
-    if not echo_diagnostics(loaded):
+    if not echo_diagnostics(loaded, warnings):
         sys.exit(1)
     return ENGINES[engine](loaded.model)
 
@@ -123,7 +127,7 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     Writes leads, actions, transitions and rejects to --out; prints the accounting
     and the time of each phase on stderr, the top leads and stage counts on stdout.
     """
-    ruleset = load_engine(file, engine)
+    ruleset = load_engine(file, engine, warnings=not quiet)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
     try:

@@ -31,6 +31,8 @@ def round_trip(value):
     None, True, False, 0, -7, 2**70, "texto ñ", 1.5, [1, [2, (3, 4)]], (1, "a"), {"a": 1},
     {1: "int key", (2, 3): "tuple key"}, {"~not a tag": 1}, {1, 2}, frozenset({"x"}),
     deque([1, 2], maxlen=3), deque([]), {"nested": [{"~t": "looks like a tag"}]},
+    [(1, 2.5), (3, "x")], deque([(1, 2.0), (2, None)], maxlen=2), [(1, (2, 3))], [(1, [2])],
+    deque([(1, math.inf)]), [1.5, -math.inf], [(True, 1), (1, True)],
 ])
 def test_values_come_back_equal_and_of_the_same_type(value):
     got = round_trip(value)
