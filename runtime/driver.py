@@ -187,20 +187,39 @@ def timed_batches(open_reader: Callable[[], pa.RecordBatchReader],
         seconds["sort"] = time.perf_counter() - start
 
 
-def check_out_dir(path: str) -> None:
-    """A usage error, before any work, when the outputs cannot go to `path`."""
+OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects")
+
+
+def check_out_dir(path: str, fmt: str = "csv") -> None:
+    """A usage error, before any work, when the outputs cannot go to `path`.
+
+    Caught here rather than when writing, so a bad --out costs nothing and never
+    surfaces as an OSError from deep inside the write.
+    """
+    if not path.strip():
+        raise InputError("--out: the directory name is empty (give one, e.g. --out out)")
+    if os.path.islink(path) and not os.path.exists(path):
+        raise InputError(f"--out {path}: a symbolic link to {os.readlink(path)}, which does not "
+                         f"exist (create that directory or choose another --out)")
     if os.path.exists(path) and not os.path.isdir(path):
         raise InputError(f"--out {path}: is a file, not a directory")
+    for name in OUTPUT_NAMES:
+        target = os.path.join(path, f"{name}.{fmt}")
+        if os.path.lexists(target) and not os.path.isfile(target):
+            what = "a directory" if os.path.isdir(target) else "not a regular file"
+            raise InputError(f"--out {path}: {target} is {what}; move it away or choose another --out")
     parent = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise InputError(f"--out {path}: {parent} is a file, so the directory cannot be created")
     if not os.access(parent, os.W_OK):
         raise InputError(f"--out {path}: cannot write there (permission denied)")
 
 
 def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunResult:
     """Replay the event logs through the engine and write the outputs to options.out_dir."""
-    check_out_dir(options.out_dir)
+    check_out_dir(options.out_dir, options.format)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     with Staging(engine.timezone, options.memory_limit) as staging:

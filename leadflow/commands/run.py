@@ -32,6 +32,9 @@ ENGINES: dict[str, Callable[[Model], Engine]] = {"compiled": CompiledEngine,
                                                  "interpreter": Interpreter}
 
 
+MAX_TOP = 1_000_000_000
+
+
 def fail(message: str, code: int) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -105,7 +108,9 @@ def report_failure(exc: LeadFailed) -> None:
               help="Directory for leads, actions, transitions and rejects.")
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="csv",
               show_default=True, help="Format of the output files.")
-@click.option("--top", default=10, show_default=True, help="Leads to list in the overview (0: none).")
+# Bounded up front: a huge --top used to reach DuckDB (a parser error after the outputs were written).
+@click.option("--top", default=10, show_default=True, type=click.IntRange(0, MAX_TOP),
+              help="Leads to list in the overview (0: none).")
 @click.option("--strict", is_flag=True, help="Exit 1 if any input row was rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or overview.")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,

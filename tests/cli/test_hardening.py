@@ -1,0 +1,63 @@
+"""Issue 10: hostile and careless use of `run` and its inputs gives a clear error, never a
+traceback, and never loses a row. One test per item of the issue, named after it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from shop_log import leadflow, read_csv, write_events, write_ruleset
+
+
+def run(tmp_path: Path, *inputs: str, out: str | None = None, rules: str | None = None,
+        **options: str):
+    ruleset = rules or write_ruleset(tmp_path)
+    args = ["run", ruleset, *inputs, "--out", str(tmp_path / "out") if out is None else out]
+    for name, value in options.items():
+        args += [f"--{name.replace('_', '-')}", value]
+    return leadflow(*args)
+
+
+def one_line_error(result, code: int = 2) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+# ----------------------------------------------------------------- item 2: --out
+
+
+def test_item02_out_with_a_directory_where_an_output_file_goes(tmp_path):
+    (tmp_path / "out" / "actions.csv").mkdir(parents=True)
+    line = one_line_error(run(tmp_path, write_events(tmp_path, "csv")))
+    assert "actions.csv is a directory" in line
+
+
+def test_item02_out_a_dangling_symlink(tmp_path):
+    os.symlink(tmp_path / "nowhere", tmp_path / "link")
+    line = one_line_error(run(tmp_path, write_events(tmp_path, "csv"), out=str(tmp_path / "link")))
+    assert "does not exist" in line
+
+
+def test_item02_out_empty(tmp_path):
+    line = one_line_error(run(tmp_path, write_events(tmp_path, "csv"), out=""))
+    assert "empty" in line
+
+
+def test_item02_out_below_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    line = one_line_error(run(tmp_path, write_events(tmp_path, "csv"),
+                              out=str(tmp_path / "file" / "sub")))
+    assert "is a file" in line
+
+
+# ----------------------------------------------------------------- item 5: --top
+
+
+def test_item05_huge_top_fails_before_any_work(tmp_path):
+    result = run(tmp_path, write_events(tmp_path, "csv"), top="99999999999999999999")
+    assert result.exit_code == 2
+    assert "--top" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()  # refused before anything was written
