@@ -209,17 +209,27 @@ class Staging:
             f"ORDER BY lead_id, ts_us, file_no, row_no").to_arrow_reader(batch_rows)
 
     def lead_attrs(self, lead: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(lead_id, attributes) of the --leads file, sorted by lead_id; missing values left out."""
-        if not self.has_leads:
-            return
+        """(lead_id, attributes) of every lead seen without applied events, and of --leads.
+
+        Sorted by lead_id; missing values left out. A lead is seen when any row
+        that is not rejected names it (SPEC 9): a lead whose rows are all of
+        ignored event types or after as-of still gets its row, in its initial
+        state advanced to as-of. Leads with applied events come here too when
+        they have attributes; the replay matches them up by id.
+        """
         names = [f for f, _ in self.lead_fields]
-        where = "reason IS NULL" + (f" AND lead_id = {literal(lead)}" if lead is not None else "")
-        cols = "".join(f", a{j}" for j in range(len(names)))
-        reader = self.con.cursor().sql(
-            f"SELECT lead_id{cols} FROM leads WHERE {where} ORDER BY lead_id").to_arrow_reader(BATCH_ROWS)
-        for batch in reader:
+        only = f" AND lead_id = {literal(lead)}" if lead is not None else ""
+        seen = f"SELECT DISTINCT lead_id FROM events WHERE reason IS NULL{only}"
+        if self.has_leads:
+            cols = "".join(f", l.a{j}" for j in range(len(names)))
+            sql = (f"SELECT coalesce(l.lead_id, s.lead_id) AS lead_id{cols} FROM "
+                   f"(SELECT * FROM leads WHERE reason IS NULL{only}) l FULL OUTER JOIN ({seen}) s "
+                   f"USING (lead_id) ORDER BY 1")
+        else:
+            sql = f"{seen} ORDER BY lead_id"
+        for batch in self.con.cursor().sql(sql).to_arrow_reader(BATCH_ROWS):
             ids = batch.column(0).to_pylist()
-            columns = [batch.column(j + 1).to_pylist() for j in range(len(names))]
+            columns = [batch.column(j + 1).to_pylist() for j in range(batch.num_columns - 1)]
             for i, lead_id in enumerate(ids):
                 yield lead_id, {n: c[i] for n, c in zip(names, columns) if c[i] is not None}
 

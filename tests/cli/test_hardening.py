@@ -61,3 +61,21 @@ def test_item05_huge_top_fails_before_any_work(tmp_path):
     assert result.exit_code == 2
     assert "--top" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+# ----------------------------------------- item 14: leads seen only in ignored rows
+
+
+def test_item14_lead_seen_only_in_ignored_rows_gets_a_row(tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text("lead_id,event,ts\n"
+                      "ana,email_open,2024-01-02 09:00\n"
+                      "zoe,newsletter_signup,2024-01-01 09:00\n"  # a type the ruleset ignores
+                      "max,email_open,2024-03-01 09:00\n"  # after --as-of
+                      "bad,email_open,yesterday\n")  # rejected: not seen
+    result = run(tmp_path, str(events), as_of="2024-02-01")
+    assert result.exit_code == 0, result.stderr
+    leads = {r["lead_id"]: r for r in read_csv(tmp_path / "out" / "leads.csv")}
+    assert sorted(leads) == ["ana", "max", "zoe"]
+    assert leads["zoe"]["engagement"] == "0" and leads["zoe"]["stage"] == "visitor"
+    assert leads["max"]["engagement"] == "0"
