@@ -92,6 +92,25 @@ def expand_inputs(specs: Sequence[str]) -> list[InputFile]:
     return files
 
 
+# Characters DuckDB reads as a glob in a path it opens; a file whose name has one
+# is opened through a link with a plain name, so it is read literally.
+DUCKDB_GLOB_CHARS = frozenset("*?[]{}")
+
+
+def needs_plain_name(path: str) -> bool:
+    return any(ch in DUCKDB_GLOB_CHARS for ch in path)
+
+
+def plain_suffix(path: str) -> str:
+    """The extension that names the format, compression included: `.csv`, `.jsonl.gz`."""
+    name = os.path.basename(path).lower()
+    suffix = ""
+    for compressed in COMPRESSED:
+        if name.endswith(compressed):
+            name, suffix = name.removesuffix(compressed), compressed
+    return os.path.splitext(name)[1] + suffix
+
+
 def duckdb_message(exc: Exception) -> str:
     """The first line of a DuckDB error, without its "Invalid Input Error:" prefix."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -102,15 +121,17 @@ def duckdb_message(exc: Exception) -> str:
 class Source:
     """One input file opened in DuckDB: its columns and types, and a subquery that reads them."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile):
+    def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile, read_path: str | None = None):
         self.file = file
         self.con = con
+        # What DuckDB opens: the file itself, or a link to it when its name would be a glob.
+        self.read_path = read_path or file.path
         self.columns = self._inspect()  # column name → DuckDB type, in file order
 
     # ------------------------------------------------------------ inspection
 
     def _scan(self) -> str:
-        path = literal(self.file.path)
+        path = literal(self.read_path)
         if self.file.format in ("csv", "tsv"):
             delim = "\\t" if self.file.format == "tsv" else ","
             # A fixed delimiter and quote: the sniffer guesses wrong on ragged rows.

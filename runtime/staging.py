@@ -21,7 +21,15 @@ import duckdb
 import pyarrow as pa
 
 from leadflow.runtime.reader_sql import FieldSlots, event_rows_sql, lead_rows_sql
-from leadflow.runtime.readers import ColumnNames, InputError, InputFile, Source, duckdb_message
+from leadflow.runtime.readers import (
+    ColumnNames,
+    InputError,
+    InputFile,
+    Source,
+    duckdb_message,
+    needs_plain_name,
+    plain_suffix,
+)
 from leadflow.runtime.rows import literal, time_value
 
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -105,6 +113,21 @@ class Staging:
 
     # --------------------------------------------------------------- loading
 
+    def _source(self, file: InputFile) -> Source:
+        """The file opened in DuckDB, always by its literal name.
+
+        DuckDB expands `*`, `?` and `[...]` in any path it opens, so `a*.csv`
+        would also read `ab.csv`; such a file is opened through a symbolic link
+        with a plain name in the work directory (globs were expanded already).
+        """
+        read_path = None
+        if needs_plain_name(file.path):
+            links = os.path.join(self.dir, "inputs")
+            os.makedirs(links, exist_ok=True)
+            read_path = os.path.join(links, f"input{len(self.files)}{plain_suffix(file.path)}")
+            os.symlink(os.path.abspath(file.path), read_path)
+        return Source(self.con, file, read_path)
+
     def _add_file(self, path: str) -> int:
         self.files.append(path)
         number = len(self.files) - 1
@@ -132,7 +155,7 @@ class Staging:
         self.slots = FieldSlots.of(events)
         parts = []
         for file in files:
-            source = Source(self.con, file)
+            source = self._source(file)
             sql = event_rows_sql(source, len(self.files), names, events, self.slots)
             self._add_file(file.path)
             parts.append((file.path, sql))
@@ -142,7 +165,7 @@ class Staging:
                    lead_fields: Sequence[tuple[str, str]]) -> None:
         """Read the lead attributes; a second row for the same lead is rejected."""
         self.lead_fields = tuple(lead_fields)
-        source = Source(self.con, file)
+        source = self._source(file)
         sql = lead_rows_sql(source, len(self.files), names, lead_fields)
         self._add_file(file.path)
         self._create("lead_rows", [(file.path, sql)])

@@ -79,3 +79,26 @@ def test_item14_lead_seen_only_in_ignored_rows_gets_a_row(tmp_path):
     assert sorted(leads) == ["ana", "max", "zoe"]
     assert leads["zoe"]["engagement"] == "0" and leads["zoe"]["stage"] == "visitor"
     assert leads["max"]["engagement"] == "0"
+
+
+# ---------------------------------------------- item 8: a path that exists is literal
+
+
+@pytest.mark.parametrize("name, neighbour", [("a*.csv", "ab.csv"), ("x[1].csv", "x1.csv")],
+                         ids=["star", "brackets"])
+def test_item08_a_file_named_like_a_glob_is_read_literally(tmp_path, name, neighbour):
+    (tmp_path / name).write_text("lead_id,event,ts\nana,email_open,2024-01-02 09:00\n")
+    (tmp_path / neighbour).write_text("lead_id,event,ts\nbob,email_open,2024-01-02 09:00\n"
+                                      "bob,email_open,2024-01-03 09:00\n")
+    result = run(tmp_path, str(tmp_path / name))
+    assert result.exit_code == 0, result.stderr
+    assert "1 event file, 1 rows read" in result.stderr
+    assert [r["lead_id"] for r in read_csv(tmp_path / "out" / "leads.csv")] == ["ana"]
+
+
+def test_item08_a_glob_that_names_no_file_still_expands(tmp_path):
+    for name in ("x1.csv", "x2.csv"):
+        (tmp_path / name).write_text("lead_id,event,ts\nana,email_open,2024-01-02 09:00\n")
+    result = run(tmp_path, str(tmp_path / "x[12].csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "2 event files, 2 rows read" in result.stderr
