@@ -25,6 +25,14 @@ from dataclasses import dataclass
 
 import duckdb
 
+from leadflow.runtime.csv_scan import (
+    DELIMITERS,
+    SHOWN,
+    CsvError,
+    CsvLayout,
+    check_quotes_close,
+    csv_layout,
+)
 from leadflow.runtime.rows import ident, json_path, literal
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -51,6 +59,7 @@ class ColumnNames:
     event: str = "event"
     time: str = "ts"
     properties: str = "properties"
+    delimiter: str | None = None  # CSV field separator; None: found in the header line
 
 
 def format_of(path: str) -> str | None:
@@ -121,11 +130,14 @@ def duckdb_message(exc: Exception) -> str:
 class Source:
     """One input file opened in DuckDB: its columns and types, and a subquery that reads them."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile, read_path: str | None = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile, read_path: str | None = None,
+                 delimiter: str | None = None):
         self.file = file
         self.con = con
         # What DuckDB opens: the file itself, or a link to it when its name would be a glob.
         self.read_path = read_path or file.path
+        self.delimiter = "\t" if file.format == "tsv" and delimiter is None else delimiter
+        self.layout: CsvLayout | None = None  # CSV and TSV: the dialect, found by csv_layout
         self.columns = self._inspect()  # column name → DuckDB type, in file order
 
     # ------------------------------------------------------------ inspection
@@ -133,11 +145,7 @@ class Source:
     def _scan(self) -> str:
         path = literal(self.read_path)
         if self.file.format in ("csv", "tsv"):
-            delim = "\\t" if self.file.format == "tsv" else ","
-            # A fixed delimiter and quote: the sniffer guesses wrong on ragged rows.
-            # null_padding/strict_mode keep short, long and badly quoted rows as rows.
-            return (f"read_csv({path}, all_varchar = true, header = true, delim = E'{delim}', "
-                    f"quote = '\"', escape = '\"', null_padding = true, strict_mode = false)")
+            return self.layout.scan(self.read_path)
         if self.file.format == "jsonl":
             # One text column per line: \x01 never occurs in JSON text, so nothing splits it.
             return (f"read_csv({path}, columns = {{'line': 'VARCHAR'}}, header = false, "
@@ -155,6 +163,13 @@ class Source:
         what = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "parquet": "Parquet"}[self.file.format]
         if os.path.getsize(self.file.path) == 0:
             raise InputError(f"{self.file.path}: the file is empty (not even a header row)")
+        if self.file.format in ("csv", "tsv"):
+            try:
+                self.layout = csv_layout(self.con, self.read_path, self.delimiter)
+                check_quotes_close(self.con, self.read_path, self.layout)
+            except CsvError as exc:
+                raise InputError(f"{self.file.path}: cannot read it as {what}: {exc}") from None
+            return dict.fromkeys(self.layout.header, "VARCHAR")
         try:
             if self.file.format == "jsonl":
                 keys = self.con.sql(
@@ -177,8 +192,13 @@ class Source:
         have = ", ".join(list(self.columns)[:12]) or "none"
         if len(self.columns) > 12:
             have += ", ..."
-        raise InputError(f"{self.file.path}: no {role} column {name!r} (columns: {have}); "
-                         f"name it with {option}")
+        hint = f"name it with {option}"
+        if self.layout is not None and len(self.columns) == 1:
+            # One column whose name holds another separator: the delimiter is the real cause.
+            other = next((d for d in DELIMITERS if d != self.layout.delimiter and d in have), None)
+            if other is not None:
+                hint = f"the header looks separated by {SHOWN[other]}: pass --delimiter {SHOWN[other]}"
+        raise InputError(f"{self.file.path}: no {role} column {name!r} (columns: {have}); {hint}")
 
     def select(self, names: Sequence[str]) -> str:
         """A subquery: `__lf_row`, `__lf_problem` and the columns `names` as c0, c1, ..."""

@@ -113,7 +113,7 @@ class Staging:
 
     # --------------------------------------------------------------- loading
 
-    def _source(self, file: InputFile) -> Source:
+    def _source(self, file: InputFile, names: ColumnNames) -> Source:
         """The file opened in DuckDB, always by its literal name.
 
         DuckDB expands `*`, `?` and `[...]` in any path it opens, so `a*.csv`
@@ -126,7 +126,7 @@ class Staging:
             os.makedirs(links, exist_ok=True)
             read_path = os.path.join(links, f"input{len(self.files)}{plain_suffix(file.path)}")
             os.symlink(os.path.abspath(file.path), read_path)
-        return Source(self.con, file, read_path)
+        return Source(self.con, file, read_path, names.delimiter)
 
     def _add_file(self, path: str) -> int:
         self.files.append(path)
@@ -155,7 +155,7 @@ class Staging:
         self.slots = FieldSlots.of(events)
         parts = []
         for file in files:
-            source = self._source(file)
+            source = self._source(file, names)
             sql = event_rows_sql(source, len(self.files), names, events, self.slots)
             self._add_file(file.path)
             parts.append((file.path, sql))
@@ -165,7 +165,7 @@ class Staging:
                    lead_fields: Sequence[tuple[str, str]]) -> None:
         """Read the lead attributes; a second row for the same lead is rejected."""
         self.lead_fields = tuple(lead_fields)
-        source = self._source(file)
+        source = self._source(file, names)
         sql = lead_rows_sql(source, len(self.files), names, lead_fields)
         self._add_file(file.path)
         self._create("lead_rows", [(file.path, sql)])

@@ -53,6 +53,17 @@ def ruleset_label(path: str, engine: Engine) -> str:
     return engine.name or os.path.splitext(os.path.basename(path))[0]
 
 
+def _delimiter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """One character; `tab` and `\\t` name the tab."""
+    if value is None:
+        return None
+    if value in ("tab", "\\t", "TAB"):
+        return "\t"
+    if len(value) != 1 or value in ('"', "\n", "\r"):
+        raise click.BadParameter(f"{value!r}: give one character, such as ';' or tab")
+    return value
+
+
 def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options `run` and `explain` share: how to read the inputs and which engine."""
     options = [
@@ -66,6 +77,9 @@ def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--time-col", default="ts", show_default=True, help="Column of the event time."),
         click.option("--properties-col", default="properties", show_default=True,
                      help="JSON column holding the fields that have no column of their own."),
+        click.option("--delimiter", default=None, metavar="CHAR", callback=_delimiter,
+                     help="Field separator of CSV files (`;`, `tab`, ...). Default: found in the "
+                     "header line (`,` unless it has none and has `;`, a tab or `|`)."),
         click.option("--engine", type=click.Choice(sorted(ENGINES)), default="compiled",
                      show_default=True, help="Which engine runs the rules."),
         click.option("--memory-limit", default=DEFAULT_MEMORY_LIMIT, show_default=True,
@@ -78,7 +92,7 @@ def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None, lead_col: str,
                   event_col: str, time_col: str, properties_col: str, memory_limit: str,
-                  **extra: Any) -> RunOptions:
+                  delimiter: str | None = None, **extra: Any) -> RunOptions:
     """RunOptions from the command line; InputError for a bad file or option."""
     files = expand_inputs(events)
     leads_file = None
@@ -87,7 +101,7 @@ def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None,
         if len(found) != 1:
             raise InputError(f"--leads {leads}: names {len(found)} files; give exactly one")
         leads_file = found[0]
-    names = ColumnNames(lead_col, event_col, time_col, properties_col)
+    names = ColumnNames(lead_col, event_col, time_col, properties_col, delimiter)
     return RunOptions(files, leads_file, names, as_of, memory_limit=memory_limit, **extra)
 
 

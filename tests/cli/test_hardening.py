@@ -102,3 +102,76 @@ def test_item08_a_glob_that_names_no_file_still_expands(tmp_path):
     result = run(tmp_path, str(tmp_path / "x[12].csv"))
     assert result.exit_code == 0, result.stderr
     assert "2 event files, 2 rows read" in result.stderr
+
+
+# ------------------------------------------ item 7 and CSV rough edges: every line
+
+
+def summary_numbers(stderr: str) -> tuple[int, int, int, int]:
+    import re
+
+    match = re.search(r"([\d,]+) rows read = ([\d,]+) applied \+ ([\d,]+) rejected "
+                      r"\+ ([\d,]+) ignored", stderr)
+    assert match, stderr
+    return tuple(int(g.replace(",", "")) for g in match.groups())
+
+
+def test_item07_unterminated_quote_counts_every_line(tmp_path):
+    lines = ["lead_id,event,ts"] + [f"l{i},email_open,2024-01-02 09:00" for i in range(1, 50_001)]
+    lines[40_001] = 'l40001,"email_open,2024-01-02 09:00'  # data row 40,001: never closed
+    (tmp_path / "events.csv").write_text("\n".join(lines) + "\n")
+    line = one_line_error(run(tmp_path, str(tmp_path / "events.csv")))
+    assert "line 40,002 opens a quote that is never closed" in line, line
+    assert "9,999 line(s)" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_quoted_values_spanning_lines_are_one_row(tmp_path):
+    (tmp_path / "events.csv").write_text(
+        'lead_id,event,ts,url\nana,page_view,2024-01-02 09:00,"shop.es/\ncart"\n'
+        'bob,email_open,2024-01-02 09:00,\n')
+    result = run(tmp_path, str(tmp_path / "events.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert summary_numbers(result.stderr) == (2, 2, 0, 0)
+
+
+def test_a_stray_quote_inside_a_value_keeps_the_row(tmp_path):
+    (tmp_path / "events.csv").write_text(
+        'lead_id,event,ts,url\nana,page_view,2024-01-02 09:00,shop"es\nbob,email_open,2024-01-02 09:00,\n')
+    result = run(tmp_path, str(tmp_path / "events.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert summary_numbers(result.stderr) == (2, 2, 0, 0)
+
+
+def test_a_duplicated_header_column_is_refused(tmp_path):
+    (tmp_path / "events.csv").write_text("lead_id,event,ts,amount,amount\nana,purchase,2024-01-02,1,2\n")
+    line = one_line_error(run(tmp_path, str(tmp_path / "events.csv")))
+    assert "column 'amount' twice (columns 4 and 5)" in line
+
+
+def test_bad_utf8_in_a_csv_names_the_line(tmp_path):
+    (tmp_path / "events.csv").write_bytes(b"lead_id,event,ts\nana,email_open,2024-01-02\n"
+                                          b"b\xff\xfe,email_open,2024-01-02\n")
+    line = one_line_error(run(tmp_path, str(tmp_path / "events.csv")))
+    assert "line 3: not valid UTF-8" in line
+
+
+# ------------------------------------------------- item 13: semicolon-separated CSV
+
+
+def test_item13_semicolon_csv_is_read(tmp_path):
+    (tmp_path / "events.csv").write_text(
+        "lead_id;event;ts;amount;category\nana;purchase;2024-01-02 09:00;120,5;botas\n"
+        "ana;purchase;2024-01-03 09:00;150;botas\n")
+    result = run(tmp_path, str(tmp_path / "events.csv"))
+    assert result.exit_code == 0, result.stderr
+    # Spanish Excel's decimal comma is not a number: rejected, named, never silently 0.
+    assert summary_numbers(result.stderr) == (2, 1, 1, 0)
+    rejects = read_csv(tmp_path / "out" / "rejects.csv")
+    assert rejects[0]["reason"] == "field amount: '120,5' is not a number"
+
+
+def test_item13_wrong_delimiter_names_the_real_cause(tmp_path):
+    (tmp_path / "events.csv").write_text("lead_id;event;ts\nana;email_open;2024-01-02\n")
+    line = one_line_error(run(tmp_path, str(tmp_path / "events.csv"), delimiter="|"))
+    assert "pass --delimiter ';'" in line
