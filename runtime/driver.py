@@ -11,6 +11,7 @@ so the reference interpreter and a compiled module plug in the same way.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -27,6 +28,7 @@ from leadflow.runtime.outputs import OutputTables
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, Staging
 from leadflow.runtime.summary import RunSummary
+from leadflow.runtime.timemath import format_instant
 
 DEFAULT_NAMES = ColumnNames()
 
@@ -95,7 +97,9 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     def close(current: Any) -> Any:
         if as_of is not None:
             advance(current, as_of)
-        emit(result(current))
+        done = result(current)
+        check_finite(engine, current, done, trace)
+        emit(done)
         return current
 
     def attributes_only(before: str | None) -> Any:
@@ -135,6 +139,33 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         return attributes_only(None) or state
     except RulesetRuntimeError as exc:
         raise LeadFailed(lead or "", exc) from None
+
+
+def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) -> None:
+    """A RulesetRuntimeError when a score is no longer a finite number (docs/semantics.md).
+
+    Scores are floats: `add amount` with two amounts of 1e308 overflows to
+    infinity, and infinity minus infinity is NaN; neither can be written, sorted
+    or compared meaningfully. Checked once per lead, after its last step; with
+    a trace (explain) the message names the step and the event that did it.
+    """
+    bad = next(((name, value) for name, value in result.scores.items()
+                if not math.isfinite(value)), None)
+    if bad is None:
+        return
+    name, value = bad
+    where = "; `leadflow explain --lead` shows the rule and event"
+    if trace:
+        event = None
+        for entry in engine.trace(state):
+            if entry.kind == "event":
+                event = entry
+            if not math.isfinite(entry.scores.get(name, 0.0)):
+                after = f" after event {event.text}" if event is not None and event is not entry else ""
+                where = f" at {format_instant(entry.at)}: {entry.kind} {entry.text}{after}"
+                break
+    raise RulesetRuntimeError(f"score {name} became {value} (too large for a number, or "
+                              f"undefined){where}")
 
 
 FeedSegment = Callable[[Any, list, list, list, int, int], None]

@@ -22,6 +22,7 @@ JSON Lines holds them as numbers and `args` as an object.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -39,7 +40,12 @@ COPY_OPTIONS = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet",
 
 
 def format_score(value: float) -> str:
-    """`15` for 15.0, `2.5` for 2.5, at most 6 decimals."""
+    """`15` for 15.0, `2.5` for 2.5, at most 6 decimals; `inf`/`nan` only for explain's trace.
+
+    A run never writes a non-finite score: the driver stops at the lead first.
+    """
+    if not math.isfinite(value):
+        return str(float(value))
     rounded = round(float(value), 6)
     if rounded == int(rounded) and abs(rounded) < 1e15:
         return str(int(rounded))

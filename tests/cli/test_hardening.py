@@ -175,3 +175,28 @@ def test_item13_wrong_delimiter_names_the_real_cause(tmp_path):
     (tmp_path / "events.csv").write_text("lead_id;event;ts\nana;email_open;2024-01-02\n")
     line = one_line_error(run(tmp_path, str(tmp_path / "events.csv"), delimiter="|"))
     assert "pass --delimiter ';'" in line
+
+
+# --------------------------------------------------- item 1: an infinite score
+
+
+MONEY = """ruleset money
+timezone "UTC"
+event purchase(amount: number)
+score revenue
+rule add_it: on purchase add amount to revenue
+"""
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter"])
+def test_item01_a_score_overflowing_to_infinity_is_an_error_for_that_lead(tmp_path, engine):
+    rules = tmp_path / "money.leadflow"
+    rules.write_text(MONEY)
+    events = tmp_path / "events.csv"
+    events.write_text("lead_id,event,ts,amount\na,purchase,2024-01-01,1e308\n"
+                      "a,purchase,2024-01-02,1e308\nb,purchase,2024-01-02,5\n")
+    line = one_line_error(run(tmp_path, str(events), rules=str(rules), engine=engine), code=1)
+    assert "lead 'a': score revenue became inf" in line and "explain" in line
+    result = leadflow("explain", rules, events, "--lead", "a", "--engine", engine)
+    line = one_line_error(result, code=1)
+    assert "at 2024-01-02T00:00:00Z: rule add_it" in line and "after event purchase" in line
