@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
+from leadflow.runtime.action_args import time_args
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.outputs import OutputTables
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
@@ -258,7 +259,8 @@ def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunRes
         counts = staging.counts(as_of)
         seconds["read"] = time.perf_counter() - start
 
-        tables = OutputTables(staging.con.cursor(), engine.scores)
+        tables = OutputTables(staging.con.cursor(), engine.scores,
+                              time_args(getattr(engine, "model", None)))
         bar = tqdm(total=counts.applied, unit=" events", unit_scale=True, file=sys.stderr,
                    disable=not options.progress, mininterval=0.5, leave=False)
         run_start = time.perf_counter()

@@ -200,3 +200,31 @@ def test_item01_a_score_overflowing_to_infinity_is_an_error_for_that_lead(tmp_pa
     result = leadflow("explain", rules, events, "--lead", "a", "--engine", engine)
     line = one_line_error(result, code=1)
     assert "at 2024-01-02T00:00:00Z: rule add_it" in line and "after event purchase" in line
+
+
+# ------------------------------------------- item 11: times and non-finite numbers in args
+
+
+ARGS = """ruleset offers
+timezone "Europe/Madrid"
+event purchase(amount: number)
+score engagement
+rule offer: on purchase send "offer" with due = ts + 2 days, big = amount * amount, n = amount
+"""
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter"])
+def test_item11_times_in_args_are_iso_and_non_finite_numbers_are_null(tmp_path, engine):
+    import json
+
+    rules = tmp_path / "offers.leadflow"
+    rules.write_text(ARGS)
+    events = tmp_path / "events.csv"
+    events.write_text("lead_id,event,ts,amount\na,purchase,2024-01-01 10:00,1e200\n")
+    result = run(tmp_path, str(events), rules=str(rules), engine=engine)
+    assert result.exit_code == 0, result.stderr
+    text = read_csv(tmp_path / "out" / "actions.csv")[0]["args"]
+    args = json.loads(text, parse_constant=lambda token: pytest.fail(f"bare {token} in {text}"))
+    assert args == {"due": "2024-01-03T09:00:00Z", "big": None, "n": 1e200}
+    result = leadflow("explain", rules, events, "--lead", "a", "--json", "--engine", engine)
+    assert json.loads(result.stdout)["final"]["actions"][0]["args"]["due"] == "2024-01-03T09:00:00Z"
