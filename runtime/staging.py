@@ -61,6 +61,8 @@ class EventCounts:
     lead_rows: int = 0  # rows of the --leads file
     lead_rejected: int = 0
     lead_files: list[str] = field(default_factory=list)
+    # "event purchase declares field amount, but ..." for each declared field no input has.
+    missing_fields: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -97,6 +99,7 @@ class Staging:
         self.event_names: tuple[str, ...] = ()
         self.lead_fields: tuple[tuple[str, str], ...] = ()
         self.has_leads = False
+        self.columns_seen: list[str] = []  # the event files' columns, in order of appearance
         self.con.execute("CREATE TABLE files (file_no INTEGER, path VARCHAR)")
 
     def close(self) -> None:
@@ -157,6 +160,7 @@ class Staging:
         for file in files:
             source = self._source(file, names)
             sql = event_rows_sql(source, len(self.files), names, events, self.slots)
+            self.columns_seen += [c for c in source.columns if c not in self.columns_seen]
             self._add_file(file.path)
             parts.append((file.path, sql))
         self._create("events", parts)
@@ -206,11 +210,34 @@ class Staging:
             f"SELECT count(*) FILTER (WHERE NOT ({later})), count(*) FILTER (WHERE {later}) "
             f"FROM events WHERE {APPLICABLE}").fetchall()[0]
         counts = EventCounts(files, sum(f.rejected for f in files), ignored, after, applied)
+        counts.missing_fields = self.missing_fields()
         if self.has_leads:
             counts.lead_rows, counts.lead_rejected = self.con.sql(
                 "SELECT count(*), count(reason) FROM leads").fetchall()[0]
             counts.lead_files = [self.files[-1]]
         return counts
+
+    def missing_fields(self) -> list[str]:
+        """Declared fields that no input has, though rows of their events were read.
+
+        A misnamed column (`importe` for `amount`) would otherwise make every
+        rule that reads the field quietly see it missing: a run that scores 0.
+        """
+        if self.slots is None or not self.slots.slots:
+            return []
+        found = []
+        have = ", ".join(self.columns_seen[:12]) + (", ..." if len(self.columns_seen) > 12 else "")
+        checks = ", ".join(
+            f"count(*) FILTER (WHERE reason IS NULL AND ev_no IN ({', '.join(map(str, users))})), "
+            f"count(v{j})" for j, users in enumerate(self.slots.users))
+        numbers = self.con.sql(f"SELECT {checks} FROM events").fetchall()[0]
+        for j, (name, _) in enumerate(self.slots.slots):
+            rows, values = numbers[2 * j], numbers[2 * j + 1]
+            if rows and not values and name not in self.columns_seen:
+                events = ", ".join(self.event_names[u] for u in self.slots.users[j])
+                found.append(f"field {name} of {events}: no input has a column or property "
+                             f"{name!r} (columns: {have}); rules reading it see it missing")
+        return found
 
     def event_files(self) -> list[str]:
         return self.files[:-1] if self.has_leads else list(self.files)

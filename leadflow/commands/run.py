@@ -24,7 +24,7 @@ from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.outputs import OUTPUT_FORMATS
 from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT
-from leadflow.runtime.summary import render_overview
+from leadflow.runtime.summary import RunSummary, render_overview
 
 # Engine name → how to make it from a checked model. The compiled module is the
 # default; the interpreter is the reference it is tested against.
@@ -51,6 +51,13 @@ def load_engine(path: str, engine: str) -> Engine:
 def ruleset_label(path: str, engine: Engine) -> str:
     """How summaries name the ruleset: its `ruleset` name, else the file's stem."""
     return engine.name or os.path.splitext(os.path.basename(path))[0]
+
+
+def _finite(value: float | None, param: click.Parameter) -> float | None:
+    """click's FloatRange lets NaN through (every comparison with it is false)."""
+    if value is not None and value != value:
+        raise click.BadParameter("nan is not a number", param=param)
+    return value
 
 
 def _delimiter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -125,10 +132,14 @@ def report_failure(exc: LeadFailed) -> None:
 # Bounded up front: a huge --top used to reach DuckDB (a parser error after the outputs were written).
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0, MAX_TOP),
               help="Leads to list in the overview (0: none).")
-@click.option("--strict", is_flag=True, help="Exit 1 if any input row was rejected.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any input row was rejected or a declared "
+              "field has no column in the events.")
+@click.option("--max-reject-rate", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              callback=lambda ctx, param, value: _finite(value, param),
+              help="Exit 1 when more than PCT percent of the event rows were rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or overview.")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
-            strict: bool, quiet: bool, **inputs: Any) -> None:
+            strict: bool, max_reject_rate: float | None, quiet: bool, **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
     Writes leads, actions, transitions and rejects to --out; prints the accounting
@@ -148,5 +159,17 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
         click.echo(summary.render(), err=True)
         click.echo(render_overview(tuple(ruleset.scores), tuple(ruleset.stages), result.top,
                                    result.stage_counts, summary.outputs))
-    if strict and (summary.counts.rejected or summary.counts.lead_rejected):
+    else:
+        for line in summary.warnings():
+            click.echo(line, err=True)
+    exit_for_data(summary, strict, max_reject_rate)
+
+
+def exit_for_data(summary: RunSummary, strict: bool, max_reject_rate: float | None) -> None:
+    """Exit 1 for what --strict and --max-reject-rate refuse, after every output is written."""
+    counts = summary.counts
+    if max_reject_rate is not None and summary.reject_percent > max_reject_rate:
+        fail(f"{summary.reject_percent:.1f}% of the event rows were rejected, more than "
+             f"--max-reject-rate {max_reject_rate:g}%", 1)
+    if strict and (counts.rejected or counts.lead_rejected or counts.missing_fields):
         sys.exit(1)

@@ -14,8 +14,8 @@ def run(tmp_path: Path, *inputs: str, out: str | None = None, rules: str | None 
         **options: str):
     ruleset = rules or write_ruleset(tmp_path)
     args = ["run", ruleset, *inputs, "--out", str(tmp_path / "out") if out is None else out]
-    for name, value in options.items():
-        args += [f"--{name.replace('_', '-')}", value]
+    for name, value in options.items():  # a value of None: a flag
+        args += [f"--{name.replace('_', '-')}"] + ([value] if value is not None else [])
     return leadflow(*args)
 
 
@@ -228,3 +228,31 @@ def test_item11_times_in_args_are_iso_and_non_finite_numbers_are_null(tmp_path, 
     assert args == {"due": "2024-01-03T09:00:00Z", "big": None, "n": 1e200}
     result = leadflow("explain", rules, events, "--lead", "a", "--json", "--engine", engine)
     assert json.loads(result.stdout)["final"]["actions"][0]["args"]["due"] == "2024-01-03T09:00:00Z"
+
+
+# ------------------------------------ item 12: a field with no column, a run of rejects
+
+
+def test_item12_a_declared_field_with_no_column_warns_and_strict_fails(tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text("lead_id,event,ts,importe,category\nana,purchase,2024-01-02 09:00,120,botas\n")
+    result = run(tmp_path, str(events))
+    assert result.exit_code == 0, result.stderr
+    assert ("warning: field amount of purchase: no input has a column or property 'amount' "
+            "(columns: lead_id, event, ts, importe, category)") in result.stderr
+    assert "field category" not in result.stderr
+    quiet = run(tmp_path, str(events), out=str(tmp_path / "q"), quiet=None)
+    assert "warning: field amount" in quiet.stderr  # printed even with --quiet
+    assert run(tmp_path, str(events), strict=None).exit_code == 1
+
+
+def test_item12_most_rows_rejected_is_loud_and_max_reject_rate_fails(tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text("lead_id,event,ts\nana,email_open,2024-01-02 09:00\n"
+                      "bob,email_open,ayer\ncarla,email_open,mañana\n")
+    result = run(tmp_path, str(events))
+    assert result.exit_code == 0 and "warning: 66.7% of the event rows were rejected" in result.stderr
+    line = run(tmp_path, str(events), max_reject_rate="50").stderr.strip().splitlines()[-1]
+    assert line == "error: 66.7% of the event rows were rejected, more than --max-reject-rate 50%"
+    assert run(tmp_path, str(events), max_reject_rate="70").exit_code == 0
+    assert run(tmp_path, str(events), max_reject_rate="nan").exit_code == 2
