@@ -20,6 +20,7 @@ from typing import Any, Self
 import duckdb
 import pyarrow as pa
 
+from leadflow.runtime.failures import ResourceError, resource_problem
 from leadflow.runtime.reader_sql import FieldSlots, event_rows_sql, lead_rows_sql
 from leadflow.runtime.readers import (
     ColumnNames,
@@ -73,11 +74,42 @@ class EventCounts:
         return sum(self.ignored_types.values()) + self.after_as_of
 
 
+WORK_PREFIX = "leadflow-run-"
+
+
+def remove_stale_work_dirs() -> None:
+    """Remove the work directories (spill files) of runs that were killed (SIGKILL, power).
+
+    Staging.close removes its own directory on any exit Python sees (errors,
+    Ctrl-C, SIGTERM: see leadflow/cli.py); a killed process cannot, so the
+    next run clears what such a process left, when that process is gone.
+    """
+    base = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(base) if n.startswith(WORK_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(WORK_PREFIX):].split("-", 1)[0]
+        path = os.path.join(base, name)
+        try:
+            if not pid.isdigit() or os.stat(path).st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)  # raises when no such process exists
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue  # alive but not ours to signal, or gone already
+
+
 class Staging:
     """A temporary DuckDB database holding the typed rows of one run."""
 
     def __init__(self, timezone: str, memory_limit: str = DEFAULT_MEMORY_LIMIT):
-        self.dir = tempfile.mkdtemp(prefix="leadflow-")
+        remove_stale_work_dirs()
+        # The pid in the name lets a later run remove it if this process is killed outright.
+        self.dir = tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-")
+        self.memory_limit = memory_limit
         # In memory, but DuckDB moves blocks to temp_directory past memory_limit.
         self.con = duckdb.connect()
         try:
@@ -143,6 +175,9 @@ class Staging:
             self.con.execute(f"CREATE TABLE {table} AS " + " UNION ALL ".join(
                 f"({sql})" for _, sql in parts))
         except duckdb.Error as exc:
+            problem = resource_problem(exc, self.memory_limit)
+            if problem is not None:
+                raise ResourceError(problem) from None
             # Find which file fails, to name it in the one-line message.
             for path, sql in parts:
                 try:

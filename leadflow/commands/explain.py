@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+import duckdb
 
 from leadflow.commands.run import (
     build_options,
@@ -22,6 +23,7 @@ from leadflow.commands.run import (
 )
 from leadflow.runtime.driver import LeadFailed
 from leadflow.runtime.explain import explain, render_json, render_text
+from leadflow.runtime.failures import describe_failure
 from leadflow.runtime.readers import InputError
 
 
@@ -42,4 +44,6 @@ def command(file: str, events: tuple[str, ...], lead_id: str, engine: str, as_js
         fail(str(exc), 2)
     except LeadFailed as exc:
         report_failure(exc)
+    except (duckdb.Error, OSError) as exc:  # memory or disk ran out (runtime/failures.py)
+        fail(describe_failure(exc, inputs["memory_limit"]), 2)
     click.echo(render_json(explanation) if as_json else render_text(explanation))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+import duckdb
 
 from leadflow.api import load_file
 from leadflow.commands import echo_diagnostics
@@ -20,6 +21,7 @@ from leadflow.compiler.engine import CompiledEngine
 from leadflow.dsl.model import Model
 from leadflow.runtime.driver import LeadFailed, RunOptions, run
 from leadflow.runtime.engine import Engine
+from leadflow.runtime.failures import describe_failure
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.outputs import OUTPUT_FORMATS
 from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
@@ -154,6 +156,8 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
         fail(str(exc), 2)
     except LeadFailed as exc:
         report_failure(exc)
+    except (duckdb.Error, OSError) as exc:  # memory or disk ran out (runtime/failures.py)
+        fail(describe_failure(exc, inputs["memory_limit"]), 2)
     summary = result.summary
     if not quiet:
         click.echo(summary.render(), err=True)

@@ -256,3 +256,61 @@ def test_item12_most_rows_rejected_is_loud_and_max_reject_rate_fails(tmp_path):
     assert line == "error: 66.7% of the event rows were rejected, more than --max-reject-rate 50%"
     assert run(tmp_path, str(events), max_reject_rate="70").exit_code == 0
     assert run(tmp_path, str(events), max_reject_rate="nan").exit_code == 2
+
+
+# ------------------------------------------------- item 3: memory and disk run out
+
+
+def many_leads(tmp_path: Path, count: int = 20_000) -> str:
+    path = tmp_path / "many.csv"
+    path.write_text("lead_id,event,ts\n" + "".join(
+        f"L{i:06d},email_open,2024-01-02 09:00\n" for i in range(count)))
+    return str(path)
+
+
+def test_item03_full_disk_while_writing_outputs_is_one_line(tmp_path):
+    import resource
+    import subprocess
+    import sys
+
+    def small_files() -> None:  # as `ulimit -f 100`: no file may grow past 100 KiB
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100 * 1024, 100 * 1024))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "leadflow.cli", "run", write_ruleset(tmp_path), many_leads(tmp_path),
+         "--out", str(tmp_path / "out"), "-q"], capture_output=True, text=True,
+        preexec_fn=small_files, env={**os.environ, "LEADFLOW_CACHE_DIR": str(tmp_path / "cache")})
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: the disk is full"), done.stderr
+    assert "choose another --out" in lines[0]
+
+
+def test_item03_too_small_memory_limit_says_what_to_raise(tmp_path):
+    line = one_line_error(run(tmp_path, many_leads(tmp_path), memory_limit="1MB"))
+    assert line.startswith("error: out of memory") and "raise it (e.g. --memory-limit 2GB)" in line
+
+
+def test_item03_a_full_disk_while_spilling_names_tmpdir():
+    import tempfile
+
+    from leadflow.runtime.failures import resource_problem
+
+    spill = os.path.join(tempfile.gettempdir(), "leadflow-run-1-x", "spill", "duckdb_temp_block")
+    exc = OSError(28, "No space left on device", spill)
+    assert "set TMPDIR to a disk with room" in resource_problem(exc, "512MB")
+
+
+def test_item03_work_directories_are_removed_on_failure_and_after_a_kill(tmp_path, monkeypatch):
+    import tempfile
+
+    from leadflow.runtime.staging import WORK_PREFIX
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"{WORK_PREFIX}999999999-abc"  # a run killed outright (no such pid)
+    (dead / "spill").mkdir(parents=True)
+    alive = tmp_path / f"{WORK_PREFIX}{os.getpid()}-abc"  # a run still going
+    alive.mkdir()
+    assert run(tmp_path, many_leads(tmp_path), memory_limit="1MB").exit_code == 2
+    assert not dead.exists() and alive.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(WORK_PREFIX)) == [alive.name]
