@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leadflow.runtime.timemath import ISO_PATTERN
+
 INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
                            "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"})
 FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL"})
@@ -69,18 +71,58 @@ def as_text(raw: str, source_type: str) -> str:
     return f"NULLIF(trim({as_varchar(raw, source_type)}), '')"
 
 
+def local_to_utc(naive_us: str, reading: str) -> str:
+    """SQL: the instant of a local wall-clock time, the first one when the clock shows it twice.
+
+    `naive_us` is the wall-clock time as microseconds (as if it were UTC) and
+    `reading` DuckDB's own instant for it in the session time zone, which is
+    the second occurrence in the hour the clocks go back. The first one uses
+    the offset in force a day earlier; it is taken when it is earlier and the
+    clock really shows that time then (timemath.from_local: fold=0). In a gap
+    (clocks going forward) DuckDB and fold=0 agree: the same clock time after.
+    """
+    wall = "epoch_us(CAST(make_timestamptz({x}) AS TIMESTAMP))"
+    earlier = f"({naive_us} - ({wall.format(x=f'({reading} - 86400000000)')} - ({reading} - 86400000000)))"
+    return (f"CASE WHEN {earlier} < {reading} AND {wall.format(x=earlier)} = {naive_us} "
+            f"THEN {earlier} ELSE {reading} END")
+
+
 def time_value(raw: str, source_type: str) -> TypedValue:
-    """Microseconds since the epoch (UTC), from a timestamp column or an ISO-8601 string."""
-    if source_type in TIME_TYPES:
-        value = f"epoch_us(CAST({raw} AS TIMESTAMPTZ))"
+    """Microseconds since the epoch (UTC), from a timestamp column or an ISO-8601 string.
+
+    Text is read with timemath's own grammar (ISO_PATTERN), so a log, --as-of
+    and test blocks accept the same times and read them the same way.
+    """
+    if source_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        value = f"epoch_us({raw})"
+        return TypedValue(value, "false", as_text(raw, source_type), f"({raw} IS NULL)")
+    if source_type in TIME_TYPES:  # a wall-clock time in the ruleset's time zone
+        naive = f"epoch_us(CAST({raw} AS TIMESTAMP))"
+        value = local_to_utc(naive, f"epoch_us(CAST({raw} AS TIMESTAMPTZ))")
         return TypedValue(value, "false", as_text(raw, source_type), f"({raw} IS NULL)")
     text = as_text(raw, source_type)
-    # DuckDB also reads words such as 'epoch' and 'infinity' as times; a log's time
-    # must start with its year, so anything else is unreadable.
-    parsed = f"TRY_CAST({text} AS TIMESTAMPTZ)"
-    value = (f"CASE WHEN left({text}, 1) BETWEEN '0' AND '9' AND isfinite({parsed}) "
-             f"THEN epoch_us({parsed}) END")
-    return TypedValue(value, f"({text} IS NOT NULL AND {value} IS NULL)", text, f"({text} IS NULL)")
+    parts = f"regexp_extract({text}, {literal('^' + ISO_PATTERN + '$')}, ['d', 'h', 'mi', 's', 'f', 'o'])"
+    return TypedValue(f"lf_time({parts})", f"({text} IS NOT NULL AND lf_time({parts}) IS NULL)",
+                      text, f"({text} IS NULL)")
+
+
+def time_macro() -> str:
+    """SQL creating `lf_time(parts)`: the instant of the pieces of an ISO_PATTERN match, or NULL.
+
+    A macro, so the long expression is written once and each row's text is
+    matched once. Year 0 is refused as Python refuses it.
+    """
+    p = "parts"
+    clock = (f"{p}.d || ' ' || coalesce(nullif({p}.h, ''), '00') || ':' || "
+             f"coalesce(nullif({p}.mi, ''), '00') || ':' || coalesce(nullif({p}.s, ''), '00') || "
+             f"CASE WHEN {p}.f <> '' THEN '.' || {p}.f ELSE '' END")
+    offset = f"CASE WHEN upper({p}.o) = 'Z' THEN '+00:00' ELSE {p}.o END"
+    naive = f"epoch_us(TRY_CAST({clock} AS TIMESTAMP))"
+    local = local_to_utc(naive, f"epoch_us(TRY_CAST({clock} AS TIMESTAMPTZ))")
+    return (f"CREATE OR REPLACE TEMP MACRO lf_time(parts) AS CASE "
+            f"WHEN {p}.d = '' OR {p}.d < '0001' THEN NULL "
+            f"WHEN {p}.o <> '' THEN epoch_us(TRY_CAST({clock} || {offset} AS TIMESTAMPTZ)) "
+            f"ELSE {local} END")
 
 
 def typed_value(raw: str, source_type: str, field_type: str) -> TypedValue:
