@@ -68,6 +68,7 @@ class _Columns:
     def __init__(self, source: Source, required: Sequence[str], wanted: Sequence[str],
                  properties: str):
         self.source = source
+        self.required = tuple(required)
         self.names: list[str] = list(required)
         for name in wanted:
             if name in source.columns and name not in self.names:
@@ -96,20 +97,22 @@ class _Columns:
 
     def subquery(self) -> str:
         """The source's rows with c0..cn and, when needed, `__lf_props` and `__lf_props_ok`."""
-        inner = self.source.select(self.names)
+        inner = self.source.select(self.names, self.required)
         if not self.properties:
             return inner
         raw, kind = self.raw(self.properties)
         text = raw if kind == "VARCHAR" else f"CAST(CAST({raw} AS JSON) AS VARCHAR)"
         paths = ", ".join(json_path(n) for n in self.from_properties)
         extract = f"json_extract_string({text}, [{paths}])" if paths else "NULL"
-        return (f"SELECT *, CASE WHEN json_valid({text}) THEN {extract} END AS __lf_props, "
-                f"({text} IS NULL OR json_valid({text})) AS __lf_props_ok FROM ({inner})")
+        # An object, or JSON null: a list or a bare number holds no fields by name.
+        is_object = f"coalesce(json_type(TRY_CAST({text} AS JSON)) IN ('OBJECT', 'NULL'), false)"
+        return (f"SELECT *, CASE WHEN {is_object} THEN {extract} END AS __lf_props, "
+                f"({text} IS NULL OR {is_object}) AS __lf_props_ok FROM ({inner})")
 
     def properties_reason(self) -> str | None:
         if not self.properties:
             return None
-        return f"WHEN NOT __lf_props_ok THEN {literal(self.properties + ': not valid JSON')}"
+        return f"WHEN NOT __lf_props_ok THEN {literal(self.properties + ': not a JSON object')}"
 
 
 def event_rows_sql(source: Source, file_no: int, names: ColumnNames,

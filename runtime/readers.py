@@ -33,6 +33,7 @@ from leadflow.runtime.csv_scan import (
     check_quotes_close,
     csv_layout,
 )
+from leadflow.runtime.jsonl_scan import NOT_UTF8
 from leadflow.runtime.rows import ident, json_path, literal
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -155,9 +156,10 @@ class Source:
 
     def _json_objects(self) -> str:
         """JSON Lines: every non-blank line with its line number and the object (NULL if not one)."""
-        return (f"SELECT __lf_row, CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' "
-                f"THEN line END AS __lf_obj FROM (SELECT line, row_number() OVER () AS __lf_row "
-                f"FROM {self._scan()}) WHERE trim(coalesce(line, '')) <> ''")
+        return (f"SELECT __lf_row, line AS __lf_line, CASE WHEN json_valid(line) AND "
+                f"json_type(line) = 'OBJECT' THEN line END AS __lf_obj FROM (SELECT line, "
+                f"row_number() OVER () AS __lf_row FROM {self._scan()}) "
+                f"WHERE trim(coalesce(line, '')) <> ''")
 
     def _inspect(self) -> dict[str, str]:
         what = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "parquet": "Parquet"}[self.file.format]
@@ -200,17 +202,30 @@ class Source:
                 hint = f"the header looks separated by {SHOWN[other]}: pass --delimiter {SHOWN[other]}"
         raise InputError(f"{self.file.path}: no {role} column {name!r} (columns: {have}); {hint}")
 
-    def select(self, names: Sequence[str]) -> str:
-        """A subquery: `__lf_row`, `__lf_problem` and the columns `names` as c0, c1, ..."""
+    def select(self, names: Sequence[str], scalars: Sequence[str] = ()) -> str:
+        """A subquery: `__lf_row`, `__lf_problem` and the columns `names` as c0, c1, ...
+
+        In JSON Lines, a value of one of `scalars` (the lead id, the event type,
+        the time) that is an object or a list makes the row unreadable: its JSON
+        text is no id and no time.
+        """
         if self.file.format == "jsonl":
             if names:
                 paths = ", ".join(json_path(n) for n in names)
-                values = f"json_extract_string(__lf_obj, [{paths}])"
+                values = (f"json_extract_string(__lf_obj, [{paths}]) AS __lf_vals, "
+                          f"json_type(__lf_obj, [{paths}]) AS __lf_types")
                 cols = "".join(f", __lf_vals[{i + 1}] AS c{i}" for i in range(len(names)))
             else:
-                values, cols = "NULL", ""
-            return (f"SELECT __lf_row, CASE WHEN __lf_obj IS NULL THEN 'not a JSON object' END "
-                    f"AS __lf_problem{cols} FROM (SELECT __lf_row, __lf_obj, {values} AS __lf_vals "
+                values, cols = "NULL AS __lf_vals, NULL AS __lf_types", ""
+            # The UTF-8 marker (see utf8_checked) is not an object either: test it first.
+            problems = [f"WHEN __lf_line = {literal(NOT_UTF8)} THEN 'not valid UTF-8 text'",
+                        "WHEN __lf_obj IS NULL THEN 'not a JSON object'"]
+            for i, name in enumerate(names):
+                if name in scalars:
+                    problems.append(f"WHEN __lf_types[{i + 1}] IN ('OBJECT', 'ARRAY') THEN "
+                                    f"{literal(name + ': an object or a list, not a single value')}")
+            return (f"SELECT __lf_row, CASE {' '.join(problems)} END AS __lf_problem{cols} "
+                    f"FROM (SELECT __lf_row, __lf_obj, __lf_line, {values} "
                     f"FROM ({self._json_objects()}))")
         cols = "".join(f", {ident(n)} AS c{i}" for i, n in enumerate(names))
         row = "file_row_number + 1" if self.file.format == "parquet" else "row_number() OVER ()"

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from leadflow.runtime.failures import ResourceError, resource_problem
+from leadflow.runtime.jsonl_scan import utf8_copy
 from leadflow.runtime.reader_sql import FieldSlots, event_rows_sql, lead_rows_sql
 from leadflow.runtime.readers import (
     ColumnNames,
@@ -159,7 +160,10 @@ class Staging:
         with a plain name in the work directory (globs were expanded already).
         """
         read_path = None
-        if needs_plain_name(file.path):
+        if file.format == "jsonl":
+            checked = utf8_copy(file.path, os.path.join(self.dir, "inputs"), len(self.files))
+            read_path = checked if checked != file.path else None
+        if read_path is None and needs_plain_name(file.path):
             links = os.path.join(self.dir, "inputs")
             os.makedirs(links, exist_ok=True)
             read_path = os.path.join(links, f"input{len(self.files)}{plain_suffix(file.path)}")

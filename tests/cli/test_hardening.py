@@ -314,3 +314,24 @@ def test_item03_work_directories_are_removed_on_failure_and_after_a_kill(tmp_pat
     assert run(tmp_path, many_leads(tmp_path), memory_limit="1MB").exit_code == 2
     assert not dead.exists() and alive.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(WORK_PREFIX)) == [alive.name]
+
+
+# ----------------------------------------------------------- JSON Lines rough edges
+
+
+def test_jsonl_bad_lines_are_rejected_rows_not_a_failed_file(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"lead_id": "ana", "event": "email_open", "ts": "2024-01-02 09:00"}\n'
+                     b'{"lead_id": "b\xff\xfe", "event": "email_open", "ts": "2024-01-02"}\n'
+                     b'\n'
+                     b'{"lead_id": {"id": 1}, "event": "email_open", "ts": "2024-01-02"}\n'
+                     b'{"lead_id": "carla", "event": "purchase", "ts": "2024-01-02", '
+                     b'"properties": [1, 2]}\n'
+                     b'{"lead_id": "dan", "event": "email_open", "ts": "2024-01-02"\n')
+    result = run(tmp_path, str(path))
+    assert result.exit_code == 0, result.stderr
+    assert summary_numbers(result.stderr) == (5, 1, 4, 0)
+    rejects = [(r["row"], r["reason"]) for r in read_csv(tmp_path / "out" / "rejects.csv")]
+    assert rejects == [("2", "not valid UTF-8 text"),
+                       ("4", "lead_id: an object or a list, not a single value"),
+                       ("5", "properties: not a JSON object"), ("6", "not a JSON object")]
