@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -66,6 +67,8 @@ class EventCounts:
     lead_files: list[str] = field(default_factory=list)
     # "event purchase declares field amount, but ..." for each declared field no input has.
     missing_fields: list[str] = field(default_factory=list)
+    # Rows stamped after the moment of the run: (how many, file and row of the latest).
+    future: tuple[int, str, int] | None = None
 
     @property
     def rows(self) -> int:
@@ -258,11 +261,25 @@ class Staging:
             f"FROM events WHERE {APPLICABLE}").fetchall()[0]
         counts = EventCounts(files, sum(f.rejected for f in files), ignored, after, applied)
         counts.missing_fields = self.missing_fields()
+        counts.future = self.future_rows()
         if self.has_leads:
             counts.lead_rows, counts.lead_rejected = self.con.sql(
                 "SELECT count(*), count(reason) FROM leads").fetchall()[0]
             counts.lead_files = [self.files[-1]]
         return counts
+
+    def future_rows(self) -> tuple[int, str, int] | None:
+        """Rows stamped after now (a day's grace for clocks): how many, and where the latest is.
+
+        Without --as-of the latest time becomes the as-of, so one row typed with
+        year 2924 would fire every timer up to then: the summary must say so.
+        """
+        now = int(time.time() + 86_400) * 1_000_000
+        found = self.con.sql(
+            f"SELECT count(*) OVER (), f.path, e.row_no FROM events e JOIN files f USING (file_no) "
+            f"WHERE e.reason IS NULL AND e.ts_us > {now} ORDER BY e.ts_us DESC, e.file_no, e.row_no "
+            f"LIMIT 1").fetchall()
+        return found[0] if found else None
 
     def missing_fields(self) -> list[str]:
         """Declared fields that no input has, though rows of their events were read.

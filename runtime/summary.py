@@ -42,6 +42,11 @@ class RunSummary:
     def warnings(self) -> list[str]:
         """What the user must not miss: printed even with --quiet."""
         found = [f"warning: {text}" for text in self.counts.missing_fields]
+        if self.counts.future is not None and not self.as_of_given:
+            count, path, row = self.counts.future
+            found.append(f"warning: {count:,} row(s) are stamped in the future, the latest "
+                         f"{format_instant(self.as_of)} at {path} row {row:,} (a mistyped year?); "
+                         f"the default as-of is that time, so timers fire up to it; pass --as-of")
         if self.reject_percent > MOST:
             rejects = self.outputs.get("rejects", "rejects")
             found.append(f"warning: {self.reject_percent:.1f}% of the event rows were rejected "

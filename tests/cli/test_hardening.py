@@ -335,3 +335,12 @@ def test_jsonl_bad_lines_are_rejected_rows_not_a_failed_file(tmp_path):
     assert rejects == [("2", "not valid UTF-8 text"),
                        ("4", "lead_id: an object or a list, not a single value"),
                        ("5", "properties: not a JSON object"), ("6", "not a JSON object")]
+
+
+def test_a_row_in_year_2924_moving_the_default_as_of_is_a_warning(tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text("lead_id,event,ts\nana,email_open,2024-01-02 09:00\nbob,email_open,2924-01-02 09:00\n")
+    result = run(tmp_path, str(events))
+    assert result.exit_code == 0, result.stderr
+    assert (f"warning: 1 row(s) are stamped in the future, the latest 2924-01-02T08:00:00Z at "
+            f"{events} row 2 (a mistyped year?); the default as-of is that time") in result.stderr
