@@ -8,6 +8,8 @@ and `explain` need.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -36,3 +38,29 @@ def echo_diagnostics(loaded: Loaded) -> bool:
     if loaded.diagnostics:
         click.echo(loaded.render(), err=True)
     return loaded.ok
+
+
+def rule_files(args: tuple[str, ...]) -> list[str]:
+    """The rule files named: a directory means every `.leadflow` file under it, sorted.
+
+    A missing file, or a directory without rule files, is a usage error: one
+    line `error: ...` on stderr and exit 2, before any file is checked.
+    """
+    files: list[str] = []
+    for arg in args:
+        if os.path.isdir(arg):
+            found = sorted(os.path.join(root, name) for root, dirs, names in os.walk(arg)
+                           for name in names if name.endswith(".leadflow"))
+            if not found:
+                usage_error(f"{arg}: no .leadflow files in this directory")
+            files += found
+        elif not os.path.exists(arg):
+            usage_error(f"{arg}: no such file")
+        else:
+            files.append(arg)
+    return files
+
+
+def usage_error(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)

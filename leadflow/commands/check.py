@@ -12,18 +12,21 @@ import sys
 import click
 
 from leadflow.api import Loaded, load_file
-from leadflow.commands import echo_diagnostics
+from leadflow.commands import echo_diagnostics, rule_files
 from leadflow.compiler import dead_rule_warnings
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import error
 
 
 @click.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 def command(files: tuple[str, ...]) -> None:
-    """Parse and type-check rule files. Exit 1 if any has errors."""
+    """Parse and type-check rule files (a directory: every .leadflow file under it).
+
+    Exit 1 if any has errors, 2 if a file is missing.
+    """
     failed = False
-    for path in files:
+    for path in rule_files(files):
         if not echo_diagnostics(_load(path)):
             failed = True
     sys.exit(1 if failed else 0)

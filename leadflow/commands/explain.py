@@ -30,12 +30,16 @@ from leadflow.runtime.readers import InputError
 @click.command("explain")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.argument("events", nargs=-1, required=True)
-@click.option("--lead", "lead_id", required=True, metavar="ID", help="The lead to explain.")
+@click.option("--lead", "lead_ids", required=True, multiple=True, metavar="ID",
+              help="The lead to explain (once).")
 @input_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
-def command(file: str, events: tuple[str, ...], lead_id: str, engine: str, as_json: bool,
-            **inputs: Any) -> None:
+def command(file: str, events: tuple[str, ...], lead_ids: tuple[str, ...], engine: str,
+            as_json: bool, **inputs: Any) -> None:
     """Show how lead ID got its scores, stage, tags and actions."""
+    if len(lead_ids) > 1:  # click would silently keep the last one
+        fail(f"--lead given {len(lead_ids)} times; explain one lead per command", 2)
+    lead_id = lead_ids[0]
     ruleset = load_engine(file, engine)
     try:
         explanation = explain(ruleset, build_options(events, **inputs), lead_id,

@@ -16,7 +16,7 @@ import sys
 import click
 
 from leadflow.api import load_file
-from leadflow.commands import echo_diagnostics
+from leadflow.commands import echo_diagnostics, rule_files
 from leadflow.dsl import ast
 from leadflow.runtime import coverage as rule_coverage
 from leadflow.runtime.interpreter import Interpreter
@@ -26,10 +26,11 @@ from leadflow.runtime.test_runner import Failure, run_tests
 
 
 @click.command("test")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--coverage", "with_coverage", is_flag=True,
               help="Report which rules, flow steps and stages the tests made fire.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="N",
+              callback=lambda ctx, param, value: _finite(value, param),
               help="With coverage: exit 1 when the total is below N percent.")
 def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | None) -> None:
     """Run the test blocks in rule files (or in `tests for "x.leadflow"` files)."""
@@ -37,7 +38,7 @@ def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | Non
     broken_files = False
     with_coverage = with_coverage or fail_under is not None
     coverages: list[rule_coverage.Coverage] = []
-    for path in files:
+    for path in rule_files(files):
         loaded = load_file(path)
         if not echo_diagnostics(loaded):
             broken_files = True
@@ -72,6 +73,13 @@ def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | Non
             below = True
             click.echo(f"rule coverage {total:.1f}% is below --fail-under {fail_under:g}%")
     sys.exit(1 if failed or broken_files or below else 0)
+
+
+def _finite(value: float | None, param: click.Parameter) -> float | None:
+    """click's FloatRange lets NaN through, and every comparison with NaN is false."""
+    if value is not None and value != value:
+        raise click.BadParameter("nan is not a number", param=param)
+    return value
 
 
 def _echo_minimal_block(engine: Interpreter, block: ast.TestBlock, failure: Failure) -> None:
