@@ -11,9 +11,9 @@ every line after it into one value. So we never let DuckDB guess:
    duplicated column names are refused rather than renamed behind the user's back.
 3. The data is read with those columns, `auto_detect = false`. Rows with
    fewer or more fields stay rows (short ones padded with NULL).
-4. An odd number of quotes in the whole file may be an unterminated quote: if
-   the last row then holds a line break, the quote ran to the end of the file
-   and the file is refused, naming the line where it opened.
+4. When a value may span lines, the last row is checked: a value holding a
+   line break that ends exactly where the file ends had its quote never
+   closed; the file is refused, naming the line where the quote opened.
 
 DuckDB's parallel reader cannot follow a quoted value across lines, so a file
 whose quotes pair up across lines is read with `parallel = false`.
@@ -95,17 +95,29 @@ def csv_layout(con: duckdb.DuckDBPyConnection, path: str, delimiter: str | None)
 
 
 def check_quotes_close(con: duckdb.DuckDBPyConnection, path: str, layout: CsvLayout) -> None:
-    """CsvError when a quote opened in the last row runs to the end of the file."""
-    if layout.quotes % 2 == 0:
-        return  # every quote has its partner: nothing can have run to the end
-    breaks = " + ".join(newlines_in(ident(name)) for name in layout.header)
+    """CsvError when a quote opened in the last row runs to the end of the file.
+
+    Only then can lines vanish: a quote never closed makes the rest of the file
+    one value of the last row. Such a value ends exactly where the file ends,
+    while a quoted value that was closed is followed by its closing quote.
+    """
+    if not layout.spans_lines:
+        return  # every line's quotes pair up: no value continues past its line
+    values = ", ".join(ident(name) for name in layout.header)
     try:
-        last = con.sql(f"SELECT n FROM (SELECT row_number() OVER () AS r, {breaks} AS n "
-                       f"FROM {layout.scan(path)}) ORDER BY r DESC LIMIT 1").fetchall()
+        last = con.sql(f"SELECT {values} FROM (SELECT row_number() OVER () AS __r, * FROM "
+                       f"{layout.scan(path)}) ORDER BY __r DESC LIMIT 1").fetchall()
     except duckdb.Error as exc:
         raise CsvError(csv_problem(exc)) from None
-    swallowed = last[0][0] if last else 0
-    if swallowed:
+    spanning = [v.replace("\r", "") for v in (last[0] if last else ()) if v and "\n" in v]
+    if not spanning:
+        return
+    swallowed = max(v.count("\n") for v in spanning)
+    tail = con.sql(f"SELECT line FROM (SELECT row_number() OVER () AS __r, line FROM "
+                   f"{lines_scan(path)}) WHERE __r > {layout.lines - swallowed - 1} "
+                   f"ORDER BY __r").fetchall()
+    text = "\n".join((line or "") for (line,) in tail).replace("\r", "").rstrip("\n")
+    if any(value.rstrip("\n") and text.endswith(value.rstrip("\n")) for value in spanning):
         line = layout.lines - swallowed
         raise CsvError(f"line {line:,} opens a quote that is never closed, so the {swallowed:,} "
                        f"line(s) after it would be read as one value; close the quote (a quote "

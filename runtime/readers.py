@@ -140,6 +140,7 @@ class Source:
         self.delimiter = "\t" if file.format == "tsv" and delimiter is None else delimiter
         self.layout: CsvLayout | None = None  # CSV and TSV: the dialect, found by csv_layout
         self.columns = self._inspect()  # column name → DuckDB type, in file order
+        self.no_objects = self.file.format == "jsonl" and not self.columns  # no line is an object
 
     # ------------------------------------------------------------ inspection
 
@@ -190,6 +191,11 @@ class Source:
     def require(self, name: str, option: str, role: str) -> None:
         """A usage error unless the file has column `name` (e.g. the event type)."""
         if name in self.columns:
+            return
+        if self.file.format == "jsonl" and self.no_objects:
+            # No line is an object: every row is rejected as such, which says more
+            # than "no column"; any key can be asked of a JSON object, so ask.
+            self.columns[name] = "VARCHAR"
             return
         have = ", ".join(list(self.columns)[:12]) or "none"
         if len(self.columns) > 12:
