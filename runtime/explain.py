@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadflow.runtime.action_args import TimeArgs, time_args
 from leadflow.runtime.driver import RunOptions, replay, stage_inputs
 from leadflow.runtime.engine import Engine, LeadResult, TraceEntry
-from leadflow.runtime.action_args import TimeArgs, time_args
 from leadflow.runtime.outputs import action_args, args_json, format_score, plain_json
 from leadflow.runtime.readers import InputError
 from leadflow.runtime.staging import Staging

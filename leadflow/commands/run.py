@@ -7,6 +7,7 @@ an unknown format, a log without the needed columns): one line on stderr.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -57,7 +58,7 @@ def ruleset_label(path: str, engine: Engine) -> str:
 
 def _finite(value: float | None, param: click.Parameter) -> float | None:
     """click's FloatRange lets NaN through (every comparison with it is false)."""
-    if value is not None and value != value:
+    if value is not None and math.isnan(value):
         raise click.BadParameter("nan is not a number", param=param)
     return value
 

@@ -11,6 +11,7 @@ exits 1 when the total is below N percent.
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
@@ -77,7 +78,7 @@ def command(files: tuple[str, ...], with_coverage: bool, fail_under: float | Non
 
 def _finite(value: float | None, param: click.Parameter) -> float | None:
     """click's FloatRange lets NaN through, and every comparison with NaN is false."""
-    if value is not None and value != value:
+    if value is not None and math.isnan(value):
         raise click.BadParameter("nan is not a number", param=param)
     return value
 

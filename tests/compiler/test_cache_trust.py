@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from engines import load
@@ -30,22 +31,22 @@ def fresh(n: int):
 @pytest.mark.parametrize("damage", ["truncated", "edited", "group-writable"])
 def test_item06_a_damaged_or_foreign_cache_file_is_never_executed(damage, tmp_path):
     model, path = fresh({"truncated": 101, "edited": 102, "group-writable": 103}[damage])
-    text = open(path).read()
+    text = Path(path).read_text()
     marker = tmp_path / "ran"
     evil = f"open({str(marker)!r}, 'w').write('x')\n"
     if damage == "truncated":
-        open(path, "w").write(text[: len(text) // 2])
+        Path(path).write_text(text[: len(text) // 2])
     elif damage == "edited":
-        open(path, "w").write(text + evil)
+        Path(path).write_text(text + evil)
     else:  # a file others could have written: as good as someone else's
-        first, _, body = text.partition("\n")
+        _, _, body = text.partition("\n")
         body += evil
-        open(path, "w").write(f"{cache.HEADER}{cache._digest(body)}\n{body}")
+        Path(path).write_text(f"{cache.HEADER}{cache._digest(body)}\n{body}")
         os.chmod(path, 0o664)
     engine = CompiledEngine(model)  # rebuilt, not imported
     assert not marker.exists()
     assert engine.module.SCORES == ("a",)
-    assert open(path).read() == text  # the file is rewritten with what we compiled
+    assert Path(path).read_text() == text  # the file is rewritten with what we compiled
 
 
 def test_item06_the_cache_directory_is_private():
