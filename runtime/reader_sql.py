@@ -24,7 +24,7 @@ from leadflow.runtime.rows import (
     json_path,
     literal,
     reason_for,
-    time_value,
+    time_layers,
     typed_value,
 )
 
@@ -128,7 +128,8 @@ def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
     event = as_text(*columns.raw(names.event))
     numbering = " ".join(f"WHEN {literal(e)} THEN {i}" for i, e in enumerate(events))
     ev_no = f"CASE {event} {numbering} END" if events else "NULL::INTEGER"
-    ts = time_value(*columns.raw(names.time))
+    read_time = time_layers(*columns.raw(names.time))
+    ts = read_time.value
 
     inner = [f"{lead} AS __lead", f"{event} AS __event", f"{ev_no} AS __ev_no",
              f"{ts.missing} AS __ts_missing", f"{ts.value} AS __ts"]
@@ -159,10 +160,13 @@ def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
         checks.append(f"ELSE NULLIF(concat_ws('; ', {', '.join(field_reasons)}), '')")
     reason = "CASE " + " ".join(checks) + " END"
     values = "".join(f", {o}" for o in outer)
+    rows = columns.subquery()
+    for layer in read_time.layers:
+        rows = f"SELECT *, {', '.join(layer)} FROM ({rows})"
     return (f"SELECT {file_no}::INTEGER AS file_no, __lf_row::BIGINT AS row_no, __lead AS lead_id, "
             f"__ev_no::INTEGER AS ev_no, CASE WHEN __ev_no IS NULL THEN __event END AS other_event, "
             f"__ts AS ts_us{values}, {reason} AS reason "
-            f"FROM (SELECT *, {', '.join(inner)} FROM ({columns.subquery()}))")
+            f"FROM (SELECT *, {', '.join(inner)} FROM ({rows}))")
 
 
 def lead_rows_sql(source: Source, file_no: int, names: ColumnNames,
