@@ -140,7 +140,7 @@ def report_failure(exc: LeadFailed) -> None:
 @click.option("--max-reject-rate", type=click.FloatRange(0, 100), default=None, metavar="PCT",
               callback=lambda ctx, param, value: _finite(value, param),
               help="Exit 1 when more than PCT percent of the event rows were rejected.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or overview.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or overview (warnings and errors still show).")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
