@@ -172,7 +172,10 @@ def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) ->
     or compared meaningfully. Checked once per lead, after its last step; with
     a trace (explain) the message names the step and the event that did it.
     """
-    bad = next(((name, value) for name, value in result.scores.items()
+    scores = getattr(result, "scores", None)
+    if scores is None:  # an engine wrapped for analysis (diff's pairs): its parts are results
+        return
+    bad = next(((name, value) for name, value in scores.items()
                 if not math.isfinite(value)), None)
     if bad is None:
         return

@@ -9,6 +9,7 @@ for the work database's spill files.
 from __future__ import annotations
 
 import errno
+import os
 import re
 import tempfile
 
@@ -36,7 +37,9 @@ def resource_problem(exc: BaseException, memory_limit: str) -> str | None:
         return None
     match = _WRITING.search(text)
     path = match.group(1) if match else getattr(exc, "filename", None) or "a file"
-    if str(path).startswith(tempfile.gettempdir()) and "leadflow-" in str(path):
+    # The work database's own directory (runtime/staging.py), not an output set staged
+    # beside --out (`.out.leadflow-tmp-PID`), which may also live under the temp dir.
+    if str(path).startswith(tempfile.gettempdir()) and f"{os.sep}leadflow-run-" in str(path):
         return (f"the disk is full (or the file size limit reached) while the work database "
                 f"spilled to {tempfile.gettempdir()}; free space there, or set TMPDIR to a disk "
                 f"with room, or raise --memory-limit")
