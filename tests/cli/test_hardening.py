@@ -344,3 +344,52 @@ def test_a_row_in_year_2924_moving_the_default_as_of_is_a_warning(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert (f"warning: 1 row(s) are stamped in the future, the latest 2924-01-02T08:00:00Z at "
             f"{events} row 2 (a mistyped year?); the default as-of is that time") in result.stderr
+
+
+# ---------------------------------------------- items 4 and 10: the output set, whole
+
+
+def test_item04_two_runs_on_one_out_never_interleave(tmp_path):
+    from leadflow.runtime.output_set import OutputDir
+
+    holder = OutputDir(str(tmp_path / "out"))
+    with holder:  # another run holds --out
+        line = one_line_error(run(tmp_path, write_events(tmp_path, "csv")))
+    assert "in use by another leadflow run" in line
+    assert run(tmp_path, write_events(tmp_path, "csv")).exit_code == 0  # free again
+
+
+def test_item10_the_output_set_is_replaced_whole(tmp_path):
+    assert run(tmp_path, write_events(tmp_path, "csv")).exit_code == 0
+    assert run(tmp_path, write_events(tmp_path, "csv"), format="parquet").exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    # No file of the earlier --format, no `.partial` file, run.json beside the set.
+    assert names == ["actions.parquet", "leads.parquet", "rejects.parquet", "run.json",
+                     "transitions.parquet"]
+    strays = [p.name for p in tmp_path.iterdir() if ".leadflow-" in p.name
+              and not p.name.endswith("-lock")]
+    assert strays == []
+
+
+def test_item10_a_failed_run_leaves_the_previous_set(tmp_path):
+    assert run(tmp_path, write_events(tmp_path, "csv")).exit_code == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    broken = tmp_path / "broken.leadflow"
+    huge = " * ".join(["1" + "0" * 28] * 12)  # 1e336: past the largest float, a run-time error
+    broken.write_text(Path(write_ruleset(tmp_path)).read_text()
+                      + f"\nrule boom: on email_open add {huge}\n", encoding="utf-8")
+    failed = run(tmp_path, write_events(tmp_path, "csv"), rules=str(broken))
+    assert failed.exit_code == 1, failed.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
+
+
+def test_item10_run_json_names_the_run_and_is_written_last(tmp_path):
+    import json
+
+    assert run(tmp_path, write_events(tmp_path, "csv")).exit_code == 0
+    files = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out").iterdir()}
+    assert files["run.json"] == max(files.values())
+    info = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert info["counts"]["rows"] == info["counts"]["applied"] + info["counts"]["rejected"] \
+        + info["counts"]["ignored"]
+    assert {"run", "as_of", "inputs", "counts", "outputs"} <= info.keys()
