@@ -409,7 +409,9 @@ def _number_text(code: str) -> float | int | None:
         value = python_ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    # An int is never NaN (and math.isnan refuses one past the largest float).
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and math.isnan(value)):
         return None
     return value
 

@@ -9,13 +9,23 @@ is never compiled twice; Python's own `__pycache__` then keeps the bytecode.
 
 The cache directory is $LEADFLOW_CACHE_DIR, else $XDG_CACHE_HOME/leadflow,
 else ~/.cache/leadflow. When it cannot be written, modules are built in memory.
+
+A cache file is code we are about to run, so it is trusted only when it is
+exactly what we wrote: the directory is made 0700 and must belong to us (else
+it is not used), each file must belong to us and not be writable by others,
+and its first line holds the sha256 of the rest, checked before the text is
+compiled and run. A file that fails any check (truncated, edited, someone
+else's) is never executed: the module is compiled again and the file
+rewritten. The verified text itself is compiled (not the file re-imported),
+so nothing can change between the check and the run, and no `__pycache__`
+bytecode is trusted.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
+import stat
 import tempfile
 import types
 from collections.abc import Iterable
@@ -55,12 +65,11 @@ def compiled_module(model: Model, optimized: bool = True, skip: Iterable[str] = 
     if key in _LOADED:
         return _LOADED[key]
     file = cache_dir() / f"leadflow_{key[:40]}.py"
-    if file.exists():
-        module = _import_file(file, key)
-    else:
+    source = _read_verified(file)
+    if source is None:
         source = compile_model(model, optimized, skip)
         _write(file, source)
-        module = _import_file(file, key) if file.exists() else _in_memory(source, key)
+    module = _run_source(source, key, file)
     _LOADED[key] = module
     return module
 
@@ -71,36 +80,78 @@ def load_source(source: str) -> types.ModuleType:
     if key in _LOADED:
         return _LOADED[key]
     file = cache_dir() / f"leadflow_src_{key[:40]}.py"
-    if not file.exists():
+    if _read_verified(file) != source:
         _write(file, source)
-    module = _import_file(file, key) if file.exists() else _in_memory(source, key)
+    module = _run_source(source, key, file)
     _LOADED[key] = module
     return module
 
 
+HEADER = "# leadflow cache sha256="
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _private_dir(directory: Path) -> bool:
+    """Make the cache directory (0700); whether it is ours and closed to others."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            return False  # a symlink or someone else's directory: not a place for our code
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(directory, 0o700)
+        return True
+    except OSError:
+        return False
+
+
+def _read_verified(file: Path) -> str | None:
+    """The module text of a cache file we wrote and nobody changed since; else None."""
+    if not _private_dir(file.parent):
+        return None
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
+        data = handle.read()
+    try:
+        text = data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return None
+    first, newline, body = text.partition("\n")
+    if not newline or not first.startswith(HEADER) or first[len(HEADER):] != _digest(body):
+        return None
+    return body
+
+
 def _write(file: Path, source: str) -> None:
     """Write atomically (a concurrent reader never sees half a module); ignore a read-only cache."""
+    if not _private_dir(file.parent):
+        return
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
+        handle, temp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")  # mode 0600
         with os.fdopen(handle, "w", encoding="utf-8", errors="surrogatepass") as out:
-            out.write(source)
+            out.write(f"{HEADER}{_digest(source)}\n{source}")
         os.replace(temp, file)
     except OSError:
         pass
 
 
-def _import_file(file: Path, key: str) -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(f"leadflow_compiled_{key[:16]}", file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _run_source(source: str, key: str, file: Path | None = None) -> types.ModuleType:
+    """Compile the (verified) source and run it in a fresh module's namespace.
 
-
-def _in_memory(source: str, key: str) -> types.ModuleType:
-    """Without a writable cache: compile the source and run it in a fresh module's namespace."""
+    With the cache file's name, so tracebacks and the source map name it; its
+    line numbers are one off (the header), which only a debugger would notice.
+    """
     module = types.ModuleType(f"leadflow_compiled_{key[:16]}")
-    module.__file__ = f"<leadflow compiled {key[:16]}>"
+    module.__file__ = str(file) if file is not None else f"<leadflow compiled {key[:16]}>"
     code = compile(source, module.__file__, "exec")
     exec(code, module.__dict__)  # noqa: S102 -- our own generated code, in its own fresh namespace
     return module

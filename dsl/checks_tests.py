@@ -8,28 +8,32 @@ score (a test has no triggering event).
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from leadflow.dsl import ast
 from leadflow.dsl.checks_messages import NUMERIC, describe, literal_hint, type_word
 from leadflow.dsl.diagnostics import did_you_mean
 from leadflow.dsl.scope import Report, Scope, Symbols, leading_span, name_span
 from leadflow.dsl.typecheck import ExprTyper
+from leadflow.runtime import timemath
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 TIME_EXAMPLES = "write e.g. 2024-01-10, 2024-01-10T09:30 or 2024-01-10T09:30:00Z"
 EXPECT_SCOPE = Scope("a test expectation", in_test=True)
 
 
 def parse_time(text: str, zone: str) -> datetime | None:
-    """A test time in UTC; without an offset it is read in the ruleset's timezone."""
-    normal = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    """A test time in UTC; without an offset it is read in the ruleset's timezone.
+
+    timemath's parser, the one `run` and the test runner use, so the checker
+    accepts exactly the times they read (and the first of two when the clocks
+    go back). timemath is a standard-library leaf module, so importing it here
+    pulls nothing of the runtime into the checker.
+    """
     try:
-        moment = datetime.fromisoformat(normal)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=zoneinfo.ZoneInfo(zone))
-        return moment.astimezone(UTC)
-    except (ValueError, OverflowError):  # not a date, or year 1 pushed out of range by the offset
+        return _EPOCH + timedelta(microseconds=timemath.parse_instant(text, zone))
+    except (ValueError, OverflowError):  # not a time, or pushed out of range by the offset
         return None
 
 

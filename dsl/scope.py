@@ -295,7 +295,16 @@ class _Collector:
                                 "in rules on an event, `ts` means its time; rename the score")
 
 
+# Files of the system's zone database that are not zone names: `localtime` is
+# this machine's own setting and `posixrules` a template. Python loads them,
+# but `run` reads times with DuckDB's zone database, which refuses them; a
+# ruleset must mean the same on every machine, so `check` refuses them too.
+NOT_ZONE_NAMES = frozenset({"localtime", "posixrules"})
+
+
 def valid_timezone(zone: str) -> bool:
+    if zone in NOT_ZONE_NAMES:
+        return False
     try:
         zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):

@@ -5,6 +5,7 @@ Exit codes (SPEC 8): 0 success, 1 rule/test/data errors reported, 2 usage errors
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -19,7 +20,13 @@ def cli() -> None:
     """leadflow: lead scoring and nurturing as code."""
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (kill, a scheduler's timeout) unwinds like Ctrl-C: work files are removed."""
+    sys.exit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli.main(prog_name="leadflow", standalone_mode=True)
     except KeyboardInterrupt:

@@ -5,7 +5,7 @@ the current directory. A directory means every `*.leadflow` file under it, at
 any depth, in sorted order, skipping hidden directories (`.git`, `.venv`) and
 the usual homes of other people's files (`venv`, `node_modules`,
 `__pycache__`). A file named twice is taken once. A path that does not exist
-is passed through, so the command reports it as it reports any unreadable file.
+is a usage error (exit 2), before any file is read.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def rule_files(paths: Iterable[str]) -> list[str]:
                 shown = "the current directory" if os.path.normpath(path) == "." else path
                 usage_error(f"no {SUFFIX} files in {shown} or below it")
             chosen += found
+        elif not os.path.lexists(path):
+            usage_error(f"{path}: no such file")
         else:
             chosen.append(path)
     seen: set[str] = set()

@@ -333,7 +333,8 @@ def run(ruleset: Model, log: EventLog, *, as_of: int | dt.datetime | dt.timedelt
 
     as_of: where timers stop: by default the log's last event, as `leadflow run`
     does; a timedelta counts from that last event (`as_of=timedelta(days=31)`);
-    or an instant (µs or an aware datetime). Events after as_of are still applied.
+    or an instant (µs or an aware datetime). Events stamped after as_of are not
+    applied, as in `leadflow run` (there they are ignored, "after --as-of").
     """
     if engine is None:
         cached = _ENGINES.get(id(ruleset))
@@ -346,6 +347,8 @@ def run(ruleset: Model, log: EventLog, *, as_of: int | dt.datetime | dt.timedelt
         lead_events = log.for_lead(lead_id)
         state = engine.new_lead(lead_id, log.attributes(lead_id), trace=trace)
         for e in lead_events:
+            if until is not None and e.ts > until:
+                continue
             engine.feed(state, e.ts, e.event, dict(e.values))
         if until is not None:
             engine.advance(state, until)

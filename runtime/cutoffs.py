@@ -77,6 +77,11 @@ class CutoffLead:
         self.first_event: int | None = None
         self.final: LeadResult | None = None
 
+    @property
+    def scores(self) -> dict[str, float]:
+        """The final scores, for what the driver checks of every result (finite scores)."""
+        return self.final.scores if self.final is not None else {}
+
 
 class CutoffEngine:
     """An Engine that calls `on_cutoff` for each lead at each cutoff after its first event.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
+from leadflow.runtime.action_args import time_args
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.output_set import OutputDir
 from leadflow.runtime.outputs import OutputTables
@@ -116,7 +118,9 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     def close(current: Any) -> Any:
         if as_of is not None:
             advance(current, as_of)
-        emit(result(current))
+        done = result(current)
+        check_finite(engine, current, done, trace)
+        emit(done)
         if keep is not None:
             keep(current)
         return current
@@ -158,6 +162,36 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         return attributes_only(None) or state
     except RulesetRuntimeError as exc:
         raise LeadFailed(lead or "", exc) from None
+
+
+def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) -> None:
+    """A RulesetRuntimeError when a score is no longer a finite number (docs/semantics.md).
+
+    Scores are floats: `add amount` with two amounts of 1e308 overflows to
+    infinity, and infinity minus infinity is NaN; neither can be written, sorted
+    or compared meaningfully. Checked once per lead, after its last step; with
+    a trace (explain) the message names the step and the event that did it.
+    """
+    scores = getattr(result, "scores", None)
+    if scores is None:  # an engine wrapped for analysis (diff's pairs): its parts are results
+        return
+    bad = next(((name, value) for name, value in scores.items()
+                if not math.isfinite(value)), None)
+    if bad is None:
+        return
+    name, value = bad
+    where = "; `leadflow explain --lead` shows the rule and event"
+    if trace:
+        event = None
+        for entry in engine.trace(state):
+            if entry.kind == "event":
+                event = entry
+            if not math.isfinite(entry.scores.get(name, 0.0)):
+                after = f" after event {event.text}" if event is not None and event is not entry else ""
+                where = f" at {format_instant(entry.at)}: {entry.kind} {entry.text}{after}"
+                break
+    raise RulesetRuntimeError(f"score {name} became {value} (too large for a number, or "
+                              f"undefined){where}")
 
 
 FeedSegment = Callable[[Any, list, list, list, int, int], None]
@@ -210,6 +244,36 @@ def timed_batches(open_reader: Callable[[], pa.RecordBatchReader],
         seconds["sort"] = time.perf_counter() - start
 
 
+OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects")
+
+
+def check_out_dir(path: str, fmt: str = "csv") -> None:
+    """A usage error, before any work, when the outputs cannot go to `path`.
+
+    Caught here rather than when writing, so a bad --out costs nothing and never
+    surfaces as an OSError from deep inside the write.
+    """
+    if not path.strip():
+        raise InputError("--out: the directory name is empty (give one, e.g. --out out)")
+    if os.path.islink(path) and not os.path.exists(path):
+        raise InputError(f"--out {path}: a symbolic link to {os.readlink(path)}, which does not "
+                         f"exist (create that directory or choose another --out)")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InputError(f"--out {path}: is a file, not a directory")
+    for name in OUTPUT_NAMES:
+        target = os.path.join(path, f"{name}.{fmt}")
+        if os.path.lexists(target) and not os.path.isfile(target):
+            what = "a directory" if os.path.isdir(target) else "not a regular file"
+            raise InputError(f"--out {path}: {target} is {what}; move it away or choose another --out")
+    parent = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise InputError(f"--out {path}: {parent} is a file, so the directory cannot be created")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"--out {path}: cannot write there (permission denied)")
+
+
 def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunResult:
     """Replay the event logs through the engine and write the outputs to options.out_dir.
 
@@ -217,6 +281,7 @@ def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunRes
     (runtime/output_set.py); with options.state the run carries on from a state
     file instead (runtime/incremental.py).
     """
+    check_out_dir(options.out_dir, options.format)
     if options.state is not None:
         from leadflow.runtime.incremental import run_with_state
         return run_with_state(engine, options, label)
@@ -232,7 +297,8 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
         counts = staging.counts(as_of)
         seconds["read"] = time.perf_counter() - start
 
-        tables = OutputTables(staging.con.cursor(), engine.scores)
+        tables = OutputTables(staging.con.cursor(), engine.scores,
+                              time_args(getattr(engine, "model", None)))
         bar = tqdm(total=counts.applied, unit=" events", unit_scale=True, file=sys.stderr,
                    disable=not options.progress, mininterval=0.5, leave=False)
         run_start = time.perf_counter()

@@ -12,9 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadflow.runtime.action_args import TimeArgs, time_args
 from leadflow.runtime.driver import RunOptions, replay, stage_inputs
 from leadflow.runtime.engine import Engine, LeadResult, TraceEntry
-from leadflow.runtime.outputs import args_json, format_score, plain_json
+from leadflow.runtime.outputs import action_args, args_json, format_score, plain_json
 from leadflow.runtime.readers import InputError
 from leadflow.runtime.staging import Staging
 from leadflow.runtime.timemath import format_instant
@@ -31,6 +32,7 @@ class Explanation:
     timeline: list[TraceEntry] = field(default_factory=list)
     result: LeadResult | None = None  # None when no row of the lead was applied
     not_applied: list[tuple[str, int, str]] = field(default_factory=list)  # (file, row, why)
+    times: TimeArgs = frozenset()  # `with` arguments that hold times, written as in actions.csv
 
 
 def explain(engine: Engine, options: RunOptions, lead_id: str, label: str | None = None) -> Explanation:
@@ -44,7 +46,8 @@ def explain(engine: Engine, options: RunOptions, lead_id: str, label: str | None
                        staging.slots.by_event, staging.lead_attrs(lead=lead_id), as_of,
                        found.append, trace=True, slots=staging.slots.slots)
         explanation = Explanation(lead_id, label or engine.name or "ruleset", engine.timezone,
-                                  tuple(engine.scores), bool(engine.stages), as_of)
+                                  tuple(engine.scores), bool(engine.stages), as_of,
+                                  times=time_args(getattr(engine, "model", None)))
         if state is not None:
             explanation.timeline = list(engine.trace(state))
             explanation.result = found[-1]
@@ -92,7 +95,7 @@ def render_text(ex: Explanation) -> str:
         if r.actions:
             lines.append("Actions:")
             for a in r.actions:
-                args = f" {args_json(a.args)}" if a.args else ""
+                args = f" {args_json(action_args(a, ex.times))}" if a.args else ""
                 lines.append(f"  {format_instant(a.at)}  {a.kind} {a.target!r}{args}  (rule {a.rule})")
         if r.transitions:
             lines.append("Stage changes:")
@@ -123,7 +126,7 @@ def to_json(ex: Explanation) -> dict[str, Any]:
             "scores": scores(r.scores), "stage": r.stage, "tags": list(r.tags),
             "attrs": plain_json(dict(r.attrs)),
             "actions": [{"at": format_instant(a.at), "rule": a.rule, "kind": a.kind, "target": a.target,
-                         "args": plain_json(dict(a.args))} for a in r.actions],
+                         "args": plain_json(action_args(a, ex.times))} for a in r.actions],
             "transitions": [{"at": format_instant(t.at), "from": t.from_stage, "to": t.to_stage}
                             for t in r.transitions],
         }

@@ -42,6 +42,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from leadflow import __version__
+from leadflow.runtime.action_args import time_args
 from leadflow.runtime.driver import (
     RunOptions,
     RunResult,
@@ -50,6 +51,7 @@ from leadflow.runtime.driver import (
     timed_batches,
 )
 from leadflow.runtime.engine import Engine
+from leadflow.runtime.failures import resource_problem
 from leadflow.runtime.output_set import OutputDir, crash_point, read_run_file
 from leadflow.runtime.outputs import OutputTables, output_queries, write_files
 from leadflow.runtime.readers import InputError, InputFile, duckdb_message
@@ -84,8 +86,8 @@ def run_with_state(engine: Engine, options: RunOptions, label: str | None) -> Ru
             return _Run(engine, options, label or engine.name or "ruleset", store, out,
                         staging).go()
         except duckdb.Error as exc:  # nothing was committed: the transaction rolled back
-            raise InputError(f"{duckdb_message(exc)}; nothing was committed to --state "
-                             f"{store.shown} (if that file is damaged, restore a backup)"
+            message = resource_problem(exc, options.memory_limit) or duckdb_message(exc)
+            raise InputError(f"{message}; nothing was committed to --state {store.shown}"
                              ) from None
 
 
@@ -134,7 +136,8 @@ class _Run:
         self.seconds["read"] = time.perf_counter() - start
         crash_point("staged")
 
-        tables = OutputTables(self.con.cursor(), self.engine.scores)
+        tables = OutputTables(self.con.cursor(), self.engine.scores,
+                              time_args(getattr(self.engine, "model", None)))
         saved = _SavedLeads(self.engine)
         self.replay(tables, saved, as_of, prev_as_of, rebuild, counts.applied)
         tables.flush()

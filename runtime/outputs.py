@@ -22,6 +22,7 @@ JSON Lines holds them as numbers and `args` as an object.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -29,8 +30,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from leadflow.runtime.engine import LeadResult
+from leadflow.runtime.action_args import TimeArgs
+from leadflow.runtime.engine import LeadResult, OutAction
 from leadflow.runtime.rows import ident, literal
+from leadflow.runtime.timemath import format_instant
 
 OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
 FLUSH_ROWS = 50_000
@@ -39,7 +42,12 @@ COPY_OPTIONS = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet",
 
 
 def format_score(value: float) -> str:
-    """`15` for 15.0, `2.5` for 2.5, at most 6 decimals."""
+    """`15` for 15.0, `2.5` for 2.5, at most 6 decimals; `inf`/`nan` only for explain's trace.
+
+    A run never writes a non-finite score: the driver stops at the lead first.
+    """
+    if not math.isfinite(value):
+        return str(float(value))
     rounded = round(float(value), 6)
     if rounded == int(rounded) and abs(rounded) < 1e15:
         return str(int(rounded))
@@ -47,9 +55,17 @@ def format_score(value: float) -> str:
 
 
 def plain_json(value: Any) -> Any:
-    """Action arguments made JSON-friendly: whole floats as integers, tuples as lists."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return int(value)
+    """Action arguments made JSON-friendly: whole floats as integers, tuples as lists.
+
+    NaN and infinity become null: strict JSON parsers refuse the bare tokens
+    `NaN` and `Infinity` that Python would write.
+    """
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if value.is_integer() and abs(value) < 1e15:
+            return int(value)
+        return value
     if isinstance(value, dict):
         return {str(k): plain_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -58,7 +74,17 @@ def plain_json(value: Any) -> Any:
 
 
 # One encoder for every action: json.dumps with a non-default option builds a new one per call.
-_ARGS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+# allow_nan=False: plain_json has turned every non-finite number into null already.
+_ARGS_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
+def action_args(action: OutAction, times: TimeArgs) -> dict[str, Any]:
+    """The action's arguments, with the ones the ruleset types as `time` as ISO-8601 UTC."""
+    if not times or not action.args:
+        return action.args
+    return {name: format_instant(value) if isinstance(value, int) and not isinstance(value, bool)
+            and (action.rule, action.target, name) in times else value
+            for name, value in action.args.items()}
 
 
 def args_json(args: dict[str, Any]) -> str:
@@ -177,9 +203,11 @@ def write_files(con: duckdb.DuckDBPyConnection, out_dir: str, fmt: str,
 class OutputTables:
     """Collects results in the work database and writes the output files."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, scores: Sequence[str]):
+    def __init__(self, con: duckdb.DuckDBPyConnection, scores: Sequence[str],
+                 times: TimeArgs = frozenset()):
         self.con = con
         self.scores = tuple(scores)
+        self.times = times  # `with` arguments that hold times (runtime/action_args.py)
         # s{i}: the score, for sorting the overview; t{i}: the score as written.
         score_fields = [(f"{kind}{i}", pa.float64() if kind == "s" else pa.string())
                         for i in range(len(self.scores)) for kind in "st"]
@@ -204,7 +232,9 @@ class OutputTables:
             row += (value, format_score(value))
         row += (result.stage, ";".join(sorted(result.tags)))
         self._leads.extend([tuple(row)])
-        self._actions.extend([(lead_id, a.at, a.rule, a.kind, a.target, args_json(a.args))
+        times = self.times
+        self._actions.extend([(lead_id, a.at, a.rule, a.kind, a.target,
+                               args_json(action_args(a, times)))
                               for a in result.actions])
         self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
                                   for t in result.transitions])

@@ -24,7 +24,7 @@ from leadflow.runtime.rows import (
     json_path,
     literal,
     reason_for,
-    time_value,
+    time_layers,
     typed_value,
 )
 
@@ -68,6 +68,7 @@ class _Columns:
     def __init__(self, source: Source, required: Sequence[str], wanted: Sequence[str],
                  properties: str):
         self.source = source
+        self.required = tuple(required)
         self.names: list[str] = list(required)
         for name in wanted:
             if name in source.columns and name not in self.names:
@@ -96,27 +97,29 @@ class _Columns:
 
     def subquery(self) -> str:
         """The source's rows with c0..cn and, when needed, `__lf_props` and `__lf_props_ok`."""
-        inner = self.source.select(self.names)
+        inner = self.source.select(self.names, self.required)
         if not self.properties:
             return inner
         raw, kind = self.raw(self.properties)
         text = raw if kind == "VARCHAR" else f"CAST(CAST({raw} AS JSON) AS VARCHAR)"
         paths = ", ".join(json_path(n) for n in self.from_properties)
         extract = f"json_extract_string({text}, [{paths}])" if paths else "NULL"
+        # An object, or JSON null: a list or a bare number holds no fields by name.
+        is_object = f"coalesce(json_type(TRY_CAST({text} AS JSON)) IN ('OBJECT', 'NULL'), false)"
         raw = ""
         if self.source.keep_raw:
             # The row as `run --state` keeps it: the properties' members under the
             # row's own columns, so a replay finds every field where this read found it.
-            raw = (f", CASE WHEN json_valid({text}) AND json_type({text}) = 'OBJECT' "
+            raw = (f", CASE WHEN coalesce(json_type(TRY_CAST({text} AS JSON)) = 'OBJECT', false) "
                    f"THEN json_merge_patch({text}, __lf_raw) ELSE __lf_raw END AS __lf_raw")
         return (f"SELECT * EXCLUDE (__lf_raw){raw}, " if raw else "SELECT *, ") + (
-                f"CASE WHEN json_valid({text}) THEN {extract} END AS __lf_props, "
-                f"({text} IS NULL OR json_valid({text})) AS __lf_props_ok FROM ({inner})")
+                f"CASE WHEN {is_object} THEN {extract} END AS __lf_props, "
+                f"({text} IS NULL OR {is_object}) AS __lf_props_ok FROM ({inner})")
 
     def properties_reason(self) -> str | None:
         if not self.properties:
             return None
-        return f"WHEN NOT __lf_props_ok THEN {literal(self.properties + ': not valid JSON')}"
+        return f"WHEN NOT __lf_props_ok THEN {literal(self.properties + ': not a JSON object')}"
 
 
 def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
@@ -132,7 +135,8 @@ def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
     event = as_text(*columns.raw(names.event))
     numbering = " ".join(f"WHEN {literal(e)} THEN {i}" for i, e in enumerate(events))
     ev_no = f"CASE {event} {numbering} END" if events else "NULL::INTEGER"
-    ts = time_value(*columns.raw(names.time))
+    read_time = time_layers(*columns.raw(names.time))
+    ts = read_time.value
 
     inner = [f"{lead} AS __lead", f"{event} AS __event", f"{ev_no} AS __ev_no",
              f"{ts.missing} AS __ts_missing", f"{ts.value} AS __ts"]
@@ -165,10 +169,13 @@ def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
     values = "".join(f", {o}" for o in outer)
     if source.keep_raw:
         values += ", __event AS event_name, CAST(__lf_raw AS VARCHAR) AS raw"
+    rows = columns.subquery()
+    for layer in read_time.layers:
+        rows = f"SELECT *, {', '.join(layer)} FROM ({rows})"
     return (f"SELECT {file_no}::INTEGER AS file_no, __lf_row::BIGINT AS row_no, __lead AS lead_id, "
             f"__ev_no::INTEGER AS ev_no, CASE WHEN __ev_no IS NULL THEN __event END AS other_event, "
             f"__ts AS ts_us{values}, {reason} AS reason "
-            f"FROM (SELECT *, {', '.join(inner)} FROM ({columns.subquery()}))")
+            f"FROM (SELECT *, {', '.join(inner)} FROM ({rows}))")
 
 
 def lead_rows_sql(source: Source, file_no: int, names: ColumnNames,

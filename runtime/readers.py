@@ -25,6 +25,15 @@ from dataclasses import dataclass
 
 import duckdb
 
+from leadflow.runtime.csv_scan import (
+    DELIMITERS,
+    SHOWN,
+    CsvError,
+    CsvLayout,
+    check_quotes_close,
+    csv_layout,
+)
+from leadflow.runtime.jsonl_scan import NOT_UTF8
 from leadflow.runtime.rows import ident, json_path, literal
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -51,6 +60,7 @@ class ColumnNames:
     event: str = "event"
     time: str = "ts"
     properties: str = "properties"
+    delimiter: str | None = None  # CSV field separator; None: found in the header line
 
 
 def format_of(path: str) -> str | None:
@@ -92,6 +102,25 @@ def expand_inputs(specs: Sequence[str]) -> list[InputFile]:
     return files
 
 
+# Characters DuckDB reads as a glob in a path it opens; a file whose name has one
+# is opened through a link with a plain name, so it is read literally.
+DUCKDB_GLOB_CHARS = frozenset("*?[]{}")
+
+
+def needs_plain_name(path: str) -> bool:
+    return any(ch in DUCKDB_GLOB_CHARS for ch in path)
+
+
+def plain_suffix(path: str) -> str:
+    """The extension that names the format, compression included: `.csv`, `.jsonl.gz`."""
+    name = os.path.basename(path).lower()
+    suffix = ""
+    for compressed in COMPRESSED:
+        if name.endswith(compressed):
+            name, suffix = name.removesuffix(compressed), compressed
+    return os.path.splitext(name)[1] + suffix
+
+
 def duckdb_message(exc: Exception) -> str:
     """The first line of a DuckDB error, without its "Invalid Input Error:" prefix."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -102,24 +131,26 @@ def duckdb_message(exc: Exception) -> str:
 class Source:
     """One input file opened in DuckDB: its columns and types, and a subquery that reads them."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile, keep_raw: bool = False):
+    def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile, read_path: str | None = None,
+                 delimiter: str | None = None, keep_raw: bool = False):
         self.file = file
         self.con = con
+        # What DuckDB opens: the file itself, or a link to it when its name would be a glob.
+        self.read_path = read_path or file.path
+        self.delimiter = "\t" if file.format == "tsv" and delimiter is None else delimiter
+        self.layout: CsvLayout | None = None  # CSV and TSV: the dialect, found by csv_layout
         # With keep_raw, select() adds `__lf_raw`: the whole row as a JSON object (null
         # values left out), which `run --state` keeps so a later run can replay it.
         self.keep_raw = keep_raw
         self.columns = self._inspect()  # column name → DuckDB type, in file order
+        self.no_objects = self.file.format == "jsonl" and not self.columns  # no line is an object
 
     # ------------------------------------------------------------ inspection
 
     def _scan(self) -> str:
-        path = literal(self.file.path)
+        path = literal(self.read_path)
         if self.file.format in ("csv", "tsv"):
-            delim = "\\t" if self.file.format == "tsv" else ","
-            # A fixed delimiter and quote: the sniffer guesses wrong on ragged rows.
-            # null_padding/strict_mode keep short, long and badly quoted rows as rows.
-            return (f"read_csv({path}, all_varchar = true, header = true, delim = E'{delim}', "
-                    f"quote = '\"', escape = '\"', null_padding = true, strict_mode = false)")
+            return self.layout.scan(self.read_path)
         if self.file.format == "jsonl":
             # One text column per line: \x01 never occurs in JSON text, so nothing splits it.
             return (f"read_csv({path}, columns = {{'line': 'VARCHAR'}}, header = false, "
@@ -129,14 +160,22 @@ class Source:
 
     def _json_objects(self) -> str:
         """JSON Lines: every non-blank line with its line number and the object (NULL if not one)."""
-        return (f"SELECT __lf_row, CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' "
-                f"THEN line END AS __lf_obj FROM (SELECT line, row_number() OVER () AS __lf_row "
-                f"FROM {self._scan()}) WHERE trim(coalesce(line, '')) <> ''")
+        return (f"SELECT __lf_row, line AS __lf_line, CASE WHEN json_valid(line) AND "
+                f"json_type(line) = 'OBJECT' THEN line END AS __lf_obj FROM (SELECT line, "
+                f"row_number() OVER () AS __lf_row FROM {self._scan()}) "
+                f"WHERE trim(coalesce(line, '')) <> ''")
 
     def _inspect(self) -> dict[str, str]:
         what = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "parquet": "Parquet"}[self.file.format]
         if os.path.getsize(self.file.path) == 0:
             raise InputError(f"{self.file.path}: the file is empty (not even a header row)")
+        if self.file.format in ("csv", "tsv"):
+            try:
+                self.layout = csv_layout(self.con, self.read_path, self.delimiter)
+                check_quotes_close(self.con, self.read_path, self.layout)
+            except CsvError as exc:
+                raise InputError(f"{self.file.path}: cannot read it as {what}: {exc}") from None
+            return dict.fromkeys(self.layout.header, "VARCHAR")
         try:
             if self.file.format == "jsonl":
                 keys = self.con.sql(
@@ -156,24 +195,47 @@ class Source:
         """A usage error unless the file has column `name` (e.g. the event type)."""
         if name in self.columns:
             return
+        if self.file.format == "jsonl" and self.no_objects:
+            # No line is an object: every row is rejected as such, which says more
+            # than "no column"; any key can be asked of a JSON object, so ask.
+            self.columns[name] = "VARCHAR"
+            return
         have = ", ".join(list(self.columns)[:12]) or "none"
         if len(self.columns) > 12:
             have += ", ..."
-        raise InputError(f"{self.file.path}: no {role} column {name!r} (columns: {have}); "
-                         f"name it with {option}")
+        hint = f"name it with {option}"
+        if self.layout is not None and len(self.columns) == 1:
+            # One column whose name holds another separator: the delimiter is the real cause.
+            other = next((d for d in DELIMITERS if d != self.layout.delimiter and d in have), None)
+            if other is not None:
+                hint = f"the header looks separated by {SHOWN[other]}: pass --delimiter {SHOWN[other]}"
+        raise InputError(f"{self.file.path}: no {role} column {name!r} (columns: {have}); {hint}")
 
-    def select(self, names: Sequence[str]) -> str:
-        """A subquery: `__lf_row`, `__lf_problem` and the columns `names` as c0, c1, ..."""
+    def select(self, names: Sequence[str], scalars: Sequence[str] = ()) -> str:
+        """A subquery: `__lf_row`, `__lf_problem` and the columns `names` as c0, c1, ...
+
+        In JSON Lines, a value of one of `scalars` (the lead id, the event type,
+        the time) that is an object or a list makes the row unreadable: its JSON
+        text is no id and no time.
+        """
         if self.file.format == "jsonl":
             if names:
                 paths = ", ".join(json_path(n) for n in names)
-                values = f"json_extract_string(__lf_obj, [{paths}])"
+                values = (f"json_extract_string(__lf_obj, [{paths}]) AS __lf_vals, "
+                          f"json_type(__lf_obj, [{paths}]) AS __lf_types")
                 cols = "".join(f", __lf_vals[{i + 1}] AS c{i}" for i in range(len(names)))
             else:
-                values, cols = "NULL", ""
+                values, cols = "NULL AS __lf_vals, NULL AS __lf_types", ""
+            # The UTF-8 marker (see utf8_checked) is not an object either: test it first.
+            problems = [f"WHEN __lf_line = {literal(NOT_UTF8)} THEN 'not valid UTF-8 text'",
+                        "WHEN __lf_obj IS NULL THEN 'not a JSON object'"]
+            for i, name in enumerate(names):
+                if name in scalars:
+                    problems.append(f"WHEN __lf_types[{i + 1}] IN ('OBJECT', 'ARRAY') THEN "
+                                    f"{literal(name + ': an object or a list, not a single value')}")
             raw = ", json_merge_patch('{}', __lf_obj) AS __lf_raw" if self.keep_raw else ""
-            return (f"SELECT __lf_row, CASE WHEN __lf_obj IS NULL THEN 'not a JSON object' END "
-                    f"AS __lf_problem{cols}{raw} FROM (SELECT __lf_row, __lf_obj, {values} AS __lf_vals "
+            return (f"SELECT __lf_row, CASE {' '.join(problems)} END AS __lf_problem{cols}{raw} "
+                    f"FROM (SELECT __lf_row, __lf_obj, __lf_line, {values} "
                     f"FROM ({self._json_objects()}))")
         cols = "".join(f", {ident(n)} AS c{i}" for i, n in enumerate(names))
         parquet = self.file.format == "parquet"

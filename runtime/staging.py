@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -20,9 +21,20 @@ from typing import Any, Self
 import duckdb
 import pyarrow as pa
 
+from leadflow.runtime.failures import ResourceError, resource_problem
+from leadflow.runtime.jsonl_scan import utf8_copy
 from leadflow.runtime.reader_sql import FieldSlots, event_rows_sql, lead_rows_sql
-from leadflow.runtime.readers import ColumnNames, InputError, InputFile, Source, duckdb_message
-from leadflow.runtime.rows import literal, time_value
+from leadflow.runtime.readers import (
+    ColumnNames,
+    InputError,
+    InputFile,
+    Source,
+    duckdb_message,
+    needs_plain_name,
+    plain_suffix,
+)
+from leadflow.runtime.rows import literal, time_macro
+from leadflow.runtime.timemath import parse_instant
 
 DEFAULT_MEMORY_LIMIT = "512MB"
 BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be cheap
@@ -55,6 +67,10 @@ class EventCounts:
     lead_rows: int = 0  # rows of the --leads file
     lead_rejected: int = 0
     lead_files: list[str] = field(default_factory=list)
+    # "event purchase declares field amount, but ..." for each declared field no input has.
+    missing_fields: list[str] = field(default_factory=list)
+    # Rows stamped after the moment of the run: (how many, file and row of the latest).
+    future: tuple[int, str, int] | None = None
 
     @property
     def rows(self) -> int:
@@ -65,11 +81,42 @@ class EventCounts:
         return sum(self.ignored_types.values()) + self.after_as_of + self.duplicates
 
 
+WORK_PREFIX = "leadflow-run-"
+
+
+def remove_stale_work_dirs() -> None:
+    """Remove the work directories (spill files) of runs that were killed (SIGKILL, power).
+
+    Staging.close removes its own directory on any exit Python sees (errors,
+    Ctrl-C, SIGTERM: see leadflow/cli.py); a killed process cannot, so the
+    next run clears what such a process left, when that process is gone.
+    """
+    base = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(base) if n.startswith(WORK_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(WORK_PREFIX):].split("-", 1)[0]
+        path = os.path.join(base, name)
+        try:
+            if not pid.isdigit() or os.stat(path).st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)  # raises when no such process exists
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue  # alive but not ours to signal, or gone already
+
+
 class Staging:
     """A temporary DuckDB database holding the typed rows of one run."""
 
     def __init__(self, timezone: str, memory_limit: str = DEFAULT_MEMORY_LIMIT):
-        self.dir = tempfile.mkdtemp(prefix="leadflow-")
+        remove_stale_work_dirs()
+        # The pid in the name lets a later run remove it if this process is killed outright.
+        self.dir = tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-")
+        self.memory_limit = memory_limit
         # In memory, but DuckDB moves blocks to temp_directory past memory_limit.
         self.con = duckdb.connect()
         try:
@@ -86,11 +133,14 @@ class Staging:
         except duckdb.Error as exc:
             self.close()
             raise InputError(f"time zone {timezone!r}: {duckdb_message(exc)}") from None
+        self.con.execute(time_macro())
+        self.timezone = timezone
         self.files: list[str] = []
         self.slots: FieldSlots | None = None
         self.event_names: tuple[str, ...] = ()
         self.lead_fields: tuple[tuple[str, str], ...] = ()
         self.has_leads = False
+        self.columns_seen: list[str] = []  # the event files' columns, in order of appearance
         self.con.execute("CREATE TABLE files (file_no INTEGER, path VARCHAR)")
 
     def close(self) -> None:
@@ -107,6 +157,24 @@ class Staging:
 
     # --------------------------------------------------------------- loading
 
+    def _source(self, file: InputFile, names: ColumnNames, keep_raw: bool = False) -> Source:
+        """The file opened in DuckDB, always by its literal name.
+
+        DuckDB expands `*`, `?` and `[...]` in any path it opens, so `a*.csv`
+        would also read `ab.csv`; such a file is opened through a symbolic link
+        with a plain name in the work directory (globs were expanded already).
+        """
+        read_path = None
+        if file.format == "jsonl":
+            checked = utf8_copy(file.path, os.path.join(self.dir, "inputs"), len(self.files))
+            read_path = checked if checked != file.path else None
+        if read_path is None and needs_plain_name(file.path):
+            links = os.path.join(self.dir, "inputs")
+            os.makedirs(links, exist_ok=True)
+            read_path = os.path.join(links, f"input{len(self.files)}{plain_suffix(file.path)}")
+            os.symlink(os.path.abspath(file.path), read_path)
+        return Source(self.con, file, read_path, names.delimiter, keep_raw)
+
     def _add_file(self, path: str) -> int:
         self.files.append(path)
         number = len(self.files) - 1
@@ -119,6 +187,9 @@ class Staging:
             self.con.execute(f"CREATE TABLE {table} AS " + " UNION ALL ".join(
                 f"({sql})" for _, sql in parts))
         except duckdb.Error as exc:
+            problem = resource_problem(exc, self.memory_limit)
+            if problem is not None:
+                raise ResourceError(problem) from None
             # Find which file fails, to name it in the one-line message.
             for path, sql in parts:
                 try:
@@ -143,8 +214,9 @@ class Staging:
         if held is not None:
             inputs.insert(0, (held[0], ColumnNames(), held[1]))
         for file, file_names, label in inputs:
-            source = Source(self.con, file, keep_raw=keep_raw)
+            source = self._source(file, file_names, keep_raw)
             sql = event_rows_sql(source, len(self.files), file_names, events, self.slots)
+            self.columns_seen += [c for c in source.columns if c not in self.columns_seen]
             self._add_file(label)
             parts.append((label, sql))
         self._create("events", parts)
@@ -154,7 +226,7 @@ class Staging:
                    lead_fields: Sequence[tuple[str, str]]) -> None:
         """Read the lead attributes; a second row for the same lead is rejected."""
         self.lead_fields = tuple(lead_fields)
-        source = Source(self.con, file)
+        source = self._source(file, names)
         sql = lead_rows_sql(source, len(self.files), names, lead_fields)
         self._add_file(file.path)
         self._create("lead_rows", [(file.path, sql)])
@@ -170,9 +242,14 @@ class Staging:
     # -------------------------------------------------------------- queries
 
     def parse_time(self, text: str) -> int | None:
-        """An ISO-8601 time as microseconds (no offset: the ruleset's time zone), or None."""
-        value = time_value(literal(text), "VARCHAR").value
-        return self.con.sql(f"SELECT {value}").fetchall()[0][0]
+        """An ISO-8601 time as microseconds (no offset: the ruleset's time zone), or None.
+
+        timemath's parser, the one test blocks use; the log's SQL follows its grammar.
+        """
+        try:
+            return parse_instant(text, self.timezone)
+        except ValueError:
+            return None
 
     def latest_time(self) -> int | None:
         """The default as-of: the latest event time in the input (SPEC 9).
@@ -198,11 +275,48 @@ class Staging:
         duplicates = self.con.sql("SELECT count(*) FROM events WHERE dup").fetchall()[0][0]
         counts = EventCounts(files, sum(f.rejected for f in files), ignored, after, applied,
                              duplicates)
+        counts.missing_fields = self.missing_fields()
+        counts.future = self.future_rows()
         if self.has_leads:
             counts.lead_rows, counts.lead_rejected = self.con.sql(
                 "SELECT count(*), count(reason) FROM leads").fetchall()[0]
             counts.lead_files = [self.files[-1]]
         return counts
+
+    def future_rows(self) -> tuple[int, str, int] | None:
+        """Rows stamped after now (a day's grace for clocks): how many, and where the latest is.
+
+        Without --as-of the latest time becomes the as-of, so one row typed with
+        year 2924 would fire every timer up to then: the summary must say so.
+        """
+        now = int(time.time() + 86_400) * 1_000_000
+        found = self.con.sql(
+            f"SELECT count(*) OVER (), f.path, e.row_no FROM events e JOIN files f USING (file_no) "
+            f"WHERE e.reason IS NULL AND e.ts_us > {now} ORDER BY e.ts_us DESC, e.file_no, e.row_no "
+            f"LIMIT 1").fetchall()
+        return found[0] if found else None
+
+    def missing_fields(self) -> list[str]:
+        """Declared fields that no input has, though rows of their events were read.
+
+        A misnamed column (`importe` for `amount`) would otherwise make every
+        rule that reads the field quietly see it missing: a run that scores 0.
+        """
+        if self.slots is None or not self.slots.slots:
+            return []
+        found = []
+        have = ", ".join(self.columns_seen[:12]) + (", ..." if len(self.columns_seen) > 12 else "")
+        checks = ", ".join(
+            f"count(*) FILTER (WHERE reason IS NULL AND ev_no IN ({', '.join(map(str, users))})), "
+            f"count(v{j})" for j, users in enumerate(self.slots.users))
+        numbers = self.con.sql(f"SELECT {checks} FROM events").fetchall()[0]
+        for j, (name, _) in enumerate(self.slots.slots):
+            rows, values = numbers[2 * j], numbers[2 * j + 1]
+            if rows and not values and name not in self.columns_seen:
+                events = ", ".join(self.event_names[u] for u in self.slots.users[j])
+                found.append(f"field {name} of {events}: no input has a column or property "
+                             f"{name!r} (columns: {have}); rules reading it see it missing")
+        return found
 
     def event_files(self) -> list[str]:
         return self.files[:-1] if self.has_leads else list(self.files)
@@ -224,17 +338,27 @@ class Staging:
             f"ORDER BY lead_id, ts_us, file_no, row_no").to_arrow_reader(batch_rows)
 
     def lead_attrs(self, lead: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(lead_id, attributes) of the --leads file, sorted by lead_id; missing values left out."""
-        if not self.has_leads:
-            return
+        """(lead_id, attributes) of every lead seen without applied events, and of --leads.
+
+        Sorted by lead_id; missing values left out. A lead is seen when any row
+        that is not rejected names it (SPEC 9): a lead whose rows are all of
+        ignored event types or after as-of still gets its row, in its initial
+        state advanced to as-of. Leads with applied events come here too when
+        they have attributes; the replay matches them up by id.
+        """
         names = [f for f, _ in self.lead_fields]
-        where = "reason IS NULL" + (f" AND lead_id = {literal(lead)}" if lead is not None else "")
-        cols = "".join(f", a{j}" for j in range(len(names)))
-        reader = self.con.cursor().sql(
-            f"SELECT lead_id{cols} FROM leads WHERE {where} ORDER BY lead_id").to_arrow_reader(BATCH_ROWS)
-        for batch in reader:
+        only = f" AND lead_id = {literal(lead)}" if lead is not None else ""
+        seen = f"SELECT DISTINCT lead_id FROM events WHERE reason IS NULL{only}"
+        if self.has_leads:
+            cols = "".join(f", l.a{j}" for j in range(len(names)))
+            sql = (f"SELECT coalesce(l.lead_id, s.lead_id) AS lead_id{cols} FROM "
+                   f"(SELECT * FROM leads WHERE reason IS NULL{only}) l FULL OUTER JOIN ({seen}) s "
+                   f"USING (lead_id) ORDER BY 1")
+        else:
+            sql = f"{seen} ORDER BY lead_id"
+        for batch in self.con.cursor().sql(sql).to_arrow_reader(BATCH_ROWS):
             ids = batch.column(0).to_pylist()
-            columns = [batch.column(j + 1).to_pylist() for j in range(len(names))]
+            columns = [batch.column(j + 1).to_pylist() for j in range(batch.num_columns - 1)]
             for i, lead_id in enumerate(ids):
                 yield lead_id, {n: c[i] for n, c in zip(names, columns) if c[i] is not None}
 

@@ -13,6 +13,7 @@ from leadflow.runtime.staging import EventCounts
 from leadflow.runtime.timemath import format_instant
 
 PHASES = ("read", "sort", "run", "write")
+MOST = 50.0  # above this percentage of rejected rows, the summary warns loudly
 
 
 @dataclass
@@ -46,6 +47,26 @@ class RunSummary:
         c = self.counts
         return c.rows == c.applied + c.rejected + c.ignored
 
+    @property
+    def reject_percent(self) -> float:
+        """Rejected event rows, in percent of the rows read (0 when none were read)."""
+        c = self.counts
+        return 100.0 * c.rejected / c.rows if c.rows else 0.0
+
+    def warnings(self) -> list[str]:
+        """What the user must not miss: printed even with --quiet."""
+        found = [f"warning: {text}" for text in self.counts.missing_fields]
+        if self.counts.future is not None and not self.as_of_given:
+            count, path, row = self.counts.future
+            found.append(f"warning: {count:,} row(s) are stamped in the future, the latest "
+                         f"{format_instant(self.as_of)} at {path} row {row:,} (a mistyped year?); "
+                         f"the default as-of is that time, so timers fire up to it; pass --as-of")
+        if self.reject_percent > MOST:
+            rejects = self.outputs.get("rejects", "rejects")
+            found.append(f"warning: {self.reject_percent:.1f}% of the event rows were rejected "
+                         f"(see {rejects}); check the columns and the --*-col options")
+        return found
+
     def render(self) -> str:
         c = self.counts
         files = len(c.files)
@@ -75,7 +96,7 @@ class RunSummary:
             lines.append(f"  {'as-of':<12}{format_instant(self.as_of)}  ({how})")
         phases = ", ".join(f"{p} {self.seconds[p]:.2f}s" for p in PHASES if p in self.seconds)
         lines.append(f"  {'time':<12}{phases} (total {sum(self.seconds.values()):.2f}s)")
-        return "\n".join(lines)
+        return "\n".join(lines + self.warnings())
 
 
 def render_overview(scores: tuple[str, ...], stages: tuple[str, ...],

@@ -153,11 +153,16 @@ def next_local_clock(us: int, clock_minutes: int, tz: str) -> int:
 
 # ------------------------------------------------------------- ISO-8601 text
 
-_ISO = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
-    r"\s*(Z|z|[+-]\d{2}:?\d{2})?"
+# The one grammar of a time in leadflow: test blocks, --as-of and every time
+# read from a log (runtime/rows.py runs this same pattern inside DuckDB, which
+# is why it uses only syntax RE2 shares: [0-9], not \d, which in Python also
+# matches other scripts' digits). Hours 00-23; an offset within +-18:00.
+ISO_PATTERN = (
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ]([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9])(?:\.([0-9]{1,9}))?)?)?"
+    r"[ \t]*(Z|z|[+-](?:0[0-9]|1[0-8]):?[0-5][0-9])?"
 )
+_ISO = re.compile(ISO_PATTERN)
 
 
 def parse_instant(text: str, tz: str) -> int:
@@ -166,10 +171,11 @@ def parse_instant(text: str, tz: str) -> int:
     Without an offset the time is local to `tz`. Raises ValueError with a
     message a user can act on.
     """
-    match = _ISO.fullmatch(text.strip())
+    match = _ISO.fullmatch(text.strip(" "))
     if match is None:
         raise ValueError(f"`{text}` is not an ISO-8601 time (like 2024-01-10T09:30)")
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    date, hour, minute, second, fraction, offset = match.groups()
+    year, month, day = date.split("-")
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     try:
         naive = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),

@@ -54,9 +54,19 @@ def command(file: str, output: str, no_optimize: bool, skip: tuple[str, ...]) ->
 
 
 def _write_atomically(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
+    """Write via a temporary file and a rename, so a reader never sees half a module.
+
+    As `>` in a shell would: a symbolic link is followed (its target is
+    replaced, the link stays), and the file gets the mode the umask gives new
+    files, not the 0600 of the temporary file.
+    """
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
     handle, temp = tempfile.mkstemp(dir=directory, suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         with os.fdopen(handle, "w", encoding="utf-8", errors="surrogatepass", newline="\n") as out:
             out.write(text)
         os.replace(temp, path)

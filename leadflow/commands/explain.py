@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+import duckdb
 
 from leadflow.commands.run import (
     build_options,
@@ -22,18 +23,23 @@ from leadflow.commands.run import (
 )
 from leadflow.runtime.driver import LeadFailed
 from leadflow.runtime.explain import explain, render_json, render_text
+from leadflow.runtime.failures import describe_failure
 from leadflow.runtime.readers import InputError
 
 
 @click.command("explain")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.argument("events", nargs=-1, required=True)
-@click.option("--lead", "lead_id", required=True, metavar="ID", help="The lead to explain.")
+@click.option("--lead", "lead_ids", required=True, multiple=True, metavar="ID",
+              help="The lead to explain (once).")
 @input_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
-def command(file: str, events: tuple[str, ...], lead_id: str, engine: str, as_json: bool,
-            **inputs: Any) -> None:
+def command(file: str, events: tuple[str, ...], lead_ids: tuple[str, ...], engine: str,
+            as_json: bool, **inputs: Any) -> None:
     """Show how lead ID got its scores, stage, tags and actions."""
+    if len(lead_ids) > 1:  # click would silently keep the last one
+        fail(f"--lead given {len(lead_ids)} times; explain one lead per command", 2)
+    lead_id = lead_ids[0]
     ruleset = load_engine(file, engine)
     try:
         explanation = explain(ruleset, build_options(events, **inputs), lead_id,
@@ -42,4 +48,6 @@ def command(file: str, events: tuple[str, ...], lead_id: str, engine: str, as_js
         fail(str(exc), 2)
     except LeadFailed as exc:
         report_failure(exc)
+    except (duckdb.Error, OSError) as exc:  # memory or disk ran out (runtime/failures.py)
+        fail(describe_failure(exc, inputs["memory_limit"]), 2)
     click.echo(render_json(explanation) if as_json else render_text(explanation))

@@ -7,12 +7,14 @@ an unknown format, a log without the needed columns): one line on stderr.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
+import duckdb
 
 from leadflow.api import load_file
 from leadflow.commands import echo_diagnostics
@@ -20,17 +22,21 @@ from leadflow.compiler.engine import CompiledEngine
 from leadflow.dsl.model import Model
 from leadflow.runtime.driver import LeadFailed, RunOptions, run
 from leadflow.runtime.engine import Engine
+from leadflow.runtime.failures import describe_failure
 from leadflow.runtime.incremental import resolve_as_of, state_fields
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.outputs import OUTPUT_FORMATS
 from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT
-from leadflow.runtime.summary import render_overview
+from leadflow.runtime.summary import RunSummary, render_overview
 
 # Engine name → how to make it from a checked model. The compiled module is the
 # default; the interpreter is the reference it is tested against.
 ENGINES: dict[str, Callable[[Model], Engine]] = {"compiled": CompiledEngine,
                                                  "interpreter": Interpreter}
+
+
+MAX_TOP = 1_000_000_000
 
 
 def fail(message: str, code: int) -> None:
@@ -55,6 +61,24 @@ def ruleset_label(path: str, engine: Engine) -> str:
     return engine.name or os.path.splitext(os.path.basename(path))[0]
 
 
+def _finite(value: float | None, param: click.Parameter) -> float | None:
+    """click's FloatRange lets NaN through (every comparison with it is false)."""
+    if value is not None and math.isnan(value):
+        raise click.BadParameter("nan is not a number", param=param)
+    return value
+
+
+def _delimiter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """One character; `tab` and `\\t` name the tab."""
+    if value is None:
+        return None
+    if value in ("tab", "\\t", "TAB"):
+        return "\t"
+    if len(value) != 1 or value in ('"', "\n", "\r"):
+        raise click.BadParameter(f"{value!r}: give one character, such as ';' or tab")
+    return value
+
+
 def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options `run` and `explain` share: how to read the inputs and which engine."""
     options = [
@@ -68,6 +92,9 @@ def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--time-col", default="ts", show_default=True, help="Column of the event time."),
         click.option("--properties-col", default="properties", show_default=True,
                      help="JSON column holding the fields that have no column of their own."),
+        click.option("--delimiter", default=None, metavar="CHAR", callback=_delimiter,
+                     help="Field separator of CSV files (`;`, `tab`, ...). Default: found in the "
+                     "header line (`,` unless it has none and has `;`, a tab or `|`)."),
         click.option("--engine", type=click.Choice(sorted(ENGINES)), default="compiled",
                      show_default=True, help="Which engine runs the rules."),
         click.option("--memory-limit", default=DEFAULT_MEMORY_LIMIT, show_default=True,
@@ -80,7 +107,7 @@ def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None, lead_col: str,
                   event_col: str, time_col: str, properties_col: str, memory_limit: str,
-                  **extra: Any) -> RunOptions:
+                  delimiter: str | None = None, **extra: Any) -> RunOptions:
     """RunOptions from the command line; InputError for a bad file or option."""
     files = expand_inputs(events)
     leads_file = None
@@ -89,7 +116,7 @@ def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None,
         if len(found) != 1:
             raise InputError(f"--leads {leads}: names {len(found)} files; give exactly one")
         leads_file = found[0]
-    names = ColumnNames(lead_col, event_col, time_col, properties_col)
+    names = ColumnNames(lead_col, event_col, time_col, properties_col, delimiter)
     return RunOptions(files, leads_file, names, as_of, memory_limit=memory_limit, **extra)
 
 
@@ -116,12 +143,19 @@ def report_failure(exc: LeadFailed) -> None:
               "new input under the current rules (after a rule change).")
 @click.option("--event-id-col", metavar="COL", help="With --state: a row whose COL was seen "
               "before is a duplicate.")
-@click.option("--top", default=10, show_default=True, help="Leads to list in the overview (0: none).")
-@click.option("--strict", is_flag=True, help="Exit 1 if any input row was rejected.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or overview.")
+# Bounded up front: a huge --top used to reach DuckDB (a parser error after the outputs were written).
+@click.option("--top", default=10, show_default=True, type=click.IntRange(0, MAX_TOP),
+              help="Leads to list in the overview (0: none).")
+@click.option("--strict", is_flag=True, help="Exit 1 if any input row was rejected or a declared "
+              "field has no column in the events.")
+@click.option("--max-reject-rate", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              callback=lambda ctx, param, value: _finite(value, param),
+              help="Exit 1 when more than PCT percent of the event rows were rejected.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
+              "warnings (data warnings and errors still show).")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
-            strict: bool, quiet: bool, state: str | None, rebuild: bool,
-            event_id_col: str | None, **inputs: Any) -> None:
+            strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
+            rebuild: bool, event_id_col: str | None, **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
     Writes leads, actions, transitions and rejects to --out; prints the accounting
@@ -144,6 +178,8 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
         fail(str(exc), 2)
     except LeadFailed as exc:
         report_failure(exc)
+    except (duckdb.Error, OSError) as exc:  # memory or disk ran out (runtime/failures.py)
+        fail(describe_failure(exc, inputs["memory_limit"]), 2)
     summary = result.summary
     if result.note:
         click.echo(result.note, err=True)
@@ -151,6 +187,18 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
         click.echo(summary.render(), err=True)
         click.echo(render_overview(tuple(ruleset.scores), tuple(ruleset.stages), result.top,
                                    result.stage_counts, summary.outputs))
-    if strict and (summary.counts.rejected or summary.counts.lead_rejected):
+    else:
+        for line in summary.warnings():
+            click.echo(line, err=True)
+    exit_for_data(summary, strict, max_reject_rate)
+
+
+def exit_for_data(summary: RunSummary, strict: bool, max_reject_rate: float | None) -> None:
+    """Exit 1 for what --strict and --max-reject-rate refuse, after every output is written."""
+    counts = summary.counts
+    if max_reject_rate is not None and summary.reject_percent > max_reject_rate:
+        fail(f"{summary.reject_percent:.1f}% of the event rows were rejected, more than "
+             f"--max-reject-rate {max_reject_rate:g}%", 1)
+    if strict and (counts.rejected or counts.lead_rejected or counts.missing_fields):
         sys.exit(1)
 

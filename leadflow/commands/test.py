@@ -13,6 +13,7 @@ exits 1 when the total is below N percent.
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
@@ -35,6 +36,7 @@ from leadflow.terminal import wants_colour
 @click.option("--coverage", "with_coverage", is_flag=True,
               help="Report which rules, flow steps and stages the tests made fire.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="N",
+              callback=lambda ctx, param, value: _finite(value, param),
               help="With coverage: exit 1 when the total is below N percent.")
 def command(paths: tuple[str, ...], verbose: bool, with_coverage: bool,
             fail_under: float | None) -> None:
@@ -95,6 +97,13 @@ def _echo_verdict(block: ast.TestBlock, passed: bool, colour: bool) -> None:
         word = click.style(word, fg="green" if passed else "red", bold=True)
     span = block.span
     click.echo(f"{word}  {span.file}:{span.line}  {block.name}", color=colour)
+
+
+def _finite(value: float | None, param: click.Parameter) -> float | None:
+    """click's FloatRange lets NaN through, and every comparison with NaN is false."""
+    if value is not None and math.isnan(value):
+        raise click.BadParameter("nan is not a number", param=param)
+    return value
 
 
 def _echo_minimal_block(engine: Interpreter, block: ast.TestBlock, failure: Failure) -> None:

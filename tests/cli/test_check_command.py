@@ -78,10 +78,10 @@ def test_a_directory_without_rule_files_is_a_usage_error(tmp_path):
     assert result.stderr == f"error: no .leadflow files in {tmp_path} or below it\n"
 
 
-def test_a_missing_file_is_still_a_diagnostic(tmp_path):
+def test_a_missing_file_is_a_usage_error(tmp_path):
     result = invoke(str(tmp_path / "nope.leadflow"))
-    assert result.exit_code == 1
-    assert "nope.leadflow:1:1: error: no such file" in result.stderr
+    assert result.exit_code == 2  # docs/cli.md: a missing file is a usage error
+    assert result.stderr == f"error: {tmp_path / 'nope.leadflow'}: no such file\n"
 
 
 def test_format_json(tmp_path):

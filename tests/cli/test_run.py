@@ -143,12 +143,14 @@ def test_messy_log_every_row_is_accounted_for_and_the_numbers_add_up(tmp_path):
     assert "time" in result.stderr and "read" in result.stderr and "run" in result.stderr
 
 
-def test_a_lead_whose_every_row_is_after_as_of_gets_no_row(tmp_path):
+def test_a_lead_whose_every_row_is_after_as_of_gets_its_initial_row(tmp_path):
     events = [("ana", "email_open", "2024-01-02 09:00", {}),
               ("dave", "email_open", "2024-02-01 09:00", {})]
     result = run(tmp_path, write_events(tmp_path, "csv", events), as_of="2024-01-10")
     assert result.exit_code == 0, result.stderr
-    assert [r["lead_id"] for r in read_csv(tmp_path / "out" / "leads.csv")] == ["ana"]
+    # SPEC 9: dave is seen (his row is ignored, not rejected): his initial state, at as-of.
+    rows = read_csv(tmp_path / "out" / "leads.csv")
+    assert [(r["lead_id"], r["engagement"]) for r in rows] == [("ana", "0"), ("dave", "0")]
 
 
 def test_as_of_fires_timers_up_to_it(tmp_path):

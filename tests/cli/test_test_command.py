@@ -150,8 +150,8 @@ def test_a_file_with_errors_is_reported_and_exits_1(tmp_path):
     assert last_line(result.stdout) == "0 passed, 0 failed"
 
 
-def test_missing_file_exits_1_and_no_rule_files_is_a_usage_error(tmp_path, monkeypatch):
-    assert invoke(tmp_path / "absent.leadflow").exit_code == 1
+def test_a_missing_file_and_no_rule_files_are_usage_errors(tmp_path, monkeypatch):
+    assert invoke(tmp_path / "absent.leadflow").exit_code == 2  # docs/cli.md: a missing file is 2
     monkeypatch.chdir(tmp_path)  # no path means here, where there is no .leadflow file
     assert CliRunner().invoke(command, []).exit_code == 2
 

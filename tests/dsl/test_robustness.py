@@ -219,13 +219,15 @@ def test_cli_reports_instead_of_crashing(content, tmp_path):
     assert done.stderr.startswith(str(path) + ":")
 
 
-def test_cli_turns_an_internal_bug_into_a_diagnostic(monkeypatch):
+def test_cli_turns_an_internal_bug_into_a_diagnostic(monkeypatch, tmp_path):
     """The last line of defence in `check`: even a bug in leadflow prints no traceback."""
 
     def broken(path):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(check_module, "load_file", broken)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "some.leadflow").write_text("event e\n")  # a missing file would be exit 2
     result = CliRunner().invoke(check_module.command, ["some.leadflow"])
     assert result.exit_code == 1
     assert result.stderr.startswith("some.leadflow:1:1: error: internal error while checking")

@@ -237,7 +237,7 @@ def test_a_properties_column_in_csv(tmp_path):
     with staged([str(path)]) as staging:
         assert [(field_value(r, staging, "amount"), field_value(r, staging, "category"))
                 for r in rows_of(staging)] == [(12.5, "botas")]
-        assert rejects_of(staging) == [(path, 2, "properties: not valid JSON")]
+        assert rejects_of(staging) == [(path, 2, "properties: not a JSON object")]
 
 
 # ------------------------------------------------------ columns and files
