@@ -646,7 +646,7 @@ def test_fmt_formats_a_file_with_semantic_errors(tmp_path):
 
 def test_fmt_reports_a_missing_file(tmp_path):
     result = run(str(tmp_path / "nope.leadflow"))
-    assert result.exit_code == 2  # a usage error (docs/cli.md, exit codes)
+    assert result.exit_code == 2  # a usage error, as for every command (docs/cli.md)
     assert "no such file" in result.stderr
 
 
