@@ -300,9 +300,11 @@ def _stray_name(ctx: ErrorContext) -> Diagnostic | None:
                  suggestion or ACTIONS_HINT)
 
 
-# Words from other languages' string tests, and the glob pattern each means in `matches`.
-TEXT_TEST_WORDS = {"contains": "*{}*", "includes": "*{}*", "like": None,
-                   "startswith": "{}*", "endswith": "*{}", "ilike": None}
+# Words from other languages' string tests, and what leadflow writes instead: an operator
+# of its own (`contains`, `starts with`), or the glob pattern the word means in `matches`
+# (None: a SQL LIKE pattern, translated; `ilike` also lower-cases the text).
+TEXT_TEST_WORDS = {"includes": "contains", "like": None, "startswith": "starts with",
+                   "endswith": "*{}", "ilike": None}
 _STRING_AFTER = re.compile(r'[ \t]*("(?:[^"\\\n]|\\.)*")')
 _OPERAND_BEFORE = re.compile(r"[\w.()]+[ \t]*$")
 _ACTION_WORD = re.compile(r"\b(?:add|subtract|set|tag|untag|send|notify|start|stop)\b")
@@ -328,11 +330,18 @@ def _text_test(ctx: ErrorContext) -> Diagnostic | None:
     except ValueError:
         return None
     form = TEXT_TEST_WORDS[key]
-    pattern = (value.replace("%", "*").replace("_", "?") if form is None
-               else form.format(value.strip("*")))
     line_start = ctx.text.rfind("\n", 0, word.start_pos) + 1
     operand = _OPERAND_BEFORE.search(ctx.text[line_start:word.start_pos])
     shown = operand.group().strip() if operand else "url"
+    quoted = json.dumps(value, ensure_ascii=False)
+    if form in ("contains", "starts with"):
+        return error(f"`{word}` is not an operator in leadflow", ctx.span(word),
+                     f"write `{shown} {form} {quoted}`")
+    pattern = (value.replace("%", "*").replace("_", "?") if form is None
+               else form.format(value.strip("*")))
+    if key == "ilike":
+        shown = f"lower({shown})"
+        pattern = pattern.lower()
     return error(f"`{word}` is not an operator in leadflow", ctx.span(word),
                  f"write `{shown} matches {json.dumps(pattern, ensure_ascii=False)}`: "
                  "in a pattern `*` stands for any text and `?` for one character")
