@@ -315,12 +315,7 @@ class ExprTyper:
             return fallback
         field_span = expr.field_span if expr.field_span != ast.NO_SPAN else expr.span
         t = fields.get(expr.field)
-        if expr.field not in fields:
-            own = [f for f in fields if f != "ts"]
-            hint = did_you_mean(expr.field, fields) or (
-                f"the fields of `{expr.event}` are {names_list(own)}" if own
-                else f"`{expr.event}` has no fields besides `ts`")
-            self.report.error(f"`{expr.event}` has no field `{expr.field}`", field_span, hint)
+        if not self._has_field(expr, fields, field_span):
             return fallback
         if expr.func == "distinct":
             return "int"
@@ -337,6 +332,17 @@ class ExprTyper:
                           "work on any field")
         return fallback
 
+    def _has_field(self, expr: ast.Aggregate, fields, field_span: ast.Span) -> bool:
+        """Whether the aggregated event has the field; an error with a hint when not."""
+        if expr.field in fields:
+            return True
+        own = [f for f in fields if f != "ts"]
+        hint = did_you_mean(expr.field, fields) or (
+            f"the fields of `{expr.event}` are {names_list(own)}" if own
+            else f"`{expr.event}` has no fields besides `ts`")
+        self.report.error(f"`{expr.event}` has no field `{expr.field}`", field_span, hint)
+        return False
+
     def _list_aggregate(self, expr: ast.Aggregate, fields) -> str | None:
         """`last(N, E.f ...)` / `top(N, E.f ...)`: a list of the field's type."""
         if expr.limit is not None and expr.limit < 1:
@@ -345,12 +351,7 @@ class ExprTyper:
         if fields is None:
             return None
         field_span = expr.field_span if expr.field_span != ast.NO_SPAN else expr.span
-        if expr.field not in fields:
-            own = [f for f in fields if f != "ts"]
-            hint = did_you_mean(expr.field, fields) or (
-                f"the fields of `{expr.event}` are {names_list(own)}" if own
-                else f"`{expr.event}` has no fields besides `ts`")
-            self.report.error(f"`{expr.event}` has no field `{expr.field}`", field_span, hint)
+        if not self._has_field(expr, fields, field_span):
             return None
         t = fields[expr.field]
         if t is None:

@@ -149,12 +149,7 @@ class EventLog:
 def time_literal(ts: int, timezone: str) -> str:
     """A time literal for a test block: local wall-clock time when that reads back as the
     same instant (`2024-01-10T09:30`), else UTC (`2024-10-27T01:30:00Z`, the DST fold)."""
-    local = timemath.to_local(ts, timezone)
-    text = local.strftime("%Y-%m-%dT%H:%M")
-    if local.second or local.microsecond:
-        text += local.strftime(":%S")
-        if local.microsecond:
-            text += f".{local.microsecond:06d}"
+    text = timemath.format_wall_clock(ts, timezone)
     try:
         if timemath.parse_instant(text, timezone) == ts:
             return text

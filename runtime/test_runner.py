@@ -216,15 +216,8 @@ def leaves(expr: ast.Expr) -> list[ast.Expr]:
 
 
 def test_time(us: int, tz: str) -> str:
-    """An instant as a test block writes it: wall-clock time in the ruleset's timezone,
-    no offset, seconds only when there are some (`2024-05-20T10:00`)."""
-    local = timemath.to_local(us, tz)
-    text = local.strftime("%Y-%m-%dT%H:%M")
-    if local.second or local.microsecond:
-        text += local.strftime(":%S")
-    if local.microsecond:
-        text += f".{local.microsecond:06d}"
-    return text
+    """An instant as a test block writes it: wall-clock time in the ruleset's timezone."""
+    return timemath.format_wall_clock(us, tz)
 
 
 def user_value(value: Any, tz: str, kind: str | None = None) -> str:

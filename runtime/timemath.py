@@ -202,6 +202,18 @@ def format_instant(us: int) -> str:
     return text + "Z"
 
 
+def format_wall_clock(us: int, tz: str) -> str:
+    """Local wall-clock time without offset, as a test block writes it: `2024-05-20T10:00`,
+    with seconds (and microseconds) only when there are some."""
+    local = to_local(us, tz)
+    text = local.strftime("%Y-%m-%dT%H:%M")
+    if local.second or local.microsecond:
+        text += local.strftime(":%S")
+    if local.microsecond:
+        text += f".{local.microsecond:06d}"
+    return text
+
+
 def format_local(us: int, tz: str) -> str:
     """Local wall-clock time with its offset, for people: `2024-01-10T09:30:00+01:00`."""
     return to_local(us, tz).isoformat(timespec="seconds")
