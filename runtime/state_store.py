@@ -177,5 +177,9 @@ def open_for_reading(path: str) -> tuple[duckdb.DuckDBPyConnection, StateFile]:
             raise InputError(f"{path}: not a leadflow state file (no completed run in it)")
     except duckdb.Error as exc:
         con.close()
-        raise InputError(f"{path}: not a leadflow state file: {duckdb_message(exc)}") from None
+        message = duckdb_message(exc)
+        if "lock" in message.lower():  # DuckDB's own file lock: a run has it open
+            raise InputError(f"{path}: in use by a running leadflow run; try again when it "
+                             f"ends") from None
+        raise InputError(f"{path}: not a leadflow state file: {message}") from None
     return con, state

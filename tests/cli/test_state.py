@@ -191,3 +191,13 @@ def test_rebuild_and_event_id_col_need_a_state(tmp_path):
     result = leadflow("run", write_ruleset(tmp_path), write_events(tmp_path, "csv"),
                       "--out", str(tmp_path / "o"), "--rebuild")
     assert result.exit_code == 2 and "--state" in result.stderr
+
+
+def test_state_of_a_file_a_run_holds_says_so(tmp_path):
+    assert run(tmp_path, write_events(tmp_path, "csv"), "o1").exit_code == 0
+    holder = duckdb.connect(str(tmp_path / "state.duckdb"))  # as a running run holds it
+    try:
+        shown = leadflow("state", tmp_path / "state.duckdb")
+    finally:
+        holder.close()
+    assert shown.exit_code == 2 and "in use by a running leadflow run" in shown.stderr
