@@ -178,7 +178,7 @@ def open_for_reading(path: str) -> tuple[duckdb.DuckDBPyConnection, StateFile]:
     except duckdb.Error as exc:
         con.close()
         message = duckdb_message(exc)
-        if "lock" in message.lower():  # DuckDB's own file lock: a run has it open
+        if "lock" in message.lower() or "already attached" in message:  # a run has it open
             raise InputError(f"{path}: in use by a running leadflow run; try again when it "
                              f"ends") from None
         raise InputError(f"{path}: not a leadflow state file: {message}") from None

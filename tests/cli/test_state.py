@@ -4,6 +4,8 @@ rule changes and --rebuild, --as-of now, locks, and state files that are not our
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -197,7 +199,9 @@ def test_state_of_a_file_a_run_holds_says_so(tmp_path):
     assert run(tmp_path, write_events(tmp_path, "csv"), "o1").exit_code == 0
     holder = duckdb.connect(str(tmp_path / "state.duckdb"))  # as a running run holds it
     try:
-        shown = leadflow("state", tmp_path / "state.duckdb")
+        shown = subprocess.run([sys.executable, "-m", "leadflow.cli", "state",
+                                str(tmp_path / "state.duckdb")], capture_output=True, text=True,
+                               check=False)
     finally:
         holder.close()
-    assert shown.exit_code == 2 and "in use by a running leadflow run" in shown.stderr
+    assert shown.returncode == 2 and "in use by a running leadflow run" in shown.stderr
