@@ -146,7 +146,7 @@ class _Run:
 
         write_start = time.perf_counter()
         run_no = (last.run_no + 1) if last is not None else 1
-        self.prepare_outbox(tables, rebuild, prev_as_of, carry)
+        self.prepare_outbox(rebuild, prev_as_of, carry)
         files = {name: f"{name}.{options.format}"
                  for name in ("leads", "actions", "transitions", "rejects")}
         outputs = {name: os.path.join(options.out_dir, f) for name, f in files.items()}
@@ -309,8 +309,7 @@ class _Run:
 
     # -------------------------------------------------------------- outputs
 
-    def prepare_outbox(self, tables: OutputTables, rebuild: bool, prev_as_of: int | None,
-                       carry: bool) -> None:
+    def prepare_outbox(self, rebuild: bool, prev_as_of: int | None, carry: bool) -> None:
         """This run's outputs as work tables: new_actions, new_transitions, new_rejects."""
         con = self.con
         since = f"at_us > {prev_as_of}" if rebuild and prev_as_of is not None else "true"

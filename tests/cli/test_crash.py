@@ -170,3 +170,20 @@ def test_two_runs_on_one_state_never_interleave(parts, tmp_path):
     else:  # the first had already finished: the second found every row a duplicate
         assert second.returncode == 0
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_outputs_a_crash_kept_from_out_are_carried_into_the_next_run(parts, uninterrupted,
+                                                                    tmp_path):
+    """Killed after its commit, and followed by tomorrow's run instead of a retry: the
+    next run's actions and transitions start with the ones that never reached --out."""
+    work = tmp_path / "w"
+    work.mkdir()
+    assert run(command(parts[0], work), crash_at="committed") == -signal.SIGKILL
+    assert run(command(parts[1], work)) == 0
+    first, second = uninterrupted["outputs"]
+    got = files(work / "out")
+    for name in ("actions.csv", "transitions.csv"):
+        both = first[name] + second[name].split(b"\n", 1)[1]  # one header
+        assert got[name] == both, name
+    assert got["leads.csv"] == second["leads.csv"]
+    assert b'"includes_undelivered_run": 1' in got["run.json"]
