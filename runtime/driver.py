@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from leadflow.runtime.action_args import time_args
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
-from leadflow.runtime.output_set import OutputDir
+from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir
 from leadflow.runtime.outputs import OutputTables
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, Staging
@@ -242,9 +242,6 @@ def timed_batches(open_reader: Callable[[], pa.RecordBatchReader],
         yield batch
     if first:
         seconds["sort"] = time.perf_counter() - start
-
-
-OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects")
 
 
 def check_out_dir(path: str, fmt: str = "csv") -> None:

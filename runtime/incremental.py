@@ -52,7 +52,7 @@ from leadflow.runtime.driver import (
 )
 from leadflow.runtime.engine import Engine
 from leadflow.runtime.failures import resource_problem
-from leadflow.runtime.output_set import OutputDir, crash_point, read_run_file
+from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir, crash_point, read_run_file
 from leadflow.runtime.outputs import OutputTables, output_queries, write_files
 from leadflow.runtime.readers import InputError, InputFile, duckdb_message
 from leadflow.runtime.rows import literal
@@ -114,7 +114,7 @@ class _Run:
         new = "format" not in meta
         if not new:
             self.check_rules(meta)
-        prev_as_of = None if new else store.as_of()
+        prev_as_of = None if new or "as_of" not in meta else int(meta["as_of"])
         last = store.last_run()
         if last is not None and last.command == options.command:
             return self.redeliver(last)  # a retry: the same outputs again, nothing new
@@ -125,12 +125,14 @@ class _Run:
         rebuild = options.rebuild and not new
 
         held = self.held_rows(rebuild)
-        self.has_held = held is not None
+        self.has_held = held is not None  # file 0 of the work database is then the held rows
+        # A first run and a rebuild write every lead's row; later runs only the touched ones.
+        self.replaces_rows = rebuild or not _table_exists(self.con, "st", "lead_rows")
         self.staging.load_events(options.events, options.names, dict(self.engine.events),
                                  keep_raw=True, held=held)
         if options.leads is not None:
             self.staging.load_leads(options.leads, options.names, tuple(self.engine.lead_fields))
-        self.mark_seen_rows(held is not None, prev_as_of, rebuild)
+        self.mark_seen_rows(prev_as_of, rebuild)
         as_of, given = self.choose_as_of(prev_as_of)
         counts = self.staging.counts(as_of)
         self.seconds["read"] = time.perf_counter() - start
@@ -147,13 +149,11 @@ class _Run:
         write_start = time.perf_counter()
         run_no = (last.run_no + 1) if last is not None else 1
         self.prepare_outbox(rebuild, prev_as_of, carry)
-        files = {name: f"{name}.{options.format}"
-                 for name in ("leads", "actions", "transitions", "rejects")}
-        outputs = {name: os.path.join(options.out_dir, f) for name, f in files.items()}
+        outputs = self.output_paths(options.format)
         kinds = dict(self.con.sql("SELECT kind, count(*) FROM new_actions GROUP BY kind "
                                   "ORDER BY kind").fetchall())
         transitions = self.con.sql("SELECT count(*) FROM new_transitions").fetchall()[0][0]
-        leads = self.con.sql("SELECT count(*) FROM out_leads" if self.replaces_lead_rows(rebuild)
+        leads = self.con.sql("SELECT count(*) FROM out_leads" if self.replaces_rows
                              else "SELECT count(*) FROM (SELECT lead_id FROM out_leads UNION "
                                   "SELECT lead_id FROM st.lead_rows)").fetchall()[0][0]
         summary = RunSummary(self.label, counts, as_of, given, leads, transitions, kinds,
@@ -195,8 +195,7 @@ class _Run:
         info = last.run_info
         counts = info["counts"]
         summary_counts = _counts_from_json(counts)
-        outputs = {name: os.path.join(self.options.out_dir, f"{name}.{info['format']}")
-                   for name in ("leads", "actions", "transitions", "rejects")}
+        outputs = self.output_paths(info["format"])
         summary = RunSummary(self.label, summary_counts, last.as_of, True, counts["leads"],
                              counts["transitions"], counts["actions"], self.seconds, outputs)
         return RunResult(summary, [], {}, note=f"the same command as run {last.run_no} with "
@@ -219,10 +218,14 @@ class _Run:
             f"FROM st.history WHERE {where} ORDER BY seq) TO {literal(path)} (FORMAT parquet)")
         return InputFile(path, "parquet"), f"{self.store.shown} (rows kept from earlier runs)"
 
-    def mark_seen_rows(self, has_held: bool, prev_as_of: int | None, rebuild: bool) -> None:
+    def output_paths(self, fmt: str) -> dict[str, str]:
+        return {name: os.path.join(self.options.out_dir, f"{name}.{fmt}") for name in OUTPUT_NAMES}
+
+    def mark_seen_rows(self, prev_as_of: int | None, rebuild: bool) -> None:
         """Duplicates of rows in the history, and late rows; held rows keep their stored raw."""
         con = self.con
         con.execute("ALTER TABLE events ADD COLUMN event_id VARCHAR")
+        has_held = self.has_held
         if has_held:  # file 0: its raw and id are the stored ones, not a re-encoding
             con.execute(f"UPDATE events SET raw = h.raw, event_id = h.event_id FROM "
                         f"(SELECT held.row_no, history.raw, history.event_id FROM {HELD} "
@@ -326,10 +329,6 @@ class _Run:
         con.execute('CREATE TABLE new_rejects AS SELECT file, "row", reason, rowid AS seq '
                     'FROM ordered_rejects')
 
-    def replaces_lead_rows(self, rebuild: bool) -> bool:
-        """Whether this run writes every lead's row (a first run, a rebuild)."""
-        return rebuild or not _table_exists(self.con, "st", "lead_rows")
-
     def save(self, run_no: int, prev_as_of: int | None, as_of: int | None, rebuild: bool,
              info: dict[str, Any], carry: bool) -> None:
         """Everything the run changes in the state file (called inside one transaction)."""
@@ -340,7 +339,7 @@ class _Run:
             con.execute("DELETE FROM st.leads WHERE lead_id IN (SELECT lead_id FROM saved_leads)")
         con.execute("INSERT INTO st.leads SELECT lead_id, attrs, snapshot, next_due "
                     "FROM saved_leads")
-        if self.replaces_lead_rows(rebuild):
+        if self.replaces_rows:
             con.execute("CREATE OR REPLACE TABLE st.lead_rows AS SELECT * FROM out_leads")
         else:  # only the leads this run touched changed
             con.execute("DELETE FROM st.lead_rows WHERE lead_id IN (SELECT lead_id FROM out_leads)")

@@ -26,18 +26,19 @@ import shutil
 from collections.abc import Iterable
 from typing import Any, Self
 
+from leadflow.runtime.outputs import OUTPUT_FORMATS
 from leadflow.runtime.readers import InputError
 
-# Files leadflow writes into --out; anything else there is the user's and is never deleted.
-OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects", "points", "pending")
-OUTPUT_EXTENSIONS = ("csv", "parquet", "jsonl")
+# Files leadflow writes into --out (NAME.FORMAT, and run.json); anything else there is
+# the user's and is never deleted.
+OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects")
 RUN_FILE = "run.json"
 
 
 def ours(name: str) -> bool:
     """Whether a file name in --out is one leadflow writes."""
     stem, _, ext = name.partition(".")
-    return name == RUN_FILE or (stem in OUTPUT_NAMES and ext in OUTPUT_EXTENSIONS)
+    return name == RUN_FILE or (stem in OUTPUT_NAMES and ext in OUTPUT_FORMATS)
 
 
 class FileLock:

@@ -104,19 +104,11 @@ class StateFile:
     def meta(self) -> dict[str, str]:
         return dict(self.con.sql("SELECT key, value FROM st.meta").fetchall())
 
-    @property
-    def is_new(self) -> bool:
-        return "format" not in self.meta()
-
     def check_format(self) -> None:
         found = self.meta().get("format")
         if found is not None and found != FORMAT_VERSION:
             raise InputError(f"--state {self.shown}: written by another version of leadflow "
                              f"(state format {found}, this leadflow reads {FORMAT_VERSION})")
-
-    def as_of(self) -> int | None:
-        value = self.meta().get("as_of")
-        return int(value) if value is not None else None
 
     def write_meta(self, values: dict[str, str]) -> None:
         for key, value in values.items():
