@@ -9,6 +9,7 @@ Rows of the lead that were rejected or ignored are listed after the timeline.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,21 +38,35 @@ class Explanation:
 
 def explain(engine: Engine, options: RunOptions, lead_id: str, label: str | None = None) -> Explanation:
     """Replay one lead with tracing; InputError when no row of the input names it."""
+    return explain_leads(engine, options, [lead_id], label)[0]
+
+
+def explain_leads(engine: Engine, options: RunOptions, lead_ids: Sequence[str],
+                  label: str | None = None) -> list[Explanation]:
+    """Replay each lead with tracing, reading the inputs once (`leadflow report`'s timelines).
+
+    InputError when no row of the input names one of them.
+    """
     with Staging(engine.timezone, options.memory_limit) as staging:
         as_of, _ = stage_inputs(engine, staging, options)
-        if not staging.knows_lead(lead_id):
-            raise InputError(f"lead {lead_id!r} is in none of the inputs")
-        found: list[LeadResult] = []
-        state = replay(engine, staging.event_reader(as_of, lead=lead_id), staging.event_names,
-                       staging.slots.by_event, staging.lead_attrs(lead=lead_id), as_of,
-                       found.append, trace=True, slots=staging.slots.slots)
-        explanation = Explanation(lead_id, label or engine.name or "ruleset", engine.timezone,
-                                  tuple(engine.scores), bool(engine.stages), as_of,
-                                  times=time_args(getattr(engine, "model", None)))
-        if state is not None:
-            explanation.timeline = list(engine.trace(state))
-            explanation.result = found[-1]
-        explanation.not_applied = staging.not_applied(lead_id, as_of)
+        return [_explain_staged(engine, staging, as_of, lead_id, label) for lead_id in lead_ids]
+
+
+def _explain_staged(engine: Engine, staging: Staging, as_of: int | None, lead_id: str,
+                    label: str | None) -> Explanation:
+    if not staging.knows_lead(lead_id):
+        raise InputError(f"lead {lead_id!r} is in none of the inputs")
+    found: list[LeadResult] = []
+    state = replay(engine, staging.event_reader(as_of, lead=lead_id), staging.event_names,
+                   staging.slots.by_event, staging.lead_attrs(lead=lead_id), as_of,
+                   found.append, trace=True, slots=staging.slots.slots)
+    explanation = Explanation(lead_id, label or engine.name or "ruleset", engine.timezone,
+                              tuple(engine.scores), bool(engine.stages), as_of,
+                              times=time_args(getattr(engine, "model", None)))
+    if state is not None:
+        explanation.timeline = list(engine.trace(state))
+        explanation.result = found[-1]
+    explanation.not_applied = staging.not_applied(lead_id, as_of)
     return explanation
 
 

@@ -11,20 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 import click
-import duckdb
 
 from leadflow.commands.run import (
     build_options,
     fail,
     input_options,
     load_engine,
-    report_failure,
+    reported_errors,
     ruleset_label,
 )
-from leadflow.runtime.driver import LeadFailed
 from leadflow.runtime.explain import explain, render_json, render_text
-from leadflow.runtime.failures import describe_failure
-from leadflow.runtime.readers import InputError
 
 
 @click.command("explain")
@@ -41,13 +37,7 @@ def command(file: str, events: tuple[str, ...], lead_ids: tuple[str, ...], engin
         fail(f"--lead given {len(lead_ids)} times; explain one lead per command", 2)
     lead_id = lead_ids[0]
     ruleset = load_engine(file, engine)
-    try:
+    with reported_errors(inputs["memory_limit"]):
         explanation = explain(ruleset, build_options(events, **inputs), lead_id,
                               ruleset_label(file, ruleset))
-    except InputError as exc:
-        fail(str(exc), 2)
-    except LeadFailed as exc:
-        report_failure(exc)
-    except (duckdb.Error, OSError) as exc:  # memory or disk ran out (runtime/failures.py)
-        fail(describe_failure(exc, inputs["memory_limit"]), 2)
     click.echo(render_json(explanation) if as_json else render_text(explanation))

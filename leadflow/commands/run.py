@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -120,6 +121,23 @@ def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None,
     return RunOptions(files, leads_file, names, as_of, memory_limit=memory_limit, **extra)
 
 
+@contextmanager
+def reported_errors(memory_limit: str) -> Iterator[None]:
+    """The failures of replaying the inputs, as one line and an exit code, never a traceback.
+
+    A bad input or option exits 2; the ruleset failing on a lead exits 1 naming
+    the rules; DuckDB or the system running out of memory or disk exits 2.
+    """
+    try:
+        yield
+    except InputError as exc:
+        fail(str(exc), 2)
+    except LeadFailed as exc:
+        report_failure(exc)
+    except (duckdb.Error, OSError) as exc:  # memory or disk ran out (runtime/failures.py)
+        fail(describe_failure(exc, memory_limit), 2)
+
+
 def report_failure(exc: LeadFailed) -> None:
     """`FILE:LINE: error: lead 'x': message (rules: a, b)`, exit 1."""
     error = exc.error
@@ -164,7 +182,7 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     ruleset = load_engine(file, engine, warnings=not quiet)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
-    try:
+    with reported_errors(inputs["memory_limit"]):
         extra: dict[str, Any] = {}
         if state is not None:
             leads = [inputs["leads"]] if inputs.get("leads") else []
@@ -174,12 +192,6 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
         options = build_options(events, out_dir=out_dir, format=fmt, top=top,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
         result = run(ruleset, options, ruleset_label(file, ruleset))
-    except InputError as exc:
-        fail(str(exc), 2)
-    except LeadFailed as exc:
-        report_failure(exc)
-    except (duckdb.Error, OSError) as exc:  # memory or disk ran out (runtime/failures.py)
-        fail(describe_failure(exc, inputs["memory_limit"]), 2)
     summary = result.summary
     if result.note:
         click.echo(result.note, err=True)
