@@ -11,15 +11,19 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,fit]'
+	$(BIN)/python -m pip install -q -e '.[dev,fit,report]'
 	touch $(STAMP)
 
 # Check the examples, then replay the shop's example log (examples/data/, made by
-# examples/generate_zapateria_log.py): top leads, leads per stage, output files.
+# examples/generate_zapateria_log.py): top leads, leads per stage, output files,
+# and the HTML report of the same run.
 demo: install
 	$(BIN)/leadflow check examples/*.leadflow
 	$(BIN)/leadflow run examples/zapateria.leadflow examples/data/zapateria_events.csv \
 		--leads examples/data/zapateria_leads.csv --out examples/out
+	@echo "The report, to open in a browser (docs/report.md):"
+	@$(BIN)/leadflow report examples/zapateria.leadflow examples/data/zapateria_events.csv \
+		--leads examples/data/zapateria_leads.csv --out examples/report.html --quiet
 	@echo "One lead, step by step: $(BIN)/leadflow explain examples/zapateria.leadflow \
 	examples/data/zapateria_events.csv --lead Z0253"
 

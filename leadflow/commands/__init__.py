@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # The command names; each is also its module's name under leadflow.commands.
 COMMAND_NAMES = ("check", "fmt", "test", "compile", "run", "explain", "state", "init", "diff",
-                 "backtest", "fit")
+                 "backtest", "fit", "report")
 
 
 class LazyGroup(click.Group):

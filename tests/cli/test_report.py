@@ -1,0 +1,137 @@
+"""`leadflow report` end to end: the HTML file's figures agree with `run`, hostile text stays text."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from shop_log import EVENTS, RULESET, leadflow, read_csv, write_events, write_leads, write_ruleset
+
+from leadflow.runtime.report_data import nice_step
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+HOSTILE_LEAD = "<script>alert('lead')</script>"
+HOSTILE_TEMPLATE = "<img src=x onerror=alert(1)>"
+LONG_URL = "https://zapatería.example.es/categoría/niños/" + "botas-de-montaña-" * 12 + "?año=2024"
+
+
+def report(tmp_path: Path, *extra: str, events: str | None = None, ruleset: str | None = None):
+    out = tmp_path / "report.html"
+    result = leadflow("report", ruleset or write_ruleset(tmp_path),
+                      events or write_events(tmp_path, "csv"), "--leads", write_leads(tmp_path),
+                      "--out", out, *extra)
+    return result, out
+
+
+def cell_numbers(html: str, section: str, end: str = "</section>") -> dict[str, list[str]]:
+    """The rows of the tables in one section (up to `end`): first cell → the other cells' text."""
+    body = html.split(f'<section id="{section}">', 1)[1].split(end, 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip()
+                 for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
+        if cells:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_the_report_agrees_with_run(tmp_path):
+    result, out = report(tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == str(out.resolve())
+    html = out.read_text(encoding="utf-8")
+    run = leadflow("run", write_ruleset(tmp_path), write_events(tmp_path, "csv"), "--leads",
+                   write_leads(tmp_path), "--out", tmp_path / "out")
+    assert run.exit_code == 0, run.stderr
+    leads = read_csv(tmp_path / "out" / "leads.csv")
+    actions = read_csv(tmp_path / "out" / "actions.csv")
+    stages = Counter(row["stage"] for row in leads)
+    funnel = html.split('<section id="funnel">', 1)[1].split("</section>", 1)[0]
+    for stage in ("visitor", "mql", "sql"):
+        assert f"<b>{stages[stage]}</b><span>{stage}</span>" in funnel
+    sends = Counter(a["target"] for a in actions if a["kind"] == "send")
+    by_template = cell_numbers(html, "actions")
+    assert {t: int(cells[0]) for t, cells in by_template.items() if int(cells[0])} == sends
+    top = cell_numbers(html, "top", "</table>")
+    best = max(leads, key=lambda row: float(row["engagement"]))
+    assert top[best["lead_id"]][0] == best["engagement"]
+    assert f"<b>{len(EVENTS)}</b><span>rows read</span>" in html
+    assert html.count('class="chart"') >= 4 and "<svg" in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org', "").replace(
+        'xmlns:xlink="http://www.w3.org', "")  # nothing to fetch: opens offline
+
+
+def test_hostile_text_is_shown_as_text(tmp_path):
+    events = [*EVENTS,
+              (HOSTILE_LEAD, "purchase", "2024-01-04 10:00", {"amount": 900, "category": "bodas"}),
+              (HOSTILE_LEAD, "purchase", "2024-01-05 10:00", {"amount": 900, "category": "niños"}),
+              (HOSTILE_LEAD, "page_view", "2024-01-05 11:00", {"url": LONG_URL})]
+    rules = tmp_path / "hostile.leadflow"
+    rules.write_text(RULESET.replace('send "offer"', f'send "{HOSTILE_TEMPLATE}"'), encoding="utf-8")
+    result, out = report(tmp_path, events=write_events(tmp_path, "csv", events), ruleset=str(rules))
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.count("<script") == 1  # the page's own sorting script, nothing else
+    assert "<img" not in html
+    assert "&lt;script&gt;alert(&#39;lead&#39;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "niños" in html and LONG_URL.replace("&", "&amp;") in html
+
+
+def test_as_of_and_engine_are_those_of_run(tmp_path):
+    result, out = report(tmp_path, "--as-of", "2024-01-04", "--engine", "interpreter", "--top", "2")
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "As of 2024-01-03T23:00:00Z UTC (given)" in html
+    assert len(cell_numbers(html, "top", "</table>")) == 2
+
+
+@pytest.mark.parametrize("problem", ["missing events", "directory out", "missing out dir"])
+def test_usage_errors_exit_2_with_one_line(tmp_path, problem):
+    args = {"missing events": ("--out", tmp_path / "r.html"),
+            "directory out": ("--out", tmp_path),
+            "missing out dir": ("--out", tmp_path / "nowhere" / "r.html")}[problem]
+    events = str(tmp_path / "nope.csv") if problem == "missing events" else write_events(tmp_path, "csv")
+    result = leadflow("report", write_ruleset(tmp_path), events, *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+
+
+def test_a_ruleset_with_errors_exits_1_with_its_diagnostics(tmp_path):
+    rules = tmp_path / "bad.leadflow"
+    rules.write_text("ruleset bad\nevent open\nrule r: on opne add 1\n", encoding="utf-8")
+    result = leadflow("report", rules, write_events(tmp_path, "csv"), "--out", tmp_path / "r.html")
+    assert result.exit_code == 1
+    assert "bad.leadflow:3:" in result.stderr and "error" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_without_the_charts_library_it_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "vl_convert", None)
+    result, out = report(tmp_path)
+    assert result.exit_code == 2
+    assert "pip install 'leadflow[report]'" in result.stderr
+    assert not out.exists()
+
+
+def test_the_shipped_example_reports_every_section(tmp_path):
+    out = tmp_path / "report.html"
+    result = leadflow("report", EXAMPLES / "zapateria.leadflow",
+                      EXAMPLES / "data" / "zapateria_events.csv", "--leads",
+                      EXAMPLES / "data" / "zapateria_leads.csv", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    for section in ("funnel", "scores", "points", "actions", "top", "quality"):
+        assert f'<section id="{section}">' in html
+    quality = cell_numbers(html, "quality")
+    assert quality["missing lead_id"] == ["4"]
+    assert quality["event type newsletter_signup"] == ["30"]
+
+
+@pytest.mark.parametrize("span, step", [(0, 1), (19, 1), (100, 5), (325, 20), (1e6, 50000),
+                                        (0.3, 0.02)])
+def test_score_bands_have_round_widths(span, step):
+    assert nice_step(span) == pytest.approx(step)
