@@ -54,7 +54,8 @@ def state_vars(g: Gen) -> list[tuple[str, str, bool]]:
     if p.stages:
         out.append(("stg", "0", True))
     out += [("attrs", "attrs", False), ("tags", "set()", False), ("acts", "[]", False),
-            ("trans", "[]", False), ("trc", "[] if trace else None", False)]
+            ("trans", "[]", False), ("trc", "[] if trace else None", False),
+            ("pts", "[] if points else None", False)]
     for k, (name, _) in enumerate(p.lead_fields):
         out.append((f"la{k}", f"attrs.get({literal(name)})", True))
     for agg in p.aggregates:

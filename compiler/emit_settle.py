@@ -99,13 +99,13 @@ def _while_step(g: Gen, b: Block, rule: ir.Rule) -> None:
             b("if _a is None:")
             b("    _a = 0.0")
             b(f"_o = s{k}")
-            g.change_score(b, k, "_a")
+            g.change_score(b, k, "_a", rule.id)
             b(f"wh{r} = s{k} - _o")
             b(f"involved.append({r})")
             g.note(b, "while", f"{literal(rule.id + ': holds → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")
         b(f"elif not _c and wh{r} is not None:")
         with b.indent():
-            g.change_score(b, k, f"-wh{r}")
+            g.change_score(b, k, f"-wh{r}", f"while:{rule.id}")
             b(f"wh{r} = None")
             b(f"involved.append({r})")
             g.note(b, "while", f"{literal(rule.id + ': no longer holds → ' + g.p.scores[k].name + ' ')}"
@@ -231,7 +231,7 @@ def _expire(g: Gen, b: Block, rules: list[ir.Rule]) -> None:
                 for j, k in enumerate(scores):
                     b(f"{'if' if j == 0 else 'elif'} _k == {k}:")
                     with b.indent():
-                        g.change_score(b, k, "-_actual")
+                        g.change_score(b, k, "-_actual", f"expire:{rule.id}")
                         if rule.modifiers.cap is not None:
                             b(f"rk{rule.index}_{k} = rk{rule.index}_{k} - _points")
                         g.note(b, "expire", f"{literal(rule.id + ': ')} + _num_text(_actual) + "

@@ -135,13 +135,21 @@ class Gen:
             b(f"if s{k} > {literal(info.high)}:")
             b(f"    s{k} = {literal(float(info.high))}")
 
-    def change_score(self, b: Block, k: int, delta: str) -> None:
+    def change_score(self, b: Block, k: int, delta: str, cause: str) -> None:
+        """Add `delta` to score k and clamp; a lead made with points=True gets a ledger row.
+
+        `cause` is the ledger's `rule` (runtime/engine.py PointChange); a change
+        of 0 is not a row, as in the interpreter (runtime/interpreter/actions.py).
+        """
         constant = _number_text(delta)
+        b(f"_lo = s{k}")
         if constant is not None and constant < 0:
             b(f"s{k} = s{k} - {literal(-constant)}")  # x - c is x + (-c), bit for bit
         else:
             b(f"s{k} = s{k} + {delta}")
         self.clamp(b, k, constant)
+        b(f"if pts is not None and s{k} != _lo:")
+        b(f"    pts.append((now, {literal(cause)}, {literal(self.p.scores[k].name)}, s{k} - _lo, s{k}))")
 
     # -- rule groups ---------------------------------------------------------------
     def allowed(self, rule: ir.Rule) -> list[str]:
@@ -291,7 +299,7 @@ class Gen:
             points = "_p"
         if mods.expires is not None:
             b(f"_o = s{k}")
-        self.change_score(b, k, points)
+        self.change_score(b, k, points, source)
         if mods.expires is not None:
             b(f"_ch.append(({k}, s{k} - _o, {points}))")
         if self.trace:

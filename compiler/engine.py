@@ -20,6 +20,7 @@ from leadflow.dsl.model import Model
 from leadflow.runtime.engine import (
     LeadResult,
     OutAction,
+    PointChange,
     RulesetRuntimeError,
     TraceEntry,
     Transition,
@@ -45,8 +46,9 @@ class CompiledEngine:
         self.slots = m.SLOTS  # the input columns: (field, type), as reader_sql.FieldSlots
 
     # -- the Engine interface -------------------------------------------------
-    def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False) -> Any:
-        return self.module.new_lead(lead_id, attrs, trace)
+    def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False,
+                 points: bool = False) -> Any:
+        return self.module.new_lead(lead_id, attrs, trace, points)
 
     def feed(self, state: Any, ts: int, event: str, values: dict[str, Any]) -> None:
         with _runtime_errors(self.module):
@@ -68,9 +70,12 @@ class CompiledEngine:
         """The lead as JSON text, without what it already emitted (see runtime/snapshot.py)."""
         return self._codec.dumps(state)
 
-    def load_state(self, text: str) -> Any:
+    def load_state(self, text: str, points: bool = False) -> Any:
         """A lead saved by `save_state` (SnapshotError when it is not one of this module)."""
-        return self._codec.loads(text)
+        lead = self._codec.loads(text)
+        if points:
+            self.module.record_points(lead)
+        return lead
 
     def next_due(self, state: Any) -> int | None:
         """No timer of the lead is due before this time (None: none pending)."""
@@ -81,8 +86,9 @@ class CompiledEngine:
         codec = self.__dict__.get("_codec_cache")
         if codec is None:
             m = self.module
-            values = Codec((), skip={"acts": list, "trans": list, "trc": lambda: None})
-            # Outputs already written and the trace are not part of what carries on.
+            values = Codec((), skip={"acts": list, "trans": list, "trc": lambda: None,
+                                       "pts": lambda: None})
+            # Outputs already written, the trace and the ledger are not part of what carries on.
             codec = self.__dict__["_codec_cache"] = SlotCodec(m.Lead, m.new_lead("", {}), values)
         return codec
 
@@ -102,7 +108,8 @@ class CompiledEngine:
 
     def run_lead_columns(self, lead_id: str, attrs: dict[str, Any], times: Sequence[int],
                          codes: Sequence[int], columns: Sequence[Sequence[Any]], start: int,
-                         stop: int, as_of: int | None, trace: bool = False) -> Any:
+                         stop: int, as_of: int | None, trace: bool = False,
+                         points: bool = False) -> Any:
         """new_lead + feed_columns + advance to `as_of` + result, in one call.
 
         Returns the module's LeadResult: the fields of leadflow.runtime.engine.LeadResult
@@ -110,7 +117,7 @@ class CompiledEngine:
         """
         with _runtime_errors(self.module):
             return self.module.run_lead_columns(lead_id, attrs, times, codes, columns, start, stop,
-                                                as_of, trace)
+                                                as_of, trace, points)
 
 
 def convert_result(r: Any) -> LeadResult:
@@ -123,6 +130,7 @@ def convert_result(r: Any) -> LeadResult:
         attrs=dict(r.attrs),
         actions=[OutAction(a.at, a.rule, a.kind, a.target, dict(a.args)) for a in r.actions],
         transitions=[Transition(t.at, t.from_stage, t.to_stage) for t in r.transitions],
+        points=[PointChange(p.at, p.rule, p.score, p.change, p.value) for p in r.points],
     )
 
 

@@ -97,12 +97,15 @@ def load_file(path: str, _seen: frozenset[str] = frozenset()) -> Loaded:
 
 def run(rules: str, events: list[str], *, out: str = "out", leads: str | None = None,
         as_of: str | None = None, state: str | None = None, rebuild: bool = False,
-        event_id_col: str | None = None, engine: str = "compiled", fmt: str = "csv") -> Any:
+        event_id_col: str | None = None, engine: str = "compiled", fmt: str = "csv",
+        points: bool = False) -> Any:
     """`leadflow run` from Python; returns the run's RunResult (runtime/driver.py).
 
         result = leadflow.api.run("rules.leadflow", ["events/2024-06-30.csv"],
                                   state="leadflow.duckdb", out="out/", as_of="now-2h")
         result.summary.counts.applied, result.summary.outputs["actions"]
+
+    `points=True` also writes the points ledger (as `run --points`).
 
     Raises LeadflowError for a rule file with errors, InputError for a problem
     with an input or option (what the command reports with exit 2), LeadFailed
@@ -126,9 +129,10 @@ def run(rules: str, events: list[str], *, out: str = "out", leads: str | None = 
     if state is not None:
         extra = state_fields(rules, [*events, *([leads] if leads else [])], state, rebuild,
                              event_id_col, {"out_dir": out, "fmt": fmt, "engine": engine,
-                                            "as_of": as_of, "leads": leads})
+                                            "as_of": as_of, "leads": leads,
+                                            **({"points": True} if points else {})})
     leads_files = expand_inputs([leads]) if leads is not None else [None]
     options = RunOptions(expand_inputs(events), leads_files[0], ColumnNames(),
-                         resolve_as_of(as_of), out, fmt, top=0, **extra)
+                         resolve_as_of(as_of), out, fmt, top=0, points=points, **extra)
     label = loaded.model.name or os.path.splitext(os.path.basename(rules))[0]
     return run_engine(ruleset, options, label)

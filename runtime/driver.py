@@ -63,6 +63,7 @@ class RunOptions:
     command: str = ""  # what identifies the command line, to finish an interrupted run
     ruleset_fingerprint: str = ""  # runtime/incremental.py: a state remembers its rules by it
     ruleset_file: str = ""
+    points: bool = False  # write the points ledger (points.FORMAT)
 
 
 @dataclass
@@ -93,7 +94,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
            emit: Callable[[LeadResult], None], tick: Callable[[int], None] = lambda n: None,
            trace: bool = False, slots: Sequence[tuple[str, str]] | None = None,
            begin: Callable[[str, Any], Any] | None = None,
-           keep: Callable[[Any], None] | None = None) -> Any:
+           keep: Callable[[Any], None] | None = None, points: bool = False) -> Any:
     """Feed each lead's events (sorted by lead, then time) and advance it to as-of.
 
     `attrs` yields (lead_id, attributes) sorted by lead_id; a lead with attributes
@@ -104,12 +105,13 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     `begin(lead_id, info)` makes a lead's state from what `attrs` gave for it (None
     for a lead it did not name); by default a new lead with those attributes.
     `run --state` passes saved leads this way, and `keep(state)` sees each lead's
-    state once it is done.
+    state once it is done. With `points` each new lead records the points ledger.
     """
     new_lead, advance, result = engine.new_lead, engine.advance, engine.result
+    ledger = {"points": True} if points else {}  # engines wrapped for analysis take no points
     if begin is None:
         def begin(lead_id: str, info: Any) -> Any:
-            return new_lead(lead_id, info or {}, trace)
+            return new_lead(lead_id, info or {}, trace, **ledger)
     feed_segment = segment_feeder(engine, event_names, by_event, slots)
     pending = next(attrs, None)
     lead: str | None = None
@@ -295,7 +297,7 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
         seconds["read"] = time.perf_counter() - start
 
         tables = OutputTables(staging.con.cursor(), engine.scores,
-                              time_args(getattr(engine, "model", None)))
+                              time_args(getattr(engine, "model", None)), options.points)
         bar = tqdm(total=counts.applied, unit=" events", unit_scale=True, file=sys.stderr,
                    disable=not options.progress, mininterval=0.5, leave=False)
         run_start = time.perf_counter()
@@ -303,7 +305,7 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
             batches = timed_batches(lambda: staging.event_reader(as_of), seconds)
             replay(engine, batches, staging.event_names, staging.slots.by_event,
                    staging.lead_attrs(), as_of, tables.add, bar.update,
-                   slots=staging.slots.slots)
+                   slots=staging.slots.slots, points=options.points)
         finally:
             bar.close()
         seconds["run"] = time.perf_counter() - run_start - seconds.get("sort", 0.0)

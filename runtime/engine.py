@@ -38,6 +38,22 @@ class Transition:
 
 
 @dataclass
+class PointChange:
+    """One row of the points ledger: a score changed by `change` (after clamping and caps).
+
+    `rule` is the rule id for a rule firing (as in OutAction.rule), the flow name
+    for a flow step, `expire:<rule id>` when `expires after` takes points back and
+    `while:<rule id>` when a `while` rule stops holding (docs/cli.md, points).
+    """
+
+    at: int
+    rule: str
+    score: str
+    change: float
+    value: float  # the score right after
+
+
+@dataclass
 class TraceEntry:
     """One line of `explain`: what happened, and the scores and stage right after it."""
 
@@ -57,6 +73,7 @@ class LeadResult:
     attrs: dict[str, Any]
     actions: list[OutAction]
     transitions: list[Transition]
+    points: list[PointChange] = field(default_factory=list)  # only for a lead made with points=True
 
 
 class RulesetRuntimeError(Exception):
@@ -81,8 +98,10 @@ class Engine(Protocol):
     scores: tuple[str, ...]
     stages: tuple[str, ...]
 
-    def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False) -> Any:
-        """A fresh lead state; with trace=True the state records TraceEntry items."""
+    def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False,
+                 points: bool = False) -> Any:
+        """A fresh lead state; with trace=True it records TraceEntry items, with points=True
+        the points ledger (PointChange items)."""
 
     def feed(self, state: Any, ts: int, event: str, values: dict[str, Any]) -> None:
         """Fire timers due at or before `ts`, then apply the event."""
@@ -99,8 +118,9 @@ class Engine(Protocol):
     def save_state(self, state: Any) -> str:
         """The lead as JSON text (data only), without the actions and transitions it emitted."""
 
-    def load_state(self, text: str) -> Any:
-        """A lead saved by save_state; runtime/snapshot.py's SnapshotError when it is not one."""
+    def load_state(self, text: str, points: bool = False) -> Any:
+        """A lead saved by save_state (points=True: it records the ledger from now on);
+        runtime/snapshot.py's SnapshotError when it is not one."""
 
     def next_due(self, state: Any) -> int | None:
         """No timer of the lead fires before this time; None when none is pending."""

@@ -52,7 +52,13 @@ from leadflow.runtime.driver import (
 )
 from leadflow.runtime.engine import Engine
 from leadflow.runtime.failures import resource_problem
-from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir, crash_point, read_run_file
+from leadflow.runtime.output_set import (
+    OPTIONAL_OUTPUTS,
+    OUTPUT_NAMES,
+    OutputDir,
+    crash_point,
+    read_run_file,
+)
 from leadflow.runtime.outputs import OutputTables, output_queries, write_files
 from leadflow.runtime.readers import InputError, InputFile, duckdb_message
 from leadflow.runtime.rows import literal
@@ -63,6 +69,8 @@ from leadflow.runtime.summary import RunSummary
 from leadflow.runtime.timemath import format_instant
 
 HELD = "held"  # the work table of the rows read back from the state's history
+# Outputs that list what happened: a run writes those in (previous as-of, as-of].
+EVENT_OUTPUTS = ("actions", "transitions", "points")
 
 
 def ruleset_fingerprint(text: str) -> str:
@@ -139,8 +147,8 @@ class _Run:
         crash_point("staged")
 
         tables = OutputTables(self.con.cursor(), self.engine.scores,
-                              time_args(getattr(self.engine, "model", None)))
-        saved = _SavedLeads(self.engine)
+                              time_args(getattr(self.engine, "model", None)), options.points)
+        saved = _SavedLeads(self.engine, options.points)
         self.replay(tables, saved, as_of, prev_as_of, rebuild, counts.applied)
         tables.flush()
         saved.save_to(self.con)
@@ -195,7 +203,7 @@ class _Run:
         info = last.run_info
         counts = info["counts"]
         summary_counts = _counts_from_json(counts)
-        outputs = self.output_paths(info["format"])
+        outputs = self.output_paths(info["format"], info)
         summary = RunSummary(self.label, summary_counts, last.as_of, True, counts["leads"],
                              counts["transitions"], counts["actions"], self.seconds, outputs)
         return RunResult(summary, [], {}, note=f"the same command as run {last.run_no} with "
@@ -218,8 +226,12 @@ class _Run:
             f"FROM st.history WHERE {where} ORDER BY seq) TO {literal(path)} (FORMAT parquet)")
         return InputFile(path, "parquet"), f"{self.store.shown} (rows kept from earlier runs)"
 
-    def output_paths(self, fmt: str) -> dict[str, str]:
-        return {name: os.path.join(self.options.out_dir, f"{name}.{fmt}") for name in OUTPUT_NAMES}
+    def output_paths(self, fmt: str, info: dict[str, Any] | None = None) -> dict[str, str]:
+        """The files this run writes (`info`: the run.json of the run written again)."""
+        names = [name for name in OUTPUT_NAMES if name not in OPTIONAL_OUTPUTS
+                 or (f"{name}.{fmt}" in info.get("outputs", ()) if info is not None
+                     else getattr(self.options, name))]
+        return {name: os.path.join(self.options.out_dir, f"{name}.{fmt}") for name in names}
 
     def mark_seen_rows(self, prev_as_of: int | None, rebuild: bool) -> None:
         """Duplicates of rows in the history, and late rows; held rows keep their stored raw."""
@@ -316,7 +328,7 @@ class _Run:
         """This run's outputs as work tables: new_actions, new_transitions, new_rejects."""
         con = self.con
         since = f"at_us > {prev_as_of}" if rebuild and prev_as_of is not None else "true"
-        for name in ("actions", "transitions"):
+        for name in EVENT_OUTPUTS:
             carried = ""
             if carry:
                 carried = f"SELECT * EXCLUDE (seq), seq FROM st.outbox_{name} UNION ALL "
@@ -345,7 +357,7 @@ class _Run:
             con.execute("DELETE FROM st.lead_rows WHERE lead_id IN (SELECT lead_id FROM out_leads)")
             con.execute("INSERT INTO st.lead_rows SELECT * FROM out_leads")
         self.save_history(run_no, as_of, rebuild)
-        for name in ("actions", "transitions", "rejects"):
+        for name in (*EVENT_OUTPUTS, "rejects"):
             con.execute(f"DELETE FROM st.outbox_{name}")
             con.execute(f"INSERT INTO st.outbox_{name} SELECT * FROM new_{name}")
         if carry:
@@ -399,8 +411,10 @@ class _Run:
     def write_outputs(self, run_no: int, info: dict[str, Any]) -> None:
         """The output set from the state's outbox into --out; then the run is delivered."""
         fmt = info.get("format", self.options.format)
+        ledger = f"points.{fmt}" in info.get("outputs", ())
         queries = output_queries(self.engine.scores, fmt, leads="st.lead_rows", actions="st.outbox_actions",
-                                 transitions="st.outbox_transitions")
+                                 transitions="st.outbox_transitions",
+                                 points="st.outbox_points" if ledger else None)
         queries["rejects"] = 'SELECT file, "row", reason FROM st.outbox_rejects ORDER BY seq'
         staged = self.out.staging_dir()
         write_files(self.con, staged, fmt, queries)
@@ -427,8 +441,9 @@ class _Run:
 class _SavedLeads:
     """Starts each lead from its saved state and collects the states to save."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, points: bool = False):
         self.engine = engine
+        self.ledger = {"points": True} if points else {}  # each lead records the points ledger
         self.rows: dict[str, list] = {"lead_id": [], "attrs": [], "snapshot": [], "next_due": []}
         self.attrs: str | None = None
         self.lead: str | None = None
@@ -440,12 +455,12 @@ class _SavedLeads:
         if snapshot is not None:
             self.attrs = stored_attrs
             try:
-                return self.engine.load_state(snapshot)
+                return self.engine.load_state(snapshot, **self.ledger)
             except SnapshotError as exc:
                 raise InputError(f"--state: lead {lead_id!r}: {exc}; run with --rebuild") from None
         attrs = given if given is not None else (json.loads(stored_attrs) if stored_attrs else {})
         self.attrs = json.dumps(attrs, ensure_ascii=False, sort_keys=True)
-        return self.engine.new_lead(lead_id, attrs)
+        return self.engine.new_lead(lead_id, attrs, **self.ledger)
 
     def keep(self, state: Any) -> None:
         rows = self.rows

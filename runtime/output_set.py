@@ -31,7 +31,8 @@ from leadflow.runtime.readers import InputError
 
 # Files leadflow writes into --out (NAME.FORMAT, and run.json); anything else there is
 # the user's and is never deleted.
-OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects")
+OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects", "points")
+OPTIONAL_OUTPUTS = ("points",)  # written only when the run asks (RunOptions has a flag of that name)
 RUN_FILE = "run.json"
 
 

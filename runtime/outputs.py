@@ -11,6 +11,8 @@ the order SPEC asks for, as CSV, Parquet or JSON Lines:
                lead_id, then the order the lead emitted them.
 - transitions: lead_id, at, from, to; same order as actions.
 - rejects:     file, row, reason; in file and row order.
+- points:      (with --points) lead_id, at, rule, score, change, value: one row
+               per score change; by lead, then time, then the order it happened.
 
 Times are ISO-8601 UTC (`2024-01-10T08:30:00Z`, with microseconds only when they
 are not zero) in CSV and JSON Lines, and TIMESTAMP WITH TIME ZONE in Parquet.
@@ -168,23 +170,33 @@ class _Buffer:
 
 def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads",
                    actions: str = "out_actions",
-                   transitions: str = "out_transitions") -> dict[str, str]:
+                   transitions: str = "out_transitions",
+                   points: str | None = None) -> dict[str, str]:
     """The SELECT that produces each output file, in its final column names and order.
 
     The table names default to a run's buffers (OutputTables); `run --state`
-    writes the same files from its state file's tables.
+    writes the same files from its state file's tables. `points` names the
+    ledger's table when the run writes one.
     """
     scores = "".join(f", {score_sql(i, fmt)} AS {ident(name)}"
                      for i, name in enumerate(score_names))
     tags = "tags" if fmt != "csv" else "NULLIF(tags, '') AS tags"
     args = "CAST(args AS JSON) AS args" if fmt == "jsonl" else "args"
     at = time_sql("at_us", fmt)
+    ledger = {}
+    if points is not None:
+        change, value = (("CAST(change AS DOUBLE)", "CAST(value AS DOUBLE)") if fmt == "parquet" else
+                         ("CAST(change AS JSON)", "CAST(value AS JSON)") if fmt == "jsonl" else
+                         ("change", "value"))
+        ledger["points"] = (f"SELECT lead_id, {at} AS \"at\", rule, score, {change} AS change, "
+                            f"{value} AS \"value\" FROM {points} ORDER BY lead_id, at_us, seq")
     return {
         "leads": f"SELECT lead_id{scores}, stage, {tags} FROM {leads} ORDER BY lead_id",
         "actions": (f"SELECT lead_id, {at} AS \"at\", rule, kind, target, {args} "
                     f"FROM {actions} ORDER BY at_us, lead_id, seq"),
         "transitions": (f"SELECT lead_id, {at} AS \"at\", from_stage AS \"from\", "
                         f"to_stage AS \"to\" FROM {transitions} ORDER BY at_us, lead_id, seq"),
+        **ledger,
     }
 
 
@@ -204,8 +216,9 @@ class OutputTables:
     """Collects results in the work database and writes the output files."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scores: Sequence[str],
-                 times: TimeArgs = frozenset()):
+                 times: TimeArgs = frozenset(), points: bool = False):
         self.con = con
+        self.points = points  # whether the points ledger is written
         self.scores = tuple(scores)
         self.times = times  # `with` arguments that hold times (runtime/action_args.py)
         # s{i}: the score, for sorting the overview; t{i}: the score as written.
@@ -219,7 +232,12 @@ class OutputTables:
         self._transitions = _Buffer(con, "out_transitions", pa.schema(
             [("lead_id", pa.string()), ("at_us", pa.int64()), ("from_stage", pa.string()),
              ("to_stage", pa.string())]), numbered=True)
-        self._buffers = (self._leads, self._actions, self._transitions)
+        # The ledger; scores as written (format_score), like leads.
+        self._points = _Buffer(con, "out_points", pa.schema(
+            [("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
+             ("score", pa.string()), ("change", pa.string()), ("value", pa.string())]),
+            numbered=True)
+        self._buffers = (self._leads, self._actions, self._transitions, self._points)
 
     # ------------------------------------------------------------ buffering
 
@@ -238,7 +256,9 @@ class OutputTables:
                               for a in result.actions])
         self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
                                   for t in result.transitions])
-        if self._leads.pending + self._actions.pending + self._transitions.pending >= FLUSH_ROWS:
+        self._points.extend([(lead_id, p.at, p.rule, p.score, format_score(p.change),
+                              format_score(p.value)) for p in result.points])
+        if sum(buffer.pending for buffer in self._buffers) >= FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
@@ -263,7 +283,7 @@ class OutputTables:
 
     def queries(self, fmt: str) -> dict[str, str]:
         """The SELECT that produces each output file from this run's buffers."""
-        return output_queries(self.scores, fmt)
+        return output_queries(self.scores, fmt, points="out_points" if self.points else None)
 
     def write(self, out_dir: str, fmt: str, rejects_sql: str,
               queries: dict[str, str] | None = None) -> dict[str, str]:

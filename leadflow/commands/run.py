@@ -169,14 +169,18 @@ def report_failure(exc: LeadFailed) -> None:
 @click.option("--max-reject-rate", type=click.FloatRange(0, 100), default=None, metavar="PCT",
               callback=lambda ctx, param, value: _finite(value, param),
               help="Exit 1 when more than PCT percent of the event rows were rejected.")
+@click.option("--points/--no-points", "points", default=False, show_default=True,
+              help="Also write the points ledger (points.FORMAT): one row per score change, "
+              "with the rule that made it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
-            rebuild: bool, event_id_col: str | None, **inputs: Any) -> None:
+            rebuild: bool, event_id_col: str | None, points: bool, **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
-    Writes leads, actions, transitions and rejects to --out; prints the accounting
+    Writes leads, actions, transitions and rejects (and with --points the points
+    ledger) to --out; prints the accounting
     and the time of each phase on stderr, the top leads and stage counts on stdout.
     """
     ruleset = load_engine(file, engine, warnings=not quiet)
@@ -187,9 +191,10 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
         if state is not None:
             leads = [inputs["leads"]] if inputs.get("leads") else []
             extra = state_fields(file, [*events, *leads], state, rebuild, event_id_col,
-                                 {**inputs, "out_dir": out_dir, "fmt": fmt, "engine": engine})
+                                 {**inputs, "out_dir": out_dir, "fmt": fmt, "engine": engine,
+                                  **({"points": True} if points else {})})
         inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
-        options = build_options(events, out_dir=out_dir, format=fmt, top=top,
+        options = build_options(events, out_dir=out_dir, format=fmt, top=top, points=points,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
         result = run(ruleset, options, ruleset_label(file, ruleset))
     summary = result.summary

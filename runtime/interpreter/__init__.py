@@ -45,7 +45,8 @@ class Interpreter:
         self.scores = self.index.score_names
         self.stages = self.index.stage_names
 
-    def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False) -> LeadState:
+    def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False,
+                 points: bool = False) -> LeadState:
         ix = self.index
         return LeadState(
             scores={name: ix.initial_score(name) for name in ix.score_names},
@@ -54,6 +55,7 @@ class Interpreter:
             attrs={k: v for k, v in attrs.items() if v is not None},
             lead_id=lead_id,
             tracing=trace,
+            points=[] if points else None,
         )
 
     def feed(self, state: LeadState, ts: int, event: str, values: dict[str, Any]) -> None:
@@ -76,6 +78,7 @@ class Interpreter:
             attrs=dict(state.attrs),
             actions=list(state.actions),
             transitions=list(state.transitions),
+            points=list(state.points or ()),
         )
 
     def trace(self, state: LeadState) -> list[TraceEntry]:
@@ -86,11 +89,12 @@ class Interpreter:
         """The lead as JSON text, without what it already emitted (see runtime/snapshot.py)."""
         return self._codec.dumps(lead)
 
-    def load_state(self, text: str) -> LeadState:
+    def load_state(self, text: str, points: bool = False) -> LeadState:
         """A lead saved by `save_state` (SnapshotError when it is not one of this ruleset)."""
         lead = self._codec.loads(text)
         if not isinstance(lead, LeadState):
             raise SnapshotError("not a lead snapshot of this ruleset")
+        lead.points = [] if points else None
         return lead
 
     def next_due(self, lead: LeadState) -> int | None:
@@ -107,8 +111,9 @@ class Interpreter:
                  lead_state.FlowInstance, lead_state.Source,
                  OutAction, Transition),
                 external=_flow_parts(self.model),
-                # Outputs already written, the trace, and a cache rebuilt from `logs`.
-                skip={"actions": list, "transitions": list, "trace": list, "series": dict})
+                # Outputs already written, the trace, the ledger, and a cache rebuilt from `logs`.
+                skip={"actions": list, "transitions": list, "trace": list, "series": dict,
+                      "points": lambda: None})
         return codec
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadflow.dsl import ast
+from leadflow.runtime.engine import PointChange
 from leadflow.runtime.interpreter.evaluate import evaluate
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, Facts, LeadState, Source
@@ -87,11 +88,17 @@ def evaluate_action(ix: RulesetIndex, facts: Facts, action: ast.Action, ctx: Con
     raise TypeError(f"not an action: {type(action).__name__}")
 
 
-def change_score(ix: RulesetIndex, state: LeadState, score: str, delta: float) -> float:
-    """Add `delta`, clamp to the score's bounds; return the change actually made."""
+def change_score(ix: RulesetIndex, state: LeadState, score: str, delta: float, cause: str) -> float:
+    """Add `delta`, clamp to the score's bounds; return the change actually made.
+
+    `cause` is what the points ledger names (PointChange.rule); a change of 0
+    (nothing to add, or clamped away) is not a ledger row.
+    """
     old = state.scores[score]
     new = ix.clamp(score, old + delta)
     state.scores[score] = new
+    if state.points is not None and new != old:
+        state.points.append(PointChange(state.now, cause, score, new - old, new))
     return new - old
 
 

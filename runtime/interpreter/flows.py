@@ -36,7 +36,7 @@ def apply_effect(ix: RulesetIndex, state: LeadState, source: Source, effect: Eff
         if effect.amount is None:
             state.note(source.kind, f"{source.id}: {effect.text}: the amount is missing, no change")
             return
-        change_score(ix, state, effect.score, effect.amount)
+        change_score(ix, state, effect.score, effect.amount, source.id)
         state.note(source.kind, f"{source.id}: {effect.text} → {effect.score} "
                                 f"{number_text(state.scores[effect.score])}")
     elif isinstance(effect, OutwardEffect):

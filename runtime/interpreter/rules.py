@@ -94,7 +94,7 @@ def apply(ix: RulesetIndex, state: LeadState, firing: Firing) -> None:
             continue
         live = memory.contribution.get(effect.score, 0.0)
         points = effect.amount if mods.cap is None else capped(effect.amount, live, mods.cap)
-        actual = change_score(ix, state, effect.score, points)
+        actual = change_score(ix, state, effect.score, points, source.id)
         memory.contribution[effect.score] = live + points
         changes.append((effect.score, actual, points))
         capped_note = "" if points == effect.amount else f" (capped at {number_text(mods.cap)}: " \
@@ -120,7 +120,7 @@ def expire(ix: RulesetIndex, state: LeadState, timer: ExpireTimer) -> None:
     memory = state.memory(timer.rule)
     rule_id = ix.rule_id(timer.rule)
     for score, actual, points in timer.changes:
-        change_score(ix, state, score, -actual)
+        change_score(ix, state, score, -actual, f"expire:{rule_id}")
         memory.contribution[score] = memory.contribution.get(score, 0.0) - points
         state.note("expire", f"{rule_id}: {number_text(actual)} expired → {score} "
                              f"{number_text(state.scores[score])}")

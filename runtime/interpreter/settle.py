@@ -91,14 +91,14 @@ def _while_step(ix: RulesetIndex, state: LeadState, rule: int, ctx: Context) -> 
     if holds and held is None:
         effect = evaluate_action(ix, state, checked.actions[0], ctx)
         amount = effect.amount if effect.amount is not None else 0.0
-        actual = change_score(ix, state, effect.score, amount)
+        actual = change_score(ix, state, effect.score, amount, ix.rule_id(rule))
         state.while_held[rule] = {effect.score: actual}
         state.note("while", f"{ix.rule_id(rule)}: holds, {effect.text} → {effect.score} "
                             f"{number_text(state.scores[effect.score])}")
         return True
     if not holds and held is not None:
         for score, actual in held.items():
-            change_score(ix, state, score, -actual)
+            change_score(ix, state, score, -actual, f"while:{ix.rule_id(rule)}")
             state.note("while", f"{ix.rule_id(rule)}: no longer holds, {number_text(actual)} "
                                 f"taken back → {score} {number_text(state.scores[score])}")
         del state.while_held[rule]

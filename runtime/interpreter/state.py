@@ -14,7 +14,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadflow.runtime.engine import OutAction, TraceEntry, Transition
+from leadflow.runtime.engine import OutAction, PointChange, TraceEntry, Transition
 
 
 @dataclass
@@ -169,6 +169,7 @@ class LeadState(Facts):
     transitions: list[Transition] = field(default_factory=list)
     tracing: bool = False
     trace: list[TraceEntry] = field(default_factory=list)
+    points: list[PointChange] | None = None  # the points ledger, when asked for
 
     def memory(self, rule: int) -> RuleMemory:
         if rule not in self.rules:

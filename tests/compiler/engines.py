@@ -33,7 +33,7 @@ def run_fed(engine: Any, rows: list[Row], attrs: dict, as_of: int) -> dict[str, 
     out: dict[str, Any] = {}
     for lead, mine in by_lead(rows).items():
         try:
-            state = engine.new_lead(lead, attrs)
+            state = engine.new_lead(lead, attrs, points=True)
             for row in mine:
                 engine.feed(state, row.ts, row.event, row.values)
             engine.advance(state, as_of)
@@ -53,7 +53,8 @@ def run_columns(engine: CompiledEngine, rows: list[Row], attrs: dict, as_of: int
         columns = [[r.values.get(name) if (name, kind) in declared[r.event] else None for r in mine]
                    for name, kind in engine.slots]
         try:
-            result = engine.run_lead_columns(lead, attrs, times, codes, columns, 0, len(mine), as_of)
+            result = engine.run_lead_columns(lead, attrs, times, codes, columns, 0, len(mine), as_of,
+                                             points=True)
             out[lead] = convert_result(result)
         except RulesetRuntimeError as exc:
             out[lead] = ("error", str(exc))
@@ -89,6 +90,35 @@ def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
                     and all(_close(x.args[k], y.args[k]) for k in x.args)
                     for x, y in zip(a.actions, b.actions)):
                 found.append(f"{lead} actions: {a.actions} != {b.actions}")
+            if len(a.points) != len(b.points) or not all(
+                    (x.at, x.rule, x.score) == (y.at, y.rule, y.score)
+                    and _close(x.change, y.change) and _close(x.value, y.value)
+                    for x, y in zip(a.points, b.points)):
+                found.append(f"{lead} points: {a.points} != {b.points}")
         elif isinstance(a, tuple) != isinstance(b, tuple) or isinstance(a, tuple) and a[1].split(":", 1)[0] != b[1].split(":", 1)[0] and "settle" in a[1]:
             found.append(f"{lead}: {a} != {b}")
+    return found
+
+
+def ledger_problems(engine: Any, results: dict[str, Any]) -> list[str]:
+    """Where a lead's points ledger does not add up to its scores (empty when it does).
+
+    Each score starts at its initial value (a fresh lead's); every ledger row's
+    `value` is the running total after its `change`, and the last total is the
+    lead's score.
+    """
+    found = []
+    initial = engine.result(engine.new_lead("", {})).scores
+    for lead, result in results.items():
+        if not isinstance(result, LeadResult):
+            continue
+        running = dict(initial)
+        for row in result.points:
+            running[row.score] += row.change
+            if row.change == 0 or not _close(running[row.score], row.value):
+                found.append(f"{lead}: ledger row {row} does not follow from {running[row.score] - row.change}")
+                running[row.score] = row.value
+        for name, value in result.scores.items():
+            if not _close(running[name], value):
+                found.append(f"{lead} score {name}: the ledger adds up to {running[name]}, not {value}")
     return found

@@ -2,19 +2,19 @@
 
 On Hypothesis-generated rulesets (as text, through the real parser and
 checker) and event logs, on every output -- scores, stage, tags, attributes,
-actions with their times, transitions -- for:
+actions with their times, transitions, the points ledger -- for:
 
   compiled == interpreter      (all optimizer passes on, fed event by event)
   plain == interpreter         (every pass off), hence optimized == unoptimized
   batch == interpreter         (run_lead_columns: a lead's rows in one call)
 
 A run-time error must be one in both (a ruleset that does not settle names the
-same rules).
+same rules). On every engine the points ledger adds up to the scores.
 """
 
 from __future__ import annotations
 
-from engines import all_engines, differences, load, run_columns, run_fed
+from engines import all_engines, differences, ledger_problems, load, run_columns, run_fed
 from hypothesis import given, note
 from hypothesis import strategies as st
 from ruleset_strategies import event_logs, lead_attrs, rulesets
@@ -39,6 +39,9 @@ def check_all(text: str, rows, attrs: dict, extra_days: int) -> None:
         assert not found, f"{name} differs from the interpreter:\n" + "\n".join(found)
     found = differences(outcomes["plain"], outcomes["compiled"])
     assert not found, "optimized differs from unoptimized:\n" + "\n".join(found)
+    for name, results in [("interpreter", reference), *outcomes.items()]:
+        found = ledger_problems(engines["interpreter"], results)
+        assert not found, f"{name}: the points ledger does not add up:\n" + "\n".join(found)
 
 
 @given(rulesets(), event_logs(), lead_attrs(), st.integers(0, 45))
