@@ -73,9 +73,9 @@ def write_report(path: str, html: str) -> None:
 
 
 def run_options(options: RunOptions, out_dir: str, top: int) -> RunOptions:
-    """The user's input options, with Parquet outputs in the private directory."""
+    """The user's input options, with Parquet outputs and the points ledger in the private directory."""
     return dataclasses.replace(options, out_dir=out_dir, format="parquet", top=top,
-                               progress=False, state=None)
+                               progress=False, state=None, points=True)
 
 
 def build_report(engine: Engine, options: RunOptions, label: str, top: int = 10) -> Report:
@@ -123,12 +123,21 @@ def timeline_rows(ex: Explanation) -> tuple[list[dict[str, Any]], int]:
     return rows, len(ex.timeline) - len(steps)
 
 
+def points_text(value: float) -> str:
+    """Points with thousands separators, at most 2 decimals: `2,700`, `-948.5`."""
+    rounded = round(float(value), 2)
+    if rounded.is_integer():
+        return f"{int(rounded):,}"
+    return f"{rounded:,.2f}".rstrip("0")
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("leadflow.runtime", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["score"] = lambda v, places=6: "" if v is None else format_score(round(float(v), places))
     env.filters["count"] = lambda v: f"{v or 0:,}"
+    env.filters["points"] = points_text
     return env
 
 

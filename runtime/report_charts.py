@@ -81,7 +81,7 @@ def score_histogram_spec(rows: list[dict[str, Any]], score: str,
 
 def points_spec(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return spec(rows, height=max(60, 22 * len(rows)), mark={"type": "bar", "tooltip": True},
-                encoding={"y": {"field": "rule", "type": "nominal", "sort": "-x", "title": None},
+                encoding={"y": {"field": "label", "type": "nominal", "sort": "-x", "title": None},
                           "x": {"field": "points", "type": "quantitative", "title": "points given"},
                           "color": {"condition": {"test": "datum.points < 0", "value": "#e45756"},
                                     "value": "#4c78a8"}})

@@ -35,7 +35,8 @@ class ReportData:
     transitions_weekly: list[dict[str, Any]] = field(default_factory=list)  # week, to, transitions
     score_bins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # score → bins
     score_summary: list[dict[str, Any]] = field(default_factory=list)  # stage, leads, per score
-    points_by_rule: list[dict[str, Any]] | None = None  # None: the run wrote no points
+    points_by_rule: list[dict[str, Any]] | None = None  # rule, score, firings, points, leads;
+    # None when the run wrote no points ledger
     actions_weekly: list[dict[str, Any]] = field(default_factory=list)  # week, template, kind, n
     actions_by_template: list[dict[str, Any]] = field(default_factory=list)
     cancelled_counted: bool = False  # whether the run wrote cancelled sends
@@ -110,9 +111,11 @@ class ReportQueries:
         points = self.table("points")
         if points is not None:
             data.points_by_rule = self.rows(
-                f"SELECT rule, count(*) AS firings, sum(change) AS points, "
-                f"count(DISTINCT lead_id) AS leads FROM {points} GROUP BY rule "
-                f"ORDER BY abs(sum(change)) DESC, rule")
+                f"SELECT rule, score, count(*) AS firings, sum(change) AS points, "
+                f"count(DISTINCT lead_id) AS leads FROM {points} GROUP BY rule, score "
+                f"ORDER BY abs(sum(change)) DESC, rule, score")
+            for row in data.points_by_rule:  # the chart's label: which rule, to which score
+                row["label"] = row["rule"] if len(self.scores) == 1 else f"{row['rule']} → {row['score']}"
         self.action_figures(data)
         rejects = self.table("rejects")
         if rejects is not None:

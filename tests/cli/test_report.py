@@ -44,7 +44,7 @@ def test_the_report_agrees_with_run(tmp_path):
     assert result.stdout.strip() == str(out.resolve())
     html = out.read_text(encoding="utf-8")
     run = leadflow("run", write_ruleset(tmp_path), write_events(tmp_path, "csv"), "--leads",
-                   write_leads(tmp_path), "--out", tmp_path / "out")
+                   write_leads(tmp_path), "--out", tmp_path / "out", "--points")
     assert run.exit_code == 0, run.stderr
     leads = read_csv(tmp_path / "out" / "leads.csv")
     actions = read_csv(tmp_path / "out" / "actions.csv")
@@ -55,6 +55,12 @@ def test_the_report_agrees_with_run(tmp_path):
     sends = Counter(a["target"] for a in actions if a["kind"] == "send")
     by_template = cell_numbers(html, "actions")
     assert {t: int(cells[0]) for t, cells in by_template.items() if int(cells[0])} == sends
+    points: Counter[tuple[str, str]] = Counter()
+    for row in read_csv(tmp_path / "out" / "points.csv"):
+        points[row["rule"], row["score"]] += float(row["change"])
+    shown = {(rule, cells[0]): float(cells[2].replace(",", ""))
+             for rule, cells in cell_numbers(html, "points").items()}
+    assert shown == dict(points) and len(shown) >= 4
     top = cell_numbers(html, "top", "</table>")
     best = max(leads, key=lambda row: float(row["engagement"]))
     assert top[best["lead_id"]][0] == best["engagement"]
