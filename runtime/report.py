@@ -84,6 +84,8 @@ def build_report(engine: Engine, options: RunOptions, label: str, top: int = 10)
     with tempfile.TemporaryDirectory(prefix="leadflow-report-") as work:
         out_dir = os.path.join(work, "out")
         result = run(engine, run_options(options, out_dir, top), label)
+        # The private files are gone once the report is made: warnings point at the page.
+        result.summary.outputs = {"rejects": "the report's data quality section"}
         seconds["run"] = time.perf_counter() - start
         data = report_data(out_dir, engine.timezone, tuple(engine.scores), tuple(engine.stages))
         seconds["aggregate"] = time.perf_counter() - start - seconds["run"]
@@ -102,7 +104,8 @@ def charts(data: ReportData) -> dict[str, str | None]:
     stages = data.stages
     weekly_sends = [r for r in data.actions_weekly if r.get("kind") == "send"]
     drawn: dict[str, str | None] = {
-        "funnel": draw(funnel_spec(data.stage_counts, stages)) if data.stage_counts else None,
+        "funnel": (draw(funnel_spec(data.stage_counts, stages))
+                   if stages and any(r["leads"] for r in data.stage_counts) else None),
         "transitions": (draw(weekly_transitions_spec(data.transitions_weekly, stages))
                         if any(r["n"] for r in data.transitions_weekly) else None),
         "points": draw(points_spec(data.points_by_rule)) if data.points_by_rule else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def cell_numbers(html: str, section: str, end: str = "</section>") -> dict[str, 
     body = html.split(f'<section id="{section}">', 1)[1].split(end, 1)[0]
     rows = {}
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL):
-        cells = [re.sub(r"<[^>]+>", "", cell).strip()
+        cells = [unescape(re.sub(r"<[^>]+>", "", cell)).strip()
                  for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
         if cells:
             rows[cells[0]] = cells[1:]
@@ -141,3 +142,19 @@ def test_the_shipped_example_reports_every_section(tmp_path):
                                         (0.3, 0.02)])
 def test_score_bands_have_round_widths(span, step):
     assert nice_step(span) == pytest.approx(step)
+
+
+def test_a_ruleset_without_stages_and_a_log_of_bad_rows_still_report(tmp_path):
+    rules = tmp_path / "plain.leadflow"
+    rules.write_text("ruleset plain\nevent open\nscore s\nrule r: on open add 1\n", encoding="utf-8")
+    log = tmp_path / "bad.csv"
+    log.write_text("lead_id,event,ts\n,open,2024-01-01\nx,open,ayer\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = leadflow("report", rules, log, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert "see the report's data quality section" in result.stderr  # not a deleted private file
+    html = out.read_text(encoding="utf-8")
+    assert "declares no stages" in html and "No event was applied" in html
+    assert "<svg" not in html  # nothing to draw, and no empty chart pretending otherwise
+    assert cell_numbers(html, "quality") == {"missing lead_id": ["1"], "cannot read time 'ayer'": ["1"],
+                                             str(log): ["2", "2"]}
