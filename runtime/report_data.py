@@ -88,17 +88,22 @@ class ReportQueries:
         """The Monday (a date) of the week of a UTC time, in the ruleset's time zone."""
         return f"CAST(date_trunc('week', timezone({literal(self.timezone)}, {column})) AS DATE)"
 
-    def weekly(self, table: str, keys: str, where: str = "true") -> list[dict[str, Any]]:
-        """Counts per week and `keys`, weeks as ISO dates; a row per empty week too (keys null)."""
+    def weekly(self, table: str, keys: dict[str, str]) -> list[dict[str, Any]]:
+        """Counts per week and keys (name → SQL), weeks as ISO dates; a row per empty week too.
+
+        Within a week the largest count comes first, ties in the order of the keys.
+        """
         week = self.week()
+        columns = ", ".join(f"{sql} AS {ident(name)}" for name, sql in keys.items())
+        ties = "".join(f", c.{ident(name)}" for name in keys)
         return self.rows(
-            f"WITH counted AS (SELECT {week} AS week, {keys}, count(*) AS n FROM {table} "
-            f"WHERE {where} GROUP BY ALL), "
+            f"WITH counted AS (SELECT {week} AS week, {columns}, count(*) AS n FROM {table} "
+            f"GROUP BY ALL), "
             f"span AS (SELECT min(week) AS first, max(week) AS last FROM counted), "
             f"weeks AS (SELECT CAST(unnest(generate_series(first, last, INTERVAL 7 DAY)) AS DATE) "
             f"AS week FROM span WHERE first IS NOT NULL) "
             f"SELECT strftime(w.week, '%Y-%m-%d') AS week, c.* EXCLUDE (week) FROM weeks w "
-            f"LEFT JOIN counted c USING (week) ORDER BY w.week, c.n DESC NULLS LAST")
+            f"LEFT JOIN counted c USING (week) ORDER BY w.week, c.n DESC NULLS LAST{ties}")
 
     def collect(self) -> ReportData:
         data = ReportData(self.stages, self.scores)
@@ -107,7 +112,7 @@ class ReportQueries:
             self.lead_figures(leads, data)
         transitions = self.table("transitions")
         if transitions is not None and self.stages:
-            data.transitions_weekly = self.weekly(transitions, '"to"')
+            data.transitions_weekly = self.weekly(transitions, {"to": '"to"'})
         points = self.table("points")
         if points is not None:
             data.points_by_rule = self.rows(
@@ -143,8 +148,8 @@ class ReportQueries:
 
     def score_bins(self, leads: str, score: str, stage: str) -> list[dict[str, Any]]:
         """Leads per stage and score bin: bin_start, bin_end, stage, leads."""
-        low, high = self.con.execute(f"SELECT min({ident(score)}), max({ident(score)}) "
-                                     f"FROM {leads}").fetchone()
+        low, high = self.con.execute(f"SELECT min({ident(score)})::DOUBLE, "
+                                     f"max({ident(score)})::DOUBLE FROM {leads}").fetchone()
         if low is None:
             return []
         step = nice_step(high - low)
@@ -167,7 +172,7 @@ class ReportQueries:
         if not parts:
             return
         actions = f"({' UNION ALL '.join(parts)})"
-        data.actions_weekly = self.weekly(actions, "target AS template, kind")
+        data.actions_weekly = self.weekly(actions, {"template": "target", "kind": "kind"})
         data.actions_by_template = self.rows(
             f"SELECT target AS template, "
             f"count(*) FILTER (WHERE kind = 'send') AS sends, "
