@@ -19,8 +19,7 @@ import os
 import sys
 
 import pyarrow.parquet as pq
-from gen_events import generate
-from run_bench import RULESET, leadflow_command
+from run_bench import RULESET, leadflow_command, synthetic_log
 from state_bench import timed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,10 +34,7 @@ def main() -> None:
     parser.add_argument("--format", default="csv", choices=["csv", "parquet", "jsonl"])
     args = parser.parse_args()
 
-    log = os.path.join(HERE, "data", f"events_{args.events}.parquet")
-    if not os.path.exists(log):
-        print(f"generating {log} ...", flush=True)
-        generate(log, args.events, max(args.events // 20, 1))
+    log = synthetic_log(args.events)
     out = os.path.join(HERE, "data", "points_out")
     base = [*leadflow_command(), "run", RULESET, log, "--out", out, "--format", args.format,
             "--engine", args.engine, "--top", "0", "-q"]
@@ -49,8 +45,10 @@ def main() -> None:
             best[name] = min(best[name], seconds)
             print(f"round {round_no}  {name:7} --points  {seconds:6.2f} s", flush=True)
     rows = pq.read_metadata(log).num_rows
-    ledger = os.path.join(out, f"points.{args.format}")
-    ledger_rows = sum(1 for _ in open(ledger, encoding="utf-8")) - 1 if args.format == "csv" else None
+    ledger_rows = None
+    if args.format == "csv":
+        with open(os.path.join(out, "points.csv"), encoding="utf-8") as ledger:
+            ledger_rows = sum(1 for _ in ledger) - 1
     ratio = best["with"] / best["without"]
     print()
     print(f"events          {rows:,} ({args.engine}, {args.format})")
