@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/compiled_bench.py
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/state_bench.py
+	$(BIN)/python bench/points_bench.py
 	$(BIN)/python bench/report_bench.py
 
 clean:

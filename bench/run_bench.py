@@ -34,6 +34,15 @@ def leadflow_command() -> list[str]:
     return [script] if os.path.exists(script) else [sys.executable, "-m", "leadflow.cli"]
 
 
+def synthetic_log(events: int) -> str:
+    """bench/data/events_N.parquet, made by bench/gen_events.py (~N/20 leads) if missing."""
+    log = os.path.join(HERE, "data", f"events_{events}.parquet")
+    if not os.path.exists(log):
+        print(f"generating {log} ...", flush=True)
+        generate(log, events, max(events // 20, 1))
+    return log
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--events", type=int, default=1_000_000)
@@ -41,10 +50,7 @@ def main() -> None:
     parser.add_argument("--budget-mb", type=int, default=1024, help="peak RSS allowed")
     args = parser.parse_args()
 
-    log = os.path.join(HERE, "data", f"events_{args.events}.parquet")
-    if not os.path.exists(log):
-        print(f"generating {log} ...", flush=True)
-        generate(log, args.events, max(args.events // 20, 1))
+    log = synthetic_log(args.events)
     out = os.path.join(HERE, "data", "out")
     command = [*leadflow_command(), "run", RULESET, log, "--out", out, "--format", "parquet",
                "--engine", args.engine, "--top", "0"]

@@ -70,6 +70,7 @@ def state_vars(g: Gen) -> list[tuple[str, str, bool]]:
         out.append(("ftok", "0", True))
     if g.holds_sends:  # flow sends held by quiet hours, by run token (emit_stmt.Gen.cancel_held)
         out += [("fh", "{}", False), ("fx", "{}", False)]
+    out.append(("cnc", "[]", False))  # held sends cancelled by a stopped flow run
     if g.heap:
         out.append(("th", "[]", False))
     if p.timers != "none" and not g.single_every:

@@ -350,7 +350,8 @@ class Gen:
         Called before `ftN` is cleared. `fh` maps a run's token (`ftN` when it
         started) to the targets of its sends still held; stopping the run moves
         their count to `fx`, and the delivery timers of a run in `fx` deliver
-        nothing. A run that ends by running out of steps stays in `fh`, so its
+        nothing. Each send it cancels is recorded in `cnc` (the lead's
+        `cancelled`, kind "cancelled", at the time of the stop). A run that ends by running out of steps stays in `fh`, so its
         held sends are still delivered. Plain data (no shared cells), so a
         lead's state survives a snapshot.
         """
@@ -361,6 +362,9 @@ class Gen:
         b("if _h:")
         with b.indent():
             b(f"fx[ft{f}] = len(_h)")
+            # The run's delivery timers, in the order they were held, become `cancelled` rows.
+            b(f"for _e in sorted(_e for _e in th if _e[2] == 3 and _e[3][2] == ft{f}):")
+            b(f"    cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))")
             if self.trace:
                 b("for _t in _h:")
                 with b.indent():

@@ -87,7 +87,7 @@ class CompiledEngine:
         if codec is None:
             m = self.module
             values = Codec((), skip={"acts": list, "trans": list, "trc": lambda: None,
-                                       "pts": lambda: None})
+                                       "pts": lambda: None, "cnc": list})
             # Outputs already written, the trace and the ledger are not part of what carries on.
             codec = self.__dict__["_codec_cache"] = SlotCodec(m.Lead, m.new_lead("", {}), values)
         return codec
@@ -131,6 +131,7 @@ def convert_result(r: Any) -> LeadResult:
         actions=[OutAction(a.at, a.rule, a.kind, a.target, dict(a.args)) for a in r.actions],
         transitions=[Transition(t.at, t.from_stage, t.to_stage) for t in r.transitions],
         points=[PointChange(p.at, p.rule, p.score, p.change, p.value) for p in r.points],
+        cancelled=[OutAction(a.at, a.rule, a.kind, a.target, dict(a.args)) for a in r.cancelled],
     )
 
 

@@ -98,14 +98,15 @@ def load_file(path: str, _seen: frozenset[str] = frozenset()) -> Loaded:
 def run(rules: str, events: list[str], *, out: str = "out", leads: str | None = None,
         as_of: str | None = None, state: str | None = None, rebuild: bool = False,
         event_id_col: str | None = None, engine: str = "compiled", fmt: str = "csv",
-        points: bool = False) -> Any:
+        points: bool = False, cancelled: bool = False) -> Any:
     """`leadflow run` from Python; returns the run's RunResult (runtime/driver.py).
 
         result = leadflow.api.run("rules.leadflow", ["events/2024-06-30.csv"],
                                   state="leadflow.duckdb", out="out/", as_of="now-2h")
         result.summary.counts.applied, result.summary.outputs["actions"]
 
-    `points=True` also writes the points ledger (as `run --points`).
+    `points=True` also writes the points ledger (as `run --points`), `cancelled=True`
+    the held sends of stopped flow runs (as `run --cancelled`).
 
     Raises LeadflowError for a rule file with errors, InputError for a problem
     with an input or option (what the command reports with exit 2), LeadFailed
@@ -116,6 +117,7 @@ def run(rules: str, events: list[str], *, out: str = "out", leads: str | None = 
     from leadflow.runtime.driver import run as run_engine
     from leadflow.runtime.incremental import resolve_as_of, state_fields
     from leadflow.runtime.interpreter import Interpreter
+    from leadflow.runtime.output_set import asked_outputs
     from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
 
     loaded = load_file(rules)
@@ -130,9 +132,10 @@ def run(rules: str, events: list[str], *, out: str = "out", leads: str | None = 
         extra = state_fields(rules, [*events, *([leads] if leads else [])], state, rebuild,
                              event_id_col, {"out_dir": out, "fmt": fmt, "engine": engine,
                                             "as_of": as_of, "leads": leads,
-                                            **({"points": True} if points else {})})
+                                            **asked_outputs(points=points, cancelled=cancelled)})
     leads_files = expand_inputs([leads]) if leads is not None else [None]
     options = RunOptions(expand_inputs(events), leads_files[0], ColumnNames(),
-                         resolve_as_of(as_of), out, fmt, top=0, points=points, **extra)
+                         resolve_as_of(as_of), out, fmt, top=0, points=points,
+                         cancelled=cancelled, **extra)
     label = loaded.model.name or os.path.splitext(os.path.basename(rules))[0]
     return run_engine(ruleset, options, label)

@@ -64,6 +64,7 @@ class RunOptions:
     ruleset_fingerprint: str = ""  # runtime/incremental.py: a state remembers its rules by it
     ruleset_file: str = ""
     points: bool = False  # write the points ledger (points.FORMAT)
+    cancelled: bool = False  # write the held sends of stopped flow runs (cancelled.FORMAT)
 
 
 @dataclass
@@ -297,7 +298,8 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
         seconds["read"] = time.perf_counter() - start
 
         tables = OutputTables(staging.con.cursor(), engine.scores,
-                              time_args(getattr(engine, "model", None)), options.points)
+                              time_args(getattr(engine, "model", None)), options.points,
+                              options.cancelled)
         bar = tqdm(total=counts.applied, unit=" events", unit_scale=True, file=sys.stderr,
                    disable=not options.progress, mininterval=0.5, leave=False)
         run_start = time.perf_counter()

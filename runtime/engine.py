@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 @dataclass
 class OutAction:
-    """An outward action: kind "send", "notify" or "suppressed" (a send over the limit)."""
+    """An outward action: kind "send", "notify" or "suppressed" (a send over the limit);
+    "cancelled" for a held send whose flow run stopped (LeadResult.cancelled only)."""
 
     at: int
     rule: str  # rule id, or the flow name for a flow step
@@ -74,6 +75,9 @@ class LeadResult:
     actions: list[OutAction]
     transitions: list[Transition]
     points: list[PointChange] = field(default_factory=list)  # only for a lead made with points=True
+    # Held sends of a flow run stopped before delivery (kind "cancelled", at: when it
+    # stopped); never in `actions` (SPEC 9, Delivery).
+    cancelled: list[OutAction] = field(default_factory=list)
 
 
 class RulesetRuntimeError(Exception):

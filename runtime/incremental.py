@@ -70,7 +70,7 @@ from leadflow.runtime.timemath import format_instant
 
 HELD = "held"  # the work table of the rows read back from the state's history
 # Outputs that list what happened: a run writes those in (previous as-of, as-of].
-EVENT_OUTPUTS = ("actions", "transitions", "points")
+EVENT_OUTPUTS = ("actions", "transitions", "points", "cancelled")
 
 
 def ruleset_fingerprint(text: str) -> str:
@@ -147,7 +147,8 @@ class _Run:
         crash_point("staged")
 
         tables = OutputTables(self.con.cursor(), self.engine.scores,
-                              time_args(getattr(self.engine, "model", None)), options.points)
+                              time_args(getattr(self.engine, "model", None)), options.points,
+                              options.cancelled)
         saved = _SavedLeads(self.engine, options.points)
         self.replay(tables, saved, as_of, prev_as_of, rebuild, counts.applied)
         tables.flush()
@@ -411,10 +412,10 @@ class _Run:
     def write_outputs(self, run_no: int, info: dict[str, Any]) -> None:
         """The output set from the state's outbox into --out; then the run is delivered."""
         fmt = info.get("format", self.options.format)
-        ledger = f"points.{fmt}" in info.get("outputs", ())
+        written = info.get("outputs", ())
+        optional = {name: f"st.outbox_{name}" for name in OPTIONAL_OUTPUTS if f"{name}.{fmt}" in written}
         queries = output_queries(self.engine.scores, fmt, leads="st.lead_rows", actions="st.outbox_actions",
-                                 transitions="st.outbox_transitions",
-                                 points="st.outbox_points" if ledger else None)
+                                 transitions="st.outbox_transitions", **optional)
         queries["rejects"] = 'SELECT file, "row", reason FROM st.outbox_rejects ORDER BY seq'
         staged = self.out.staging_dir()
         write_files(self.con, staged, fmt, queries)

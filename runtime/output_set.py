@@ -31,8 +31,16 @@ from leadflow.runtime.readers import InputError
 
 # Files leadflow writes into --out (NAME.FORMAT, and run.json); anything else there is
 # the user's and is never deleted.
-OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects", "points")
-OPTIONAL_OUTPUTS = ("points",)  # written only when the run asks (RunOptions has a flag of that name)
+OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects", "points", "cancelled")
+OPTIONAL_OUTPUTS = ("points", "cancelled")  # written only when the run asks (RunOptions has a flag of that name)
+
+
+def asked_outputs(**flags: bool) -> dict[str, bool]:
+    """The optional outputs asked for, as the part of a `--state` command's identity they are.
+
+    Only the ones turned on, so a command without them is named as before they existed.
+    """
+    return {name: True for name, on in flags.items() if on}
 RUN_FILE = "run.json"
 
 

@@ -13,6 +13,8 @@ the order SPEC asks for, as CSV, Parquet or JSON Lines:
 - rejects:     file, row, reason; in file and row order.
 - points:      (with --points) lead_id, at, rule, score, change, value: one row
                per score change; by lead, then time, then the order it happened.
+- cancelled:   (with --cancelled) the columns of actions, kind `cancelled`: held
+               sends of flow runs stopped before delivery; same order as actions.
 
 Times are ISO-8601 UTC (`2024-01-10T08:30:00Z`, with microseconds only when they
 are not zero) in CSV and JSON Lines, and TIMESTAMP WITH TIME ZONE in Parquet.
@@ -171,32 +173,35 @@ class _Buffer:
 def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads",
                    actions: str = "out_actions",
                    transitions: str = "out_transitions",
-                   points: str | None = None) -> dict[str, str]:
+                   points: str | None = None, cancelled: str | None = None) -> dict[str, str]:
     """The SELECT that produces each output file, in its final column names and order.
 
     The table names default to a run's buffers (OutputTables); `run --state`
-    writes the same files from its state file's tables. `points` names the
-    ledger's table when the run writes one.
+    writes the same files from its state file's tables. `points` and
+    `cancelled` name the tables of those outputs when the run writes them.
     """
     scores = "".join(f", {score_sql(i, fmt)} AS {ident(name)}"
                      for i, name in enumerate(score_names))
     tags = "tags" if fmt != "csv" else "NULLIF(tags, '') AS tags"
     args = "CAST(args AS JSON) AS args" if fmt == "jsonl" else "args"
     at = time_sql("at_us", fmt)
-    ledger = {}
+    optional = {}
+    if cancelled is not None:
+        optional["cancelled"] = (f"SELECT lead_id, {at} AS \"at\", rule, kind, target, {args} "
+                                 f"FROM {cancelled} ORDER BY at_us, lead_id, seq")
     if points is not None:
         change, value = (("CAST(change AS DOUBLE)", "CAST(value AS DOUBLE)") if fmt == "parquet" else
                          ("CAST(change AS JSON)", "CAST(value AS JSON)") if fmt == "jsonl" else
                          ("change", "value"))
-        ledger["points"] = (f"SELECT lead_id, {at} AS \"at\", rule, score, {change} AS change, "
-                            f"{value} AS \"value\" FROM {points} ORDER BY lead_id, at_us, seq")
+        optional["points"] = (f"SELECT lead_id, {at} AS \"at\", rule, score, {change} AS change, "
+                              f"{value} AS \"value\" FROM {points} ORDER BY lead_id, at_us, seq")
     return {
         "leads": f"SELECT lead_id{scores}, stage, {tags} FROM {leads} ORDER BY lead_id",
         "actions": (f"SELECT lead_id, {at} AS \"at\", rule, kind, target, {args} "
                     f"FROM {actions} ORDER BY at_us, lead_id, seq"),
         "transitions": (f"SELECT lead_id, {at} AS \"at\", from_stage AS \"from\", "
                         f"to_stage AS \"to\" FROM {transitions} ORDER BY at_us, lead_id, seq"),
-        **ledger,
+        **optional,
     }
 
 
@@ -216,9 +221,10 @@ class OutputTables:
     """Collects results in the work database and writes the output files."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scores: Sequence[str],
-                 times: TimeArgs = frozenset(), points: bool = False):
+                 times: TimeArgs = frozenset(), points: bool = False, cancelled: bool = False):
         self.con = con
         self.points = points  # whether the points ledger is written
+        self.cancelled = cancelled  # whether cancelled held sends are written
         self.scores = tuple(scores)
         self.times = times  # `with` arguments that hold times (runtime/action_args.py)
         # s{i}: the score, for sorting the overview; t{i}: the score as written.
@@ -226,9 +232,11 @@ class OutputTables:
                         for i in range(len(self.scores)) for kind in "st"]
         self._leads = _Buffer(con, "out_leads", pa.schema(
             [("lead_id", pa.string()), *score_fields, ("stage", pa.string()), ("tags", pa.string())]))
-        self._actions = _Buffer(con, "out_actions", pa.schema(
+        action_schema = pa.schema(
             [("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
-             ("kind", pa.string()), ("target", pa.string()), ("args", pa.string())]), numbered=True)
+             ("kind", pa.string()), ("target", pa.string()), ("args", pa.string())])
+        self._actions = _Buffer(con, "out_actions", action_schema, numbered=True)
+        self._cancelled = _Buffer(con, "out_cancelled", action_schema, numbered=True)
         self._transitions = _Buffer(con, "out_transitions", pa.schema(
             [("lead_id", pa.string()), ("at_us", pa.int64()), ("from_stage", pa.string()),
              ("to_stage", pa.string())]), numbered=True)
@@ -237,7 +245,8 @@ class OutputTables:
             [("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
              ("score", pa.string()), ("change", pa.string()), ("value", pa.string())]),
             numbered=True)
-        self._buffers = (self._leads, self._actions, self._transitions, self._points)
+        self._buffers = (self._leads, self._actions, self._transitions, self._points,
+                         self._cancelled)
 
     # ------------------------------------------------------------ buffering
 
@@ -254,6 +263,9 @@ class OutputTables:
         self._actions.extend([(lead_id, a.at, a.rule, a.kind, a.target,
                                args_json(action_args(a, times)))
                               for a in result.actions])
+        self._cancelled.extend([(lead_id, a.at, a.rule, a.kind, a.target,
+                                 args_json(action_args(a, times)))
+                                for a in result.cancelled])
         self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
                                   for t in result.transitions])
         self._points.extend([(lead_id, p.at, p.rule, p.score, format_score(p.change),
@@ -283,7 +295,8 @@ class OutputTables:
 
     def queries(self, fmt: str) -> dict[str, str]:
         """The SELECT that produces each output file from this run's buffers."""
-        return output_queries(self.scores, fmt, points="out_points" if self.points else None)
+        return output_queries(self.scores, fmt, points="out_points" if self.points else None,
+                              cancelled="out_cancelled" if self.cancelled else None)
 
     def write(self, out_dir: str, fmt: str, rejects_sql: str,
               queries: dict[str, str] | None = None) -> dict[str, str]:

@@ -14,8 +14,8 @@ Tables (all in FILE; `leadflow state FILE` prints a summary):
                  use; late: rejected as late; rejected: by the rules of a --rebuild)
     runs         one row per committed run: its number, as-ofs, counts, the command's
                  fingerprint, its run.json, whether its outputs reached --out
-    outbox_*     the last run's actions, transitions, rejects and points ledger, as written
-                 to --out
+    outbox_*     the last run's actions, transitions, rejects, points ledger and cancelled
+                 sends, as written to --out
 
 A run changes the file in one transaction together with the outbox of its
 outputs; the outputs are then written from the outbox (runtime/incremental.py).
@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS st.outbox_transitions (lead_id VARCHAR, at_us BIGINT,
     from_stage VARCHAR, to_stage VARCHAR, seq BIGINT);
 CREATE TABLE IF NOT EXISTS st.outbox_points (lead_id VARCHAR, at_us BIGINT, rule VARCHAR,
     score VARCHAR, change VARCHAR, value VARCHAR, seq BIGINT);
+CREATE TABLE IF NOT EXISTS st.outbox_cancelled (lead_id VARCHAR, at_us BIGINT, rule VARCHAR,
+    kind VARCHAR, target VARCHAR, args VARCHAR, seq BIGINT);
 CREATE TABLE IF NOT EXISTS st.outbox_rejects (file VARCHAR, "row" BIGINT, reason VARCHAR,
     seq BIGINT);
 """

@@ -26,6 +26,7 @@ from leadflow.runtime.engine import Engine
 from leadflow.runtime.failures import describe_failure
 from leadflow.runtime.incremental import resolve_as_of, state_fields
 from leadflow.runtime.interpreter import Interpreter
+from leadflow.runtime.output_set import asked_outputs
 from leadflow.runtime.outputs import OUTPUT_FORMATS
 from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT
@@ -172,15 +173,18 @@ def report_failure(exc: LeadFailed) -> None:
 @click.option("--points/--no-points", "points", default=False, show_default=True,
               help="Also write the points ledger (points.FORMAT): one row per score change, "
               "with the rule that made it.")
+@click.option("--cancelled", is_flag=True, help="Also write cancelled.FORMAT: the sends held by "
+              "quiet hours that were never delivered because their flow run stopped.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
-            rebuild: bool, event_id_col: str | None, points: bool, **inputs: Any) -> None:
+            rebuild: bool, event_id_col: str | None, points: bool, cancelled: bool,
+            **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
-    Writes leads, actions, transitions and rejects (and with --points the points
-    ledger) to --out; prints the accounting
+    Writes leads, actions, transitions and rejects (with --points the points
+    ledger, with --cancelled the cancelled held sends) to --out; prints the accounting
     and the time of each phase on stderr, the top leads and stage counts on stdout.
     """
     ruleset = load_engine(file, engine, warnings=not quiet)
@@ -192,9 +196,10 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
             leads = [inputs["leads"]] if inputs.get("leads") else []
             extra = state_fields(file, [*events, *leads], state, rebuild, event_id_col,
                                  {**inputs, "out_dir": out_dir, "fmt": fmt, "engine": engine,
-                                  **({"points": True} if points else {})})
+                                  **asked_outputs(points=points, cancelled=cancelled)})
         inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
         options = build_options(events, out_dir=out_dir, format=fmt, top=top, points=points,
+                                cancelled=cancelled,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
         result = run(ruleset, options, ruleset_label(file, ruleset))
     summary = result.summary

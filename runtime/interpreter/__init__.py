@@ -79,6 +79,7 @@ class Interpreter:
             actions=list(state.actions),
             transitions=list(state.transitions),
             points=list(state.points or ()),
+            cancelled=list(state.cancelled),
         )
 
     def trace(self, state: LeadState) -> list[TraceEntry]:
@@ -113,7 +114,7 @@ class Interpreter:
                 external=_flow_parts(self.model),
                 # Outputs already written, the trace, the ledger, and a cache rebuilt from `logs`.
                 skip={"actions": list, "transitions": list, "trace": list, "series": dict,
-                      "points": lambda: None})
+                      "points": lambda: None, "cancelled": list})
         return codec
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from leadflow.dsl import ast
 from leadflow.runtime import timemath
+from leadflow.runtime.engine import OutAction
 from leadflow.runtime.interpreter.actions import (
     Effect,
     FlowEffect,
@@ -76,6 +77,7 @@ def stop_flow(state: LeadState, name: str, why: str) -> None:
     # ends by running out of steps keeps them.
     for held in instance.held:
         held.cancelled = True
+        state.cancelled.append(OutAction(state.now, name, "cancelled", held.target, dict(held.args)))
         state.note("flow", f'{name}: held send "{held.target}" cancelled (the flow stopped)')
     instance.held.clear()
 

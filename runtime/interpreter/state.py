@@ -170,6 +170,7 @@ class LeadState(Facts):
     tracing: bool = False
     trace: list[TraceEntry] = field(default_factory=list)
     points: list[PointChange] | None = None  # the points ledger, when asked for
+    cancelled: list[OutAction] = field(default_factory=list)  # held sends of stopped flow runs
 
     def memory(self, rule: int) -> RuleMemory:
         if rule not in self.rules:

@@ -72,6 +72,13 @@ def _close(x: Any, y: Any) -> bool:
     return x == y
 
 
+def _same_actions(xs: list, ys: list) -> bool:
+    return len(xs) == len(ys) and all(
+        (x.at, x.rule, x.kind, x.target) == (y.at, y.rule, y.kind, y.target)
+        and x.args.keys() == y.args.keys() and all(_close(x.args[k], y.args[k]) for k in x.args)
+        for x, y in zip(xs, ys))
+
+
 def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
     """What differs between two runs, output by output (empty when they agree)."""
     found = []
@@ -84,12 +91,9 @@ def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
             for what in ("stage", "tags", "attrs", "transitions"):
                 if getattr(a, what) != getattr(b, what):
                     found.append(f"{lead} {what}: {getattr(a, what)} != {getattr(b, what)}")
-            if len(a.actions) != len(b.actions) or not all(
-                    (x.at, x.rule, x.kind, x.target) == (y.at, y.rule, y.kind, y.target)
-                    and x.args.keys() == y.args.keys()
-                    and all(_close(x.args[k], y.args[k]) for k in x.args)
-                    for x, y in zip(a.actions, b.actions)):
-                found.append(f"{lead} actions: {a.actions} != {b.actions}")
+            for what in ("actions", "cancelled"):
+                if not _same_actions(getattr(a, what), getattr(b, what)):
+                    found.append(f"{lead} {what}: {getattr(a, what)} != {getattr(b, what)}")
             if len(a.points) != len(b.points) or not all(
                     (x.at, x.rule, x.score) == (y.at, y.rule, y.score)
                     and _close(x.change, y.change) and _close(x.value, y.value)

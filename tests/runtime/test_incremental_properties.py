@@ -4,8 +4,8 @@ For a generated ruleset and event log, split at random times into 1-6 parts
 (some empty, leads that first appear in a later part, flows, held sends and
 decay timers that span parts), running the parts in order with one state
 file must give: the last run's leads.csv equal to one full run's, and the
-runs' actions.csv and transitions.csv, concatenated, equal to the full run's,
-and so do their points ledgers (points.csv, ordered by lead: concatenated and
+runs' actions.csv, transitions.csv and cancelled.csv, concatenated, equal to
+the full run's, and so do their points ledgers (points.csv, ordered by lead: concatenated and
 then sorted by lead, keeping each lead's rows in order).
 One of the runs may be a `--rebuild`, which must change nothing either.
 """
@@ -50,10 +50,10 @@ def run_once(engine, text: str, log: InputFile, out: str, as_of: int, state: str
     options = RunOptions([log], as_of=timemath.format_instant(as_of), out_dir=out, top=0,
                          state=state, rebuild=rebuild, command=f"{log.path} {as_of} {rebuild}",
                          ruleset_fingerprint=ruleset_fingerprint(text), ruleset_file="gen",
-                         points=True)
+                         points=True, cancelled=True)
     run(engine, options)
     tables = {}
-    for name in ("leads", "actions", "transitions", "points"):
+    for name in ("leads", "actions", "transitions", "points", "cancelled"):
         with open(os.path.join(out, f"{name}.csv"), newline="", encoding="utf-8") as handle:
             tables[name] = list(csv.reader(handle))
     return tables
@@ -96,13 +96,16 @@ def test_runs_with_a_state_equal_one_full_run(tmp_path_factory, engine_name, rul
         assume(False)  # a ruleset that does not settle: nothing to compare
     state = os.path.join(work, "state.duckdb")
     actions, transitions, points = [full["actions"][0]], [full["transitions"][0]], []
+    cancelled = [full["cancelled"][0]]
     for i, (part, cut) in enumerate(zip(parts, cuts, strict=True)):
         got = run_once(engine, text, write_log(os.path.join(work, f"part{i}.csv"), part),
                        os.path.join(work, f"out{i}"), cut, state, rebuild=(i == rebuild_at))
         actions += got["actions"][1:]
         transitions += got["transitions"][1:]
         points += got["points"][1:]
+        cancelled += got["cancelled"][1:]
     assert got["leads"] == full["leads"]
     assert [full["points"][0], *sorted(points, key=lambda row: row[0])] == full["points"]
     assert actions == full["actions"]
     assert transitions == full["transitions"]
+    assert cancelled == full["cancelled"]
