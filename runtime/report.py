@@ -73,9 +73,9 @@ def write_report(path: str, html: str) -> None:
 
 
 def run_options(options: RunOptions, out_dir: str, top: int) -> RunOptions:
-    """The user's input options, with Parquet outputs and the points ledger in the private directory."""
+    """The user's input options; Parquet outputs, points and cancelled sends in the private directory."""
     return dataclasses.replace(options, out_dir=out_dir, format="parquet", top=top,
-                               progress=False, state=None, points=True)
+                               progress=False, state=None, points=True, cancelled=True)
 
 
 def build_report(engine: Engine, options: RunOptions, label: str, top: int = 10) -> Report:

@@ -158,3 +158,37 @@ def test_a_ruleset_without_stages_and_a_log_of_bad_rows_still_report(tmp_path):
     assert "<svg" not in html  # nothing to draw, and no empty chart pretending otherwise
     assert cell_numbers(html, "quality") == {"missing lead_id": ["1"], "cannot read time 'ayer'": ["1"],
                                              str(log): ["2", "2"]}
+
+
+HELD_RULES = """timezone "Europe/Madrid"
+event signup
+event buy
+quiet hours 22:00 to 08:00
+flow welcome
+  start on signup
+  stop on buy
+  send "bienvenida"
+  wait 1 day
+  send "recordatorio"
+end
+"""
+# a's welcome is held for the night and called off by a purchase at 07:00; b's goes out at
+# 08:00, and b's reminder is due after the as-of.
+HELD_EVENTS = """lead_id,event,ts
+a,signup,2024-06-01T23:00:00
+a,buy,2024-06-02T07:00:00
+b,signup,2024-06-01T23:10:00
+"""
+
+
+def test_held_sends_called_off_are_counted_as_cancelled(tmp_path):
+    rules = tmp_path / "held.leadflow"
+    rules.write_text(HELD_RULES, encoding="utf-8")
+    log = tmp_path / "held.csv"
+    log.write_text(HELD_EVENTS, encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = leadflow("report", rules, log, "--out", out, "--as-of", "2024-06-03")
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert cell_numbers(html, "actions")["bienvenida"] == ["1", "0", "1", "0"]
+    assert "This run did not record cancelled sends" not in html
