@@ -1,6 +1,6 @@
 """Benchmark `leadflow report` against the run it is built on.
 
-    python bench/report_bench.py                  # 1,000,000 events of 50,000 leads
+    python bench/report_bench.py                  # 1,000,000 events of ~50,000 leads
     python bench/report_bench.py -n 200000
 
 On the same generated log (bench/gen_events.py) and ruleset (examples/zapateria.leadflow),
@@ -24,8 +24,7 @@ import os
 import re
 import sys
 
-from gen_events import generate
-from run_bench import RULESET, leadflow_command
+from run_bench import RULESET, leadflow_command, synthetic_log
 from state_bench import timed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,16 +34,12 @@ TARGET_RATIO = 2.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--events", type=int, default=1_000_000)
-    parser.add_argument("--leads", type=int, default=50_000)
     parser.add_argument("--budget-mb", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=3, help="each command's best time counts")
     args = parser.parse_args()
 
     data = os.path.join(HERE, "data")
-    log = os.path.join(data, f"events_{args.events}.parquet")
-    if not os.path.exists(log):
-        print(f"generating {log} ...", flush=True)
-        generate(log, args.events, args.leads)
+    log = synthetic_log(args.events)
     report = os.path.join(data, "report_bench.html")
     run = [*leadflow_command(), "run", RULESET, log, "--format", "parquet", "--top", "10",
            "--out", os.path.join(data, "out_report_bench")]
