@@ -16,7 +16,9 @@ from leadflow.runtime.report_data import nice_step
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOSTILE_LEAD = "<script>alert('lead')</script>"
 HOSTILE_TEMPLATE = "<img src=x onerror=alert(1)>"
-LONG_URL = "https://zapatería.example.es/categoría/niños/" + "botas-de-montaña-" * 12 + "?año=2024"
+# Long, and with a stretch where a browser finds no place to break a line by itself.
+LONG_URL = ("https://zapatería.example.es/categoría/niños/" + "botas-de-montaña-" * 6
+            + "?año=2024&seguimiento=" + "Zx7Qp2Lm9" * 30)
 
 
 def report(tmp_path: Path, *extra: str, events: str | None = None, ruleset: str | None = None):
@@ -71,7 +73,8 @@ def test_the_report_agrees_with_run(tmp_path):
         'xmlns:xlink="http://www.w3.org', "")  # nothing to fetch: opens offline
 
 
-def test_hostile_text_is_shown_as_text(tmp_path):
+def hostile_report(tmp_path: Path) -> Path:
+    """The shop's report with a script for a lead id, markup for a template and a long URL."""
     events = [*EVENTS,
               (HOSTILE_LEAD, "purchase", "2024-01-04 10:00", {"amount": 900, "category": "bodas"}),
               (HOSTILE_LEAD, "purchase", "2024-01-05 10:00", {"amount": 900, "category": "niños"}),
@@ -80,7 +83,11 @@ def test_hostile_text_is_shown_as_text(tmp_path):
     rules.write_text(RULESET.replace('send "offer"', f'send "{HOSTILE_TEMPLATE}"'), encoding="utf-8")
     result, out = report(tmp_path, events=write_events(tmp_path, "csv", events), ruleset=str(rules))
     assert result.exit_code == 0, result.stderr
-    html = out.read_text(encoding="utf-8")
+    return out
+
+
+def test_hostile_text_is_shown_as_text(tmp_path):
+    html = hostile_report(tmp_path).read_text(encoding="utf-8")
     assert html.count("<script") == 1  # the page's own sorting script, nothing else
     assert "<img" not in html
     assert "&lt;script&gt;alert(&#39;lead&#39;)&lt;/script&gt;" in html

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from shop_log import leadflow
+from test_report import HOSTILE_LEAD, LONG_URL, hostile_report
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -109,3 +110,29 @@ def test_the_example_report_draws_in_chromium(example_report, tmp_path):
             browser.close()
     assert problems == []
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_hostile_text_runs_nothing_and_long_urls_wrap(tmp_path):
+    path = browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    report = hostile_report(tmp_path)
+    dialogs: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=LAPTOP)
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(report.as_uri())
+            for summary in page.locator("details summary").all():
+                summary.click()
+            assert page.get_by_text(HOSTILE_LEAD, exact=True).first.is_visible()
+            url = page.get_by_text(LONG_URL, exact=False).first
+            assert url.is_visible()
+            box = url.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= LAPTOP["width"]
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= LAPTOP["width"], f"the page is {width}px wide: it scrolls sideways"
+        finally:
+            browser.close()
+    assert dialogs == []  # no alert(): the script and the markup stayed text
