@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from leadflow.runtime import timemath
+from leadflow.semantics import timemath
 
 Pairs = tuple[tuple[str, Any], ...]
 

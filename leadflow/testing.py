@@ -40,9 +40,9 @@ from leadflow.dsl.diagnostics import LeadflowError
 from leadflow.dsl.model import Model
 from leadflow.eventlog import EventLog, Instant, LogEvent, literal, time_literal
 from leadflow.rule_hints import RuleHints, rule_hints
-from leadflow.runtime import timemath
 from leadflow.runtime.engine import Engine, LeadResult, OutAction, TraceEntry
 from leadflow.runtime.interpreter import Interpreter
+from leadflow.semantics import timemath
 
 __all__ = [
     "DAY", "HOUR", "MINUTE", "SECOND", "WEEK", "EventLog", "Instant", "LeadRun", "LogEvent",

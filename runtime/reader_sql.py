@@ -15,7 +15,6 @@ lead field, and `reason`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from leadflow.runtime.readers import ColumnNames, Source
 from leadflow.runtime.rows import (
@@ -27,39 +26,10 @@ from leadflow.runtime.rows import (
     time_layers,
     typed_value,
 )
+from leadflow.semantics.slots import FieldSlots
 
 DUCKDB_TYPES = {"number": "DOUBLE", "int": "BIGINT", "text": "VARCHAR", "bool": "BOOLEAN",
                 "time": "BIGINT"}
-
-
-@dataclass(frozen=True)
-class FieldSlots:
-    """One output column per distinct (field, type) pair over all event types.
-
-    Two events may declare a field of the same name with different types; each
-    pair gets its own column, typed its own way.
-    """
-
-    slots: tuple[tuple[str, str], ...]  # (field, type), column v{j}
-    users: tuple[tuple[int, ...], ...]  # for slot j: the numbers of the events that declare it
-    by_event: tuple[tuple[tuple[str, int], ...], ...]  # event number → ((field, slot j), ...)
-
-    @classmethod
-    def of(cls, events: Mapping[str, Sequence[tuple[str, str]]]) -> FieldSlots:
-        slots: list[tuple[str, str]] = []
-        users: list[list[int]] = []
-        by_event = []
-        for number, fields in enumerate(events.values()):
-            mine = []
-            for pair in fields:
-                if pair not in slots:
-                    slots.append(pair)
-                    users.append([])
-                j = slots.index(pair)
-                users[j].append(number)
-                mine.append((pair[0], j))
-            by_event.append(tuple(mine))
-        return cls(tuple(slots), tuple(tuple(u) for u in users), tuple(by_event))
 
 
 class _Columns:

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from leadflow.runtime.failures import ResourceError, resource_problem
 from leadflow.runtime.jsonl_scan import utf8_copy
-from leadflow.runtime.reader_sql import FieldSlots, event_rows_sql, lead_rows_sql
+from leadflow.runtime.reader_sql import event_rows_sql, lead_rows_sql
 from leadflow.runtime.readers import (
     ColumnNames,
     InputError,
@@ -34,7 +34,8 @@ from leadflow.runtime.readers import (
     plain_suffix,
 )
 from leadflow.runtime.rows import literal, time_macro
-from leadflow.runtime.timemath import parse_instant
+from leadflow.semantics.slots import FieldSlots
+from leadflow.semantics.timemath import parse_instant
 
 DEFAULT_MEMORY_LIMIT = "512MB"
 BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be cheap

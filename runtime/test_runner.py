@@ -19,12 +19,12 @@ from typing import Any, NoReturn
 from leadflow.dsl import ast
 from leadflow.dsl.format_expr import format_expr
 from leadflow.dsl.model import Model
-from leadflow.runtime import timemath
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
-from leadflow.runtime.interpreter.actions import number_text
 from leadflow.runtime.interpreter.evaluate import evaluate, sent_matches, truthy
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, EventLog, Facts
+from leadflow.semantics import timemath
+from leadflow.semantics.values import value_text
 
 
 @dataclass(frozen=True)
@@ -221,18 +221,10 @@ def test_time(us: int, tz: str) -> str:
 
 
 def user_value(value: Any, tz: str, kind: str | None = None) -> str:
-    """A value as the user writes it in a rule file: `"boda"`, `15`, `true`, `[1, 2]`,
-    a time in the ruleset's zone, a duration in days and hours; never raw microseconds."""
-    if value is None:
-        return "missing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(user_value(v, tz) for v in value) + "]"
-    if kind == "time" and isinstance(value, int):
+    """A value as the user writes it in a rule file (semantics/values.py): a time in
+    the ruleset's zone, a duration in days and hours; never raw microseconds."""
+    if kind == "time" and isinstance(value, int) and not isinstance(value, bool):
         return test_time(value, tz)
-    if kind == "duration" and isinstance(value, int):
+    if kind == "duration" and isinstance(value, int) and not isinstance(value, bool):
         return timemath.describe_duration(value)
-    return number_text(value)
+    return value_text(value)

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from leadflow.dsl import ast
-from leadflow.runtime import timemath
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, EventLog, Facts, Series
+from leadflow.semantics import timemath
 
 Evaluate = Callable[[RulesetIndex, Facts, ast.Expr, Context], Any]
 

@@ -13,10 +13,10 @@ import json
 from bisect import bisect_right
 from typing import Any
 
-from leadflow.runtime import timemath
 from leadflow.runtime.engine import OutAction
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import DeliveryTimer, LeadState, Source
+from leadflow.semantics import timemath
 
 
 def describe_args(args: dict[str, Any]) -> str:

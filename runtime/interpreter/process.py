@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadflow.runtime import timemath
 from leadflow.runtime.interpreter import flows
 from leadflow.runtime.interpreter.delivery import deliver
 from leadflow.runtime.interpreter.index import RulesetIndex
@@ -24,6 +23,7 @@ from leadflow.runtime.interpreter.state import (
     LeadState,
     WaitTimer,
 )
+from leadflow.semantics import timemath
 
 
 def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[str, Any]) -> None:

@@ -14,19 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leadflow.dsl import ast
-from leadflow.runtime import timemath
 from leadflow.runtime.interpreter.actions import (
     Effect,
     ScoreEffect,
     change_score,
     evaluate_action,
-    number_text,
 )
 from leadflow.runtime.interpreter.errors import blame
 from leadflow.runtime.interpreter.evaluate import compare, condition, evaluate
 from leadflow.runtime.interpreter.flows import apply_effect
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, ExpireTimer, LeadState, Source
+from leadflow.semantics import timemath
+from leadflow.semantics.values import number_text
 
 
 @dataclass

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from leadflow.api import load_text
 from leadflow.dsl.diagnostics import LeadflowError
-from leadflow.runtime import timemath
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.test_runner import run_block
+from leadflow.semantics import timemath
 from leadflow.testing import (
     DAY,
     SECOND,
