@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from leadflow.runtime.readers import ColumnNames, Source
+from leadflow.runtime.readers import ColumnNames, OpenedInput
 from leadflow.runtime.rows import (
     TypedValue,
     as_text,
@@ -35,7 +35,7 @@ DUCKDB_TYPES = {"number": "DOUBLE", "int": "BIGINT", "text": "VARCHAR", "bool": 
 class _Columns:
     """Which source columns a query reads, and the raw SQL and type of each named value."""
 
-    def __init__(self, source: Source, required: Sequence[str], wanted: Sequence[str],
+    def __init__(self, source: OpenedInput, required: Sequence[str], wanted: Sequence[str],
                  properties: str):
         self.source = source
         self.required = tuple(required)
@@ -92,7 +92,7 @@ class _Columns:
         return f"WHEN NOT __lf_props_ok THEN {literal(self.properties + ': not a JSON object')}"
 
 
-def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
+def event_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
                    events: Mapping[str, Sequence[tuple[str, str]]], slots: FieldSlots) -> str:
     """SELECT file_no, row_no, lead_id, ev_no, other_event, ts_us, v0.., reason for one file."""
     source.require(names.lead, "--lead-col", "lead id")
@@ -148,7 +148,7 @@ def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
             f"FROM (SELECT *, {', '.join(inner)} FROM ({rows}))")
 
 
-def lead_rows_sql(source: Source, file_no: int, names: ColumnNames,
+def lead_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
                   lead_fields: Sequence[tuple[str, str]]) -> str:
     """SELECT file_no, row_no, lead_id, a0.., reason for a lead-attribute file.
 

@@ -28,7 +28,7 @@ from leadflow.runtime.readers import (
     ColumnNames,
     InputError,
     InputFile,
-    Source,
+    OpenedInput,
     duckdb_message,
     needs_plain_name,
     plain_suffix,
@@ -158,7 +158,7 @@ class Staging:
 
     # --------------------------------------------------------------- loading
 
-    def _source(self, file: InputFile, names: ColumnNames, keep_raw: bool = False) -> Source:
+    def _source(self, file: InputFile, names: ColumnNames, keep_raw: bool = False) -> OpenedInput:
         """The file opened in DuckDB, always by its literal name.
 
         DuckDB expands `*`, `?` and `[...]` in any path it opens, so `a*.csv`
@@ -174,7 +174,7 @@ class Staging:
             os.makedirs(links, exist_ok=True)
             read_path = os.path.join(links, f"input{len(self.files)}{plain_suffix(file.path)}")
             os.symlink(os.path.abspath(file.path), read_path)
-        return Source(self.con, file, read_path, names.delimiter, keep_raw)
+        return OpenedInput(self.con, file, read_path, names.delimiter, keep_raw)
 
     def _add_file(self, path: str) -> int:
         self.files.append(path)

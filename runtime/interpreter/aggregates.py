@@ -20,7 +20,7 @@ from typing import Any
 
 from leadflow.dsl import ast
 from leadflow.runtime.interpreter.index import RulesetIndex
-from leadflow.runtime.interpreter.state import Context, EventLog, Facts, Series
+from leadflow.runtime.interpreter.state import Context, EventHistory, Facts, Series
 from leadflow.semantics import timemath
 
 Evaluate = Callable[[RulesetIndex, Facts, ast.Expr, Context], Any]
@@ -44,7 +44,7 @@ def _extend(ix: RulesetIndex, facts: Facts, series: Series, event: str, where: a
     """Test the events of the type not yet tested against the filter, keeping the matches.
 
     `outer` is where the aggregate is evaluated: its event is what `this.x` reads."""
-    log = facts.logs.get(event) or EventLog()
+    log = facts.logs.get(event) or EventHistory()
     now = outer.now
     for i in range(series.scanned, len(log.ts)):
         values, ts = log.values[i], log.ts[i]

@@ -17,7 +17,7 @@ from leadflow.runtime.interpreter.settle import settle
 from leadflow.runtime.interpreter.state import (
     Context,
     DeliveryTimer,
-    EventLog,
+    EventHistory,
     EveryTimer,
     ExpireTimer,
     LeadState,
@@ -36,7 +36,7 @@ def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[s
     fire_due(ix, state, ts)
     state.now = ts
     present = {name: values[name] for name in fields if values.get(name) is not None}
-    log = state.logs.setdefault(event, EventLog())
+    log = state.logs.setdefault(event, EventHistory())
     log.ts.append(ts)
     log.values.append(present)
     state.note("event", event + ("(" + ", ".join(f"{k}: {_show(v)}" for k, v in present.items())
