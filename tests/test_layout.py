@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,18 @@ def test_only_the_interpreter_imports_its_internals():
     outside = {str(p.relative_to(ROOT)): [m for m in imported_modules(p) if m.startswith(prefix)]
                for p in product_files() if p.parent != ROOT / "runtime" / "interpreter"}
     assert {path: found for path, found in outside.items() if found} == {}
+
+
+def test_the_readme_map_names_every_package_and_its_folder():
+    """README "Where things are" has a row `leadflow.X` | `folder/` for each package."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    folders = {name: config["package-dir"].get(name) for name in config["packages"]}
+    for name in config["packages"]:  # a package not in package-dir lives under its parent's
+        if folders[name] is None:
+            parent, _, last = name.rpartition(".")
+            folders[name] = f"{folders[parent]}/{last}"
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Where things are", 1)[1].split("\n## ", 1)[0]
+    missing = [name for name, folder in folders.items()
+               if f"| `{name}` | `{folder}/` |" not in section]
+    assert missing == []
