@@ -374,7 +374,7 @@ def generate(program: ir.Program, version: str) -> str:
     run_traced = run_function(program, consts, sources, trace=True)
     embedded = {name: embedded_source(name) for name in EMBEDDED_MODULES}
     g = Gen(program, consts, sources, False)
-    imports = [line for lines, _ in embedded.values() for line in lines] + ["import json"]
+    imports = [line for lines, _ in embedded.values() for line in lines]
     needs_deque = (program.delivery.send_limit is not None
                    or any(a.storage in ("recent", "window") for a in program.aggregates))
     if needs_deque:

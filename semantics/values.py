@@ -31,3 +31,10 @@ def value_text(value):
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(value_text(v) for v in value) + "]"
     return number_text(value)
+
+
+def args_text(args):
+    """The arguments of a send or notify as a trace note ends with: ` with k = v, ...`."""
+    if not args:
+        return ""
+    return " with " + ", ".join(f"{key} = {json.dumps(value)}" for key, value in args.items())

@@ -24,6 +24,7 @@ from leadflow.runtime.interpreter.state import (
     WaitTimer,
 )
 from leadflow.semantics import timemath
+from leadflow.semantics.values import value_text
 
 
 def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[str, Any]) -> None:
@@ -39,7 +40,7 @@ def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[s
     log = state.logs.setdefault(event, EventHistory())
     log.ts.append(ts)
     log.values.append(present)
-    state.note("event", event + ("(" + ", ".join(f"{k}: {_show(v)}" for k, v in present.items())
+    state.note("event", event + ("(" + ", ".join(f"{k}: {value_text(v)}" for k, v in present.items())
                                  + ")" if present else ""))
     restart_every_clocks(ix, state, event, ts)
     state.had_event = True
@@ -113,13 +114,3 @@ def _every(ix: RulesetIndex, state: LeadState, timer: EveryTimer) -> None:
     if allowed(ix, state, timer.rule, state.now) or ix.modifiers[timer.rule].once_per is not None:
         _schedule_every(ix, state, timer.rule, timer.anchor, timer.k + 1)
     # else: `once` / `up to N` is used up for good, so later periods could never fire.
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

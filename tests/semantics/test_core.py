@@ -64,3 +64,27 @@ def test_the_core_imports_only_the_standard_library(path):
         for module in modules:
             assert module.split(".")[0] in sys.stdlib_module_names | {"__future__"}, \
                 f"{path.name} imports {module}"
+
+
+QUOTED = """event buy(kind: text)
+lead(tier: text)
+score a
+rule copy: on buy set lead.tier = kind
+"""
+
+
+def test_both_engines_write_a_value_in_a_trace_note_the_same_way():
+    """The compiled module runs the embedded semantics/values.py; the interpreter imports it."""
+    from leadflow.api import load_text
+    from leadflow.compiler.engine import CompiledEngine
+    from leadflow.runtime.interpreter import Interpreter
+
+    loaded = load_text(QUOTED, "q.leadflow")
+    assert loaded.ok, loaded.render()
+    notes = []
+    for engine in (Interpreter(loaded.model), CompiledEngine(loaded.model)):
+        state = engine.new_lead("l1", {}, trace=True)
+        engine.feed(state, 1_717_200_000_000_000, "buy", {"kind": 'say "hí"'})
+        notes.append([(e.kind, e.text) for e in engine.trace(state)])
+    assert notes[0] == notes[1]
+    assert ("rule", 'copy: set lead.tier = "say \\"hí\\""') in notes[0]
