@@ -25,7 +25,7 @@ import jinja2
 
 from leadflow.compiler import ir
 from leadflow.compiler.codetext import Block, Sources, merge_nested_ifs
-from leadflow.compiler.embed import EMBEDDED_MODULES, embedded_source
+from leadflow.compiler.embed import embedded_semantics
 from leadflow.compiler.emit_events import record, restart_every
 from leadflow.compiler.emit_expr import Consts, literal
 from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
@@ -372,9 +372,8 @@ def generate(program: ir.Program, version: str) -> str:
     sources = Sources()
     run = run_function(program, consts, sources, trace=False)
     run_traced = run_function(program, consts, sources, trace=True)
-    embedded = {name: embedded_source(name) for name in EMBEDDED_MODULES}
+    imports, semantics = embedded_semantics()
     g = Gen(program, consts, sources, False)
-    imports = [line for lines, _ in embedded.values() for line in lines]
     needs_deque = (program.delivery.send_limit is not None
                    or any(a.storage in ("recent", "window") for a in program.aggregates))
     if needs_deque:
@@ -390,8 +389,7 @@ def generate(program: ir.Program, version: str) -> str:
         "literal": literal,
         "version": literal(version),
         "imports": sorted_imports(imports),
-        "timemath": embedded["timemath"][1],
-        "values": embedded["values"][1],
+        "semantics": semantics,
         "name": literal(program.name),
         "timezone": literal(program.timezone),
         "events": program.events,

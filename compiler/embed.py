@@ -2,9 +2,8 @@
 
 A compiled module imports only the standard library, yet must compute exactly
 what the interpreter computes; so it carries the very source of the
-semantics modules it needs at run time (semantics/timemath.py,
-semantics/values.py), without their docstrings and with their imports hoisted
-into the module's one import block.
+semantics modules it needs at run time, without their docstrings and with
+their imports hoisted into the module's one import block.
 """
 
 from __future__ import annotations
@@ -12,14 +11,32 @@ from __future__ import annotations
 import ast as python_ast
 from importlib import resources
 
-# The semantics modules a compiled module runs, in the order they are pasted.
-EMBEDDED_MODULES = ("timemath", "values")
+# The semantics modules a compiled module runs, in the order they are pasted,
+# each under a heading that names its file.
+EMBEDDED_MODULES = {
+    "timemath": "time arithmetic",
+    "values": "values as text",
+    "aggregates": "last and top",
+    "points": "capped points",
+}
 
 
 def semantics_files():
     """Every file of the semantics core (for the compiler's version digest)."""
     package = resources.files("leadflow.semantics")
     return sorted((e for e in package.iterdir() if e.name.endswith(".py")), key=lambda e: e.name)
+
+
+def embedded_semantics() -> tuple[list[str], list[tuple[str, str]]]:
+    """(import lines, [(heading, body), ...]) for every module in EMBEDDED_MODULES."""
+    imports: list[str] = []
+    sections = []
+    for module, title in EMBEDDED_MODULES.items():
+        lines, body = embedded_source(module)
+        imports += lines
+        label = f" {title} (semantics/{module}.py)"
+        sections.append(("-" * max(3, 78 - len(label)) + label, body))
+    return imports, sections
 
 
 def embedded_source(module: str) -> tuple[list[str], str]:

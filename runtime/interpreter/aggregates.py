@@ -22,6 +22,7 @@ from leadflow.dsl import ast
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, EventHistory, Facts, Series
 from leadflow.semantics import timemath
+from leadflow.semantics.aggregates import last_values, top_values
 
 Evaluate = Callable[[RulesetIndex, Facts, ast.Expr, Context], Any]
 
@@ -90,28 +91,6 @@ def aggregate(ix: RulesetIndex, facts: Facts, node: ast.Aggregate, ctx: Context,
     if node.func == "top":
         return top_values(values, node.limit)
     return _over(node.func, values)
-
-
-def last_values(values: list[Any], n: int) -> list[Any]:
-    """The n most recent distinct values, newest first (`values` in time order)."""
-    out: list[Any] = []
-    for value in reversed(values):
-        if value not in out:
-            out.append(value)
-            if len(out) == n:
-                break
-    return out
-
-
-def top_values(values: list[Any], n: int) -> list[Any]:
-    """The n most frequent values, most frequent first; a tie goes to the one seen last."""
-    counts: dict[Any, int] = {}
-    latest: dict[Any, int] = {}
-    for position, value in enumerate(values):
-        counts[value] = counts.get(value, 0) + 1
-        latest[value] = position
-    ranked = sorted(counts, key=lambda v: (-counts[v], -latest[v]))
-    return ranked[:n]
 
 
 def _whole(func: str, series: Series) -> Any:

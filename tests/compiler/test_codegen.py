@@ -2,7 +2,7 @@
 
 Golden files (tests/compiler/golden/*.py.golden) hold the generated module of a
 ruleset, with the compiler version and the embedded semantics core
-(semantics/timemath.py, semantics/values.py) left out (they change for reasons
+(semantics/*.py, pasted by compiler/embed.py) left out (they change for reasons
 of their own). After a deliberate change to the code generator, regenerate them
 and review the diff:
 
@@ -55,7 +55,7 @@ def normalized(source: str) -> str:
     head, _, line_map = source.partition("_LINE_MAP = (")
     line_map = re.sub(r"\((\d+), (\d+), (\d+)\)", relative, line_map)
     source = re.sub(r"^COMPILER_VERSION = .*$", "COMPILER_VERSION = '<version>'", head, flags=re.MULTILINE)
-    return EMBEDDED.sub(r"\1\n<semantics/timemath.py, semantics/values.py>\n", source) + "_LINE_MAP = (" + line_map
+    return EMBEDDED.sub(r"\1\n<the semantics core: compiler/embed.py>\n", source) + "_LINE_MAP = (" + line_map
 
 
 @pytest.fixture(autouse=True)
