@@ -16,7 +16,7 @@ from importlib import resources
 EMBEDDED_MODULES = {
     "timemath": "time arithmetic",
     "values": "values as text",
-    "aggregates": "last and top",
+    "aggregates": "aggregates over a window",
     "points": "capped points",
 }
 

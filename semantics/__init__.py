@@ -10,7 +10,7 @@ compiled ruleset and the interpreter run the very same lines.
 - `semantics/globmatch.py`: `matches` globs, translated to regular expressions.
 - `semantics/values.py`: a value as trace notes and test messages show it.
 - `semantics/slots.py`: the layout of event fields in input columns.
-- `semantics/aggregates.py`: `last N` and `top N` over a window's values.
+- `semantics/aggregates.py`: sum, avg, min, max, distinct, `last N`, `top N` over a window.
 - `semantics/points.py`: how many points land under `capped at N`.
 
 STANDARD LIBRARY ONLY, every module: embedded source must not import leadflow

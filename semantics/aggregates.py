@@ -1,9 +1,36 @@
-"""The list aggregates, `last N` and `top N`, over a window's values in time order.
+"""Aggregates over the present values of a window, in time order.
+
+`sum`, `avg`, `min`, `max`, `distinct` give one value (`avg`, `min` and `max`
+of no values are missing); `last N` and `top N` give a list. A sum adds in
+time order, starting from the integer 0, so both engines round alike.
 
 STANDARD LIBRARY ONLY: the compiled module embeds this file's source.
 """
 
 from __future__ import annotations
+
+
+def sum_of(values):
+    total = 0
+    for value in values:
+        total = total + value
+    return total
+
+
+def avg_of(values):
+    return sum_of(values) / len(values) if values else None
+
+
+def min_of(values):
+    return min(values) if values else None
+
+
+def max_of(values):
+    return max(values) if values else None
+
+
+def distinct_of(values):
+    return len(set(values))
 
 
 def last_values(values, n):

@@ -22,7 +22,15 @@ from leadflow.dsl import ast
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, EventHistory, Facts, Series
 from leadflow.semantics import timemath
-from leadflow.semantics.aggregates import last_values, top_values
+from leadflow.semantics.aggregates import (
+    avg_of,
+    distinct_of,
+    last_values,
+    max_of,
+    min_of,
+    sum_of,
+    top_values,
+)
 
 Evaluate = Callable[[RulesetIndex, Facts, ast.Expr, Context], Any]
 
@@ -109,22 +117,15 @@ def _whole(func: str, series: Series) -> Any:
     raise ValueError(f"unknown aggregate {func!r}")
 
 
+# An aggregate over the present values of a window (semantics/aggregates.py).
+_OVER = {"sum": sum_of, "avg": avg_of, "min": min_of, "max": max_of, "distinct": distinct_of}
+
+
 def _over(func: str, values: list[Any]) -> Any:
-    """An aggregate over the present values of a window, in time order."""
-    if func == "sum" or func == "avg":
-        total = 0
-        for value in values:
-            total = total + value
-        if func == "sum":
-            return total
-        return total / len(values) if values else None
-    if func == "min":
-        return min(values) if values else None
-    if func == "max":
-        return max(values) if values else None
-    if func == "distinct":
-        return len(set(values))
-    raise ValueError(f"unknown aggregate {func!r}")
+    try:
+        return _OVER[func](values)
+    except KeyError:
+        raise ValueError(f"unknown aggregate {func!r}") from None
 
 
 def since(ix: RulesetIndex, facts: Facts, node: ast.Since, ctx: Context, evaluate: Evaluate) -> Any:
