@@ -23,6 +23,7 @@ from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.interpreter import FedEvents, ReportedLead, RulesetIndex
 from leadflow.semantics import timemath
 from leadflow.semantics.values import value_text
+from leadflow.testing.eventlog import time_literal
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ class _BlockRunner:
     def action_text(self, verb: str, action) -> str:
         """`sent "offer" at 2024-05-20T10:00 with category = "boda"`, times in the ruleset's zone."""
         text = f"{verb} {json.dumps(action.target, ensure_ascii=False)} at " \
-               f"{test_time(action.at, self.index.timezone)}"
+               f"{time_literal(action.at, self.index.timezone)}"
         if action.args:
             text += " with " + ", ".join(f"{k} = {user_value(v, self.index.timezone)}"
                                          for k, v in action.args.items())
@@ -208,16 +209,11 @@ def leaves(expr: ast.Expr) -> list[ast.Expr]:
     return []
 
 
-def test_time(us: int, tz: str) -> str:
-    """An instant as a test block writes it: wall-clock time in the ruleset's timezone."""
-    return timemath.format_wall_clock(us, tz)
-
-
 def user_value(value: Any, tz: str, kind: str | None = None) -> str:
     """A value as the user writes it in a rule file (semantics/values.py): a time in
     the ruleset's zone, a duration in days and hours; never raw microseconds."""
     if kind == "time" and isinstance(value, int) and not isinstance(value, bool):
-        return test_time(value, tz)
+        return time_literal(value, tz)
     if kind == "duration" and isinstance(value, int) and not isinstance(value, bool):
         return timemath.describe_duration(value)
     return value_text(value)
