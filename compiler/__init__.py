@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib import metadata, resources
 
 from leadflow import __version__
+from leadflow.compiler.embed import semantics_files
 from leadflow.compiler.lower import CompileError, lower
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import Diagnostic, warning
@@ -39,7 +40,9 @@ def compiler_version() -> str:
             if entry.name.endswith((".py", ".j2")):
                 digest.update(entry.name.encode())
                 digest.update(entry.read_bytes())
-    digest.update(resources.files("leadflow.runtime").joinpath("timemath.py").read_bytes())
+    for entry in semantics_files():  # embedded into every module
+        digest.update(entry.name.encode())
+        digest.update(entry.read_bytes())
     digest.update(metadata.version("jinja2").encode())
     return f"{__version__}+{digest.hexdigest()[:12]}"
 

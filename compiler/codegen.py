@@ -20,12 +20,12 @@ import io
 import re
 import tokenize
 from functools import lru_cache
-from importlib import resources
 
 import jinja2
 
 from leadflow.compiler import ir
 from leadflow.compiler.codetext import Block, Sources, merge_nested_ifs
+from leadflow.compiler.embed import embedded_semantics
 from leadflow.compiler.emit_events import record, restart_every
 from leadflow.compiler.emit_expr import Consts, literal
 from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
@@ -351,25 +351,6 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def timemath_source() -> tuple[list[str], str]:
-    """runtime/timemath.py (standard library only), as (import lines, body) to embed."""
-    text = resources.files("leadflow.runtime").joinpath("timemath.py").read_text("utf-8")
-    tree = python_ast.parse(text)
-    drop: set[int] = set()
-    imports = []
-    for node in tree.body:
-        first = node.lineno
-        if isinstance(node, (python_ast.Import, python_ast.ImportFrom)):
-            if not (isinstance(node, python_ast.ImportFrom) and node.module == "__future__"):
-                imports.append(python_ast.unparse(node))
-            drop.update(range(first, node.end_lineno + 1))
-        elif (isinstance(node, python_ast.Expr) and isinstance(node.value, python_ast.Constant)
-              and isinstance(node.value.value, str) and node is tree.body[0]):
-            drop.update(range(first, node.end_lineno + 1))  # the module docstring
-    lines = [line for n, line in enumerate(text.splitlines(), 1) if n not in drop]
-    return imports, "\n".join(lines).strip() + "\n"
-
-
 def sorted_imports(lines: list[str]) -> list[str]:
     """One import block in the order ruff's isort expects: `import x`, then `from x import ...`."""
     plain = sorted({ln for ln in lines if ln.startswith("import ")}, key=lambda s: s.split()[1])
@@ -393,9 +374,8 @@ def generate(program: ir.Program, version: str) -> str:
     sources = Sources()
     run = run_function(program, consts, sources, trace=False)
     run_traced = run_function(program, consts, sources, trace=True)
-    tm_imports, tm_body = timemath_source()
+    imports, semantics = embedded_semantics()
     g = Gen(program, consts, sources, False)
-    imports = list(tm_imports) + ["import json"]
     needs_deque = (program.delivery.send_limit is not None
                    or any(a.storage in ("recent", "window") for a in program.aggregates))
     if needs_deque:
@@ -405,16 +385,18 @@ def generate(program: ir.Program, version: str) -> str:
     if consts.lines and not any(line.startswith("import re") for line in imports):
         imports.append("import re")
     state = state_vars(g)
+    slots = field_slots(program)
     rule_info = {r.index: (r.id, f"{r.file}:{r.line}") for r in program.rules}
     context = {
         "literal": literal,
         "version": literal(version),
         "imports": sorted_imports(imports),
-        "timemath": tm_body,
+        "semantics": semantics,
         "name": literal(program.name),
         "timezone": literal(program.timezone),
         "events": program.events,
-        "slots": field_slots(program),
+        "slots": slots.slots,
+        "event_fields": slots.by_event,
         "lead_fields": program.lead_fields,
         "score_names": tuple(s.name for s in program.scores),
         "stages": program.stages,

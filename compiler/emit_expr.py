@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 
 from leadflow.compiler import ir
-from leadflow.compiler.lower import glob_to_regex
+from leadflow.semantics.globmatch import glob_to_regex
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PY_OPS = {"==", "!=", "<", "<=", ">", ">="}

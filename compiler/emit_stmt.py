@@ -25,27 +25,12 @@ from leadflow.compiler.emit_expr import (
     unwrap,
     window_start,
 )
+from leadflow.semantics.slots import FieldSlots
 
 
-def field_slots(program: ir.Program) -> tuple[tuple[str, str], ...]:
-    """The input columns `_run` reads: one per distinct (field, type), in declaration order.
-
-    The same layout as leadflow.runtime.reader_sql.FieldSlots, so `leadflow run`
-    hands its columns over as they are.
-    """
-    slots: list[tuple[str, str]] = []
-    for event in program.events:
-        for pair in event.fields:
-            if pair not in slots:
-                slots.append(pair)
-    return tuple(slots)
-
-
-def slot_index(program: ir.Program) -> dict[tuple[int, str], int]:
-    """(event, field name) → its column (slot) number."""
-    slots = field_slots(program)
-    return {(e, name): slots.index((name, kind))
-            for e, event in enumerate(program.events) for name, kind in event.fields}
+def field_slots(program: ir.Program) -> FieldSlots:
+    """The input columns `_run` reads (semantics/slots.py), as `leadflow run` hands them over."""
+    return FieldSlots.of({event.name: event.fields for event in program.events})
 
 
 class Gen:
@@ -56,8 +41,9 @@ class Gen:
         self.consts = consts
         self.sources = sources
         self.trace = trace
-        self.slots = field_slots(program)
-        self.slot_of = slot_index(program)
+        slots = field_slots(program)
+        self.slot_of = {(e, name): slot for e, fields in enumerate(slots.by_event)
+                        for name, slot in fields}
         self.aggs = {a.id: a for a in program.aggregates}
         self.snapshot = "{" + ", ".join(f"{literal(s.name)}: s{k}"
                                         for k, s in enumerate(program.scores)) + "}"

@@ -43,7 +43,7 @@ class CompiledEngine:
         self.scores = m.SCORES
         self.stages = m.STAGES
         self.event_codes = m.EVENT_CODES  # event name → code (the order of self.events)
-        self.slots = m.SLOTS  # the input columns: (field, type), as reader_sql.FieldSlots
+        self.slots = m.SLOTS  # the input columns: (field, type), as semantics/slots.py lays them out
 
     # -- the Engine interface -------------------------------------------------
     def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False,

@@ -8,15 +8,11 @@ either.
 
 from __future__ import annotations
 
-import re
-
 from leadflow.compiler import ir
 from leadflow.dsl import ast
 from leadflow.dsl.model import Model
-
-MICROS = {"minute": 60_000_000, "hour": 3_600_000_000, "day": 86_400_000_000,
-          "week": 604_800_000_000}
-MONTHS = {"month": 1, "year": 12}
+from leadflow.semantics.globmatch import glob_to_regex
+from leadflow.semantics.timemath import CALENDAR_UNITS, FIXED_UNITS
 
 # Expression nodes whose value depends on the lead's state or the clock, not
 # only on the event being looked at. A filter using one cannot be applied when
@@ -36,19 +32,11 @@ class CompileError(Exception):
 
 
 def duration(d: ast.Duration) -> ir.Dur:
-    if d.unit in MICROS:
-        return ir.Dur(micros=d.amount * MICROS[d.unit])
-    if d.unit in MONTHS:
-        return ir.Dur(months=d.amount * MONTHS[d.unit])
+    if d.unit in FIXED_UNITS:
+        return ir.Dur(micros=d.amount * FIXED_UNITS[d.unit])
+    if d.unit in CALENDAR_UNITS:
+        return ir.Dur(months=d.amount * CALENDAR_UNITS[d.unit])
     raise CompileError(f"unknown duration unit {d.unit!r}", d.span)
-
-
-def glob_to_regex(pattern: str) -> str:
-    """`*` any run of characters, `?` one character, everything else literal (whole string)."""
-    parts = []
-    for ch in pattern:
-        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-    return "".join(parts)
 
 
 def walk(expr: ir.Expr):

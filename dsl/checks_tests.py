@@ -15,7 +15,7 @@ from leadflow.dsl.checks_messages import NUMERIC, describe, literal_hint, type_w
 from leadflow.dsl.diagnostics import did_you_mean
 from leadflow.dsl.scope import Report, Scope, Symbols, leading_span, name_span
 from leadflow.dsl.typecheck import ExprTyper
-from leadflow.runtime import timemath
+from leadflow.semantics import timemath
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

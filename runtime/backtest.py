@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadflow.runtime import timemath
 from leadflow.runtime.cutoffs import CutoffEngine, CutoffLead, OnCutoff, schedule
 from leadflow.runtime.driver import RunOptions, replay, stage_inputs
 from leadflow.runtime.engine import Engine
@@ -27,6 +26,7 @@ from leadflow.runtime.metrics import Group, average_precision, deciles, median, 
 from leadflow.runtime.outcomes import Outcomes, read_outcomes
 from leadflow.runtime.readers import InputError, InputFile
 from leadflow.runtime.staging import APPLICABLE, Staging
+from leadflow.semantics import timemath
 
 Duration = tuple[int, str]
 

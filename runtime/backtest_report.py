@@ -8,7 +8,7 @@ from typing import Any
 
 from leadflow.runtime.backtest import Report, Slice
 from leadflow.runtime.outputs import format_score
-from leadflow.runtime.timemath import describe_duration, format_instant, format_local
+from leadflow.semantics.timemath import describe_duration, format_instant, format_local
 
 
 def duration_text(duration: tuple[int, str]) -> str:

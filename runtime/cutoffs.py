@@ -16,8 +16,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from leadflow.runtime import timemath
 from leadflow.runtime.engine import Engine, LeadResult
+from leadflow.semantics import timemath
 
 _UNITS = {"m": "minute", "min": "minute", "minute": "minute", "h": "hour", "hour": "hour",
           "d": "day", "day": "day", "w": "week", "week": "week", "mo": "month",

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from leadflow.runtime.compare import DiffSummary, LeadChange, quantiles
 from leadflow.runtime.outputs import args_json, format_score, plain_json
-from leadflow.runtime.timemath import format_instant
+from leadflow.semantics.timemath import format_instant
 
 
 def _signed(value: float) -> str:

@@ -32,7 +32,7 @@ from leadflow.runtime.outputs import OutputTables
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, Staging
 from leadflow.runtime.summary import RunSummary
-from leadflow.runtime.timemath import format_instant
+from leadflow.semantics.timemath import format_instant
 
 DEFAULT_NAMES = ColumnNames()
 

@@ -19,7 +19,7 @@ from leadflow.runtime.engine import Engine, LeadResult, TraceEntry
 from leadflow.runtime.outputs import action_args, args_json, format_score, plain_json
 from leadflow.runtime.readers import InputError
 from leadflow.runtime.staging import Staging
-from leadflow.runtime.timemath import format_instant
+from leadflow.semantics.timemath import format_instant
 
 
 @dataclass

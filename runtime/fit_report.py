@@ -9,7 +9,7 @@ import os
 from leadflow.runtime.backtest_report import duration_text, table
 from leadflow.runtime.fit import FitResult
 from leadflow.runtime.outputs import format_score
-from leadflow.runtime.timemath import format_local
+from leadflow.semantics.timemath import format_local
 
 
 def _signed(value: float) -> str:

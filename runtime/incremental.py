@@ -66,7 +66,7 @@ from leadflow.runtime.snapshot import SnapshotError
 from leadflow.runtime.staging import APPLICABLE, EventCounts, FileCounts, Staging
 from leadflow.runtime.state_store import FORMAT_VERSION, RunRecord, StateFile
 from leadflow.runtime.summary import RunSummary
-from leadflow.runtime.timemath import format_instant
+from leadflow.semantics.timemath import format_instant
 
 HELD = "held"  # the work table of the rows read back from the state's history
 # Outputs that list what happened: a run writes those in (previous as-of, as-of].

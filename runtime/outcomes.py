@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from leadflow.runtime.readers import InputError, InputFile, Source, duckdb_message
+from leadflow.runtime.readers import InputError, InputFile, OpenedInput, duckdb_message
 from leadflow.runtime.rows import as_text, time_value, typed_value
 
 TIME_COLUMN = "converted_at"
@@ -49,7 +49,7 @@ class Outcomes:
 
 def read_outcomes(con: duckdb.DuckDBPyConnection, file: InputFile, lead_col: str) -> Outcomes:
     """Read and check every row; InputError (a usage error) when a needed column is missing."""
-    source = Source(con, file)
+    source = OpenedInput(con, file)
     source.require(lead_col, "--lead-col", "lead id")
     source.require(TIME_COLUMN, "the column name converted_at", "conversion time")
     names = [lead_col, TIME_COLUMN] + ([VALUE_COLUMN] if VALUE_COLUMN in source.columns else [])

@@ -37,7 +37,7 @@ import pyarrow as pa
 from leadflow.runtime.action_args import TimeArgs
 from leadflow.runtime.engine import LeadResult, OutAction
 from leadflow.runtime.rows import ident, literal
-from leadflow.runtime.timemath import format_instant
+from leadflow.semantics.timemath import format_instant
 
 OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
 FLUSH_ROWS = 50_000

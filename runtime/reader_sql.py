@@ -15,9 +15,8 @@ lead field, and `reason`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from leadflow.runtime.readers import ColumnNames, Source
+from leadflow.runtime.readers import ColumnNames, OpenedInput
 from leadflow.runtime.rows import (
     TypedValue,
     as_text,
@@ -27,45 +26,16 @@ from leadflow.runtime.rows import (
     time_layers,
     typed_value,
 )
+from leadflow.semantics.slots import FieldSlots
 
 DUCKDB_TYPES = {"number": "DOUBLE", "int": "BIGINT", "text": "VARCHAR", "bool": "BOOLEAN",
                 "time": "BIGINT"}
 
 
-@dataclass(frozen=True)
-class FieldSlots:
-    """One output column per distinct (field, type) pair over all event types.
-
-    Two events may declare a field of the same name with different types; each
-    pair gets its own column, typed its own way.
-    """
-
-    slots: tuple[tuple[str, str], ...]  # (field, type), column v{j}
-    users: tuple[tuple[int, ...], ...]  # for slot j: the numbers of the events that declare it
-    by_event: tuple[tuple[tuple[str, int], ...], ...]  # event number → ((field, slot j), ...)
-
-    @classmethod
-    def of(cls, events: Mapping[str, Sequence[tuple[str, str]]]) -> FieldSlots:
-        slots: list[tuple[str, str]] = []
-        users: list[list[int]] = []
-        by_event = []
-        for number, fields in enumerate(events.values()):
-            mine = []
-            for pair in fields:
-                if pair not in slots:
-                    slots.append(pair)
-                    users.append([])
-                j = slots.index(pair)
-                users[j].append(number)
-                mine.append((pair[0], j))
-            by_event.append(tuple(mine))
-        return cls(tuple(slots), tuple(tuple(u) for u in users), tuple(by_event))
-
-
 class _Columns:
     """Which source columns a query reads, and the raw SQL and type of each named value."""
 
-    def __init__(self, source: Source, required: Sequence[str], wanted: Sequence[str],
+    def __init__(self, source: OpenedInput, required: Sequence[str], wanted: Sequence[str],
                  properties: str):
         self.source = source
         self.required = tuple(required)
@@ -122,7 +92,7 @@ class _Columns:
         return f"WHEN NOT __lf_props_ok THEN {literal(self.properties + ': not a JSON object')}"
 
 
-def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
+def event_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
                    events: Mapping[str, Sequence[tuple[str, str]]], slots: FieldSlots) -> str:
     """SELECT file_no, row_no, lead_id, ev_no, other_event, ts_us, v0.., reason for one file."""
     source.require(names.lead, "--lead-col", "lead id")
@@ -178,7 +148,7 @@ def event_rows_sql(source: Source, file_no: int, names: ColumnNames,
             f"FROM (SELECT *, {', '.join(inner)} FROM ({rows}))")
 
 
-def lead_rows_sql(source: Source, file_no: int, names: ColumnNames,
+def lead_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
                   lead_fields: Sequence[tuple[str, str]]) -> str:
     """SELECT file_no, row_no, lead_id, a0.., reason for a lead-attribute file.
 

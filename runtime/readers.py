@@ -4,7 +4,7 @@ The format comes from the extension: `.csv` (`.tsv`), `.jsonl` (`.ndjson`) and
 `.parquet`, optionally gzip-compressed (`.csv.gz`, `.jsonl.gz`). An argument may
 also be a directory (every such file in it) or a glob (`logs/2024-*.parquet`).
 
-Each file becomes a `Source`: a SQL subquery with one row per data row of the
+Each file becomes an `OpenedInput`: a SQL subquery with one row per data row of the
 file, its 1-based row number (`__lf_row`), a problem that makes the whole row
 unreadable (`__lf_problem`, e.g. a JSON Lines line that is not an object) and
 the columns asked for. CSV is read as text (all_varchar) so that ids such as
@@ -128,7 +128,7 @@ def duckdb_message(exc: Exception) -> str:
     return rest if sep and len(head) < 30 else text
 
 
-class Source:
+class OpenedInput:
     """One input file opened in DuckDB: its columns and types, and a subquery that reads them."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, file: InputFile, read_path: str | None = None,

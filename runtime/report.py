@@ -35,7 +35,7 @@ from leadflow.runtime.report_charts import (
     weekly_transitions_spec,
 )
 from leadflow.runtime.report_data import ReportData, report_data
-from leadflow.runtime.timemath import format_instant
+from leadflow.semantics.timemath import format_instant
 
 MAX_STEPS = 200  # timeline lines shown per top lead: the latest ones
 

@@ -23,18 +23,19 @@ import pyarrow as pa
 
 from leadflow.runtime.failures import ResourceError, resource_problem
 from leadflow.runtime.jsonl_scan import utf8_copy
-from leadflow.runtime.reader_sql import FieldSlots, event_rows_sql, lead_rows_sql
+from leadflow.runtime.reader_sql import event_rows_sql, lead_rows_sql
 from leadflow.runtime.readers import (
     ColumnNames,
     InputError,
     InputFile,
-    Source,
+    OpenedInput,
     duckdb_message,
     needs_plain_name,
     plain_suffix,
 )
 from leadflow.runtime.rows import literal, time_macro
-from leadflow.runtime.timemath import parse_instant
+from leadflow.semantics.slots import FieldSlots
+from leadflow.semantics.timemath import parse_instant
 
 DEFAULT_MEMORY_LIMIT = "512MB"
 BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be cheap
@@ -157,7 +158,7 @@ class Staging:
 
     # --------------------------------------------------------------- loading
 
-    def _source(self, file: InputFile, names: ColumnNames, keep_raw: bool = False) -> Source:
+    def _source(self, file: InputFile, names: ColumnNames, keep_raw: bool = False) -> OpenedInput:
         """The file opened in DuckDB, always by its literal name.
 
         DuckDB expands `*`, `?` and `[...]` in any path it opens, so `a*.csv`
@@ -173,7 +174,7 @@ class Staging:
             os.makedirs(links, exist_ok=True)
             read_path = os.path.join(links, f"input{len(self.files)}{plain_suffix(file.path)}")
             os.symlink(os.path.abspath(file.path), read_path)
-        return Source(self.con, file, read_path, names.delimiter, keep_raw)
+        return OpenedInput(self.con, file, read_path, names.delimiter, keep_raw)
 
     def _add_file(self, path: str) -> int:
         self.files.append(path)

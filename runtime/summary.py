@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from leadflow.runtime.outputs import format_score
 from leadflow.runtime.staging import EventCounts
-from leadflow.runtime.timemath import format_instant
+from leadflow.semantics.timemath import format_instant
 
 PHASES = ("read", "sort", "run", "write")
 MOST = 50.0  # above this percentage of rejected rows, the summary warns loudly

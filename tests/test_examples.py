@@ -19,9 +19,8 @@ from leadflow.api import load_file, load_text
 from leadflow.cli import cli
 from leadflow.dsl import ast
 from leadflow.dsl.parser import parse
-from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.interpreter.index import RulesetIndex
-from leadflow.runtime.test_runner import run_block
+from leadflow.runtime.interpreter import Interpreter, RulesetIndex
+from leadflow.testing.runner import run_block
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -12,7 +12,7 @@ import click
 
 from leadflow.runtime.readers import InputError
 from leadflow.runtime.state_store import open_for_reading
-from leadflow.runtime.timemath import format_instant
+from leadflow.semantics.timemath import format_instant
 
 
 def _time(us: int | None) -> str:

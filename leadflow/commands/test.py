@@ -7,7 +7,7 @@ smallest event log that still fails it, as a test block to paste; the last
 line is `N passed, M failed`. Exit 1 on any failure or any file with errors.
 
 `--coverage` adds a table of the rules, flow steps and stages the tests made
-fire (leadflow.runtime.coverage); `--fail-under N` (implies `--coverage`) also
+fire (leadflow/testing/coverage.py); `--fail-under N` (implies `--coverage`) also
 exits 1 when the total is below N percent.
 """
 
@@ -22,12 +22,11 @@ from leadflow.api import load_file
 from leadflow.commands import echo_diagnostics
 from leadflow.dsl import ast
 from leadflow.files import rule_files
-from leadflow.runtime import coverage as rule_coverage
-from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.interpreter.index import RulesetIndex
-from leadflow.runtime.test_repro import minimal_block
-from leadflow.runtime.test_runner import Failure, run_tests
+from leadflow.runtime.interpreter import Interpreter, RulesetIndex
 from leadflow.terminal import wants_colour
+from leadflow.testing import coverage as rule_coverage
+from leadflow.testing.repro import minimal_block
+from leadflow.testing.runner import Failure, run_tests
 
 
 @click.command("test")
@@ -107,7 +106,7 @@ def _finite(value: float | None, param: click.Parameter) -> float | None:
 
 
 def _echo_minimal_block(engine: Interpreter, block: ast.TestBlock, failure: Failure) -> None:
-    """The smallest event log that still fails, as a block to paste (leadflow.runtime.test_repro)."""
+    """The smallest event log that still fails, as a block to paste (leadflow/testing/repro.py)."""
     text = minimal_block(engine, RulesetIndex(engine.model), block, failure)
     if text is not None:
         click.echo("  the smallest event log that still fails, as a test block:")

@@ -13,6 +13,11 @@ docs/semantics.md; each module here implements one part of it:
     delivery.py    send limit, quiet hours
     process.py     events and timers in order
     errors.py      run-time failures named after their rule
+    reported.py    any engine's result read with this evaluator (test blocks)
+
+The public API is `__all__`: the engine, its lead state (coverage reads it),
+the ruleset index, and `FedEvents`/`ReportedLead` for judging test blocks.
+Code outside runtime/interpreter/ imports nothing else from here.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from leadflow.runtime.engine import LeadResult, OutAction, TraceEntry, Transitio
 from leadflow.runtime.interpreter import process
 from leadflow.runtime.interpreter import state as lead_state
 from leadflow.runtime.interpreter.index import RulesetIndex
-from leadflow.runtime.interpreter.state import LeadState
+from leadflow.runtime.interpreter.reported import FedEvents, ReportedLead
+from leadflow.runtime.interpreter.state import FlowInstance, LeadState
 from leadflow.runtime.snapshot import Codec, SnapshotError
 
-__all__ = ["Interpreter", "LeadState"]
+__all__ = ["FedEvents", "FlowInstance", "Interpreter", "LeadState", "ReportedLead",
+           "RulesetIndex"]
 
 
 class Interpreter:
@@ -107,7 +114,7 @@ class Interpreter:
         codec = self.__dict__.get("_codec_cache")
         if codec is None:
             codec = self.__dict__["_codec_cache"] = Codec(
-                (LeadState, lead_state.EventLog, lead_state.RuleMemory, lead_state.EveryTimer,
+                (LeadState, lead_state.EventHistory, lead_state.RuleMemory, lead_state.EveryTimer,
                  lead_state.WaitTimer, lead_state.ExpireTimer, lead_state.DeliveryTimer,
                  lead_state.FlowInstance, lead_state.Source,
                  OutAction, Transition),

@@ -16,6 +16,7 @@ from leadflow.runtime.engine import PointChange
 from leadflow.runtime.interpreter.evaluate import evaluate
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, Facts, LeadState, Source
+from leadflow.semantics.values import number_text, value_text
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,6 @@ class FlowEffect:
 
 
 Effect = ScoreEffect | SetEffect | TagEffect | OutwardEffect | FlowEffect
-
-
-def number_text(value: Any) -> str:
-    """A number as people write it: 15, not 15.0; missing as `missing`."""
-    if value is None:
-        return "missing"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, float):
-        return f"{value:.6f}".rstrip("0").rstrip(".")
-    return str(value)
 
 
 def evaluate_action(ix: RulesetIndex, facts: Facts, action: ast.Action, ctx: Context) -> Effect:
@@ -108,18 +98,10 @@ def apply_state_effect(state: LeadState, source: Source, effect: SetEffect | Tag
             state.attrs.pop(effect.field, None)
         else:
             state.attrs[effect.field] = effect.value
-        state.note(source.kind, f"{source.id}: set lead.{effect.field} = {_value_text(effect.value)}")
+        state.note(source.kind, f"{source.id}: set lead.{effect.field} = {value_text(effect.value)}")
     elif effect.remove:
         state.tags.discard(effect.tag)
         state.note(source.kind, f'{source.id}: untag "{effect.tag}"')
     else:
         state.tags.add(effect.tag)
         state.note(source.kind, f'{source.id}: tag "{effect.tag}"')
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return number_text(value)

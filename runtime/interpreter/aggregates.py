@@ -19,9 +19,18 @@ from collections.abc import Callable
 from typing import Any
 
 from leadflow.dsl import ast
-from leadflow.runtime import timemath
 from leadflow.runtime.interpreter.index import RulesetIndex
-from leadflow.runtime.interpreter.state import Context, EventLog, Facts, Series
+from leadflow.runtime.interpreter.state import Context, EventHistory, Facts, Series
+from leadflow.semantics import timemath
+from leadflow.semantics.aggregates import (
+    avg_of,
+    distinct_of,
+    last_values,
+    max_of,
+    min_of,
+    sum_of,
+    top_values,
+)
 
 Evaluate = Callable[[RulesetIndex, Facts, ast.Expr, Context], Any]
 
@@ -44,7 +53,7 @@ def _extend(ix: RulesetIndex, facts: Facts, series: Series, event: str, where: a
     """Test the events of the type not yet tested against the filter, keeping the matches.
 
     `outer` is where the aggregate is evaluated: its event is what `this.x` reads."""
-    log = facts.logs.get(event) or EventLog()
+    log = facts.logs.get(event) or EventHistory()
     now = outer.now
     for i in range(series.scanned, len(log.ts)):
         values, ts = log.values[i], log.ts[i]
@@ -92,28 +101,6 @@ def aggregate(ix: RulesetIndex, facts: Facts, node: ast.Aggregate, ctx: Context,
     return _over(node.func, values)
 
 
-def last_values(values: list[Any], n: int) -> list[Any]:
-    """The n most recent distinct values, newest first (`values` in time order)."""
-    out: list[Any] = []
-    for value in reversed(values):
-        if value not in out:
-            out.append(value)
-            if len(out) == n:
-                break
-    return out
-
-
-def top_values(values: list[Any], n: int) -> list[Any]:
-    """The n most frequent values, most frequent first; a tie goes to the one seen last."""
-    counts: dict[Any, int] = {}
-    latest: dict[Any, int] = {}
-    for position, value in enumerate(values):
-        counts[value] = counts.get(value, 0) + 1
-        latest[value] = position
-    ranked = sorted(counts, key=lambda v: (-counts[v], -latest[v]))
-    return ranked[:n]
-
-
 def _whole(func: str, series: Series) -> Any:
     if func == "count":
         return len(series.ts)
@@ -130,22 +117,15 @@ def _whole(func: str, series: Series) -> Any:
     raise ValueError(f"unknown aggregate {func!r}")
 
 
+# An aggregate over the present values of a window (semantics/aggregates.py).
+_OVER = {"sum": sum_of, "avg": avg_of, "min": min_of, "max": max_of, "distinct": distinct_of}
+
+
 def _over(func: str, values: list[Any]) -> Any:
-    """An aggregate over the present values of a window, in time order."""
-    if func == "sum" or func == "avg":
-        total = 0
-        for value in values:
-            total = total + value
-        if func == "sum":
-            return total
-        return total / len(values) if values else None
-    if func == "min":
-        return min(values) if values else None
-    if func == "max":
-        return max(values) if values else None
-    if func == "distinct":
-        return len(set(values))
-    raise ValueError(f"unknown aggregate {func!r}")
+    try:
+        return _OVER[func](values)
+    except KeyError:
+        raise ValueError(f"unknown aggregate {func!r}") from None
 
 
 def since(ix: RulesetIndex, facts: Facts, node: ast.Since, ctx: Context, evaluate: Evaluate) -> Any:

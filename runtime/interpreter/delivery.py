@@ -9,20 +9,14 @@ written with kind `suppressed`. Notifications are neither capped nor delayed.
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_right
 from typing import Any
 
-from leadflow.runtime import timemath
 from leadflow.runtime.engine import OutAction
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import DeliveryTimer, LeadState, Source
-
-
-def describe_args(args: dict[str, Any]) -> str:
-    if not args:
-        return ""
-    return " with " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in args.items())
+from leadflow.semantics import timemath
+from leadflow.semantics.values import args_text
 
 
 def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, target: str,
@@ -30,7 +24,7 @@ def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, targe
     """A `send` or `notify` made now by rule or flow `source`."""
     if kind == "notify":
         state.actions.append(OutAction(state.now, source.id, "notify", target, dict(args)))
-        state.note(source.kind, f'{source.id}: notify "{target}"{describe_args(args)}')
+        state.note(source.kind, f'{source.id}: notify "{target}"{args_text(args)}')
         return
     quiet = ix.model.quiet_hours
     if quiet is not None:
@@ -64,4 +58,4 @@ def deliver(ix: RulesetIndex, state: LeadState, source: Source, target: str,
             return
     state.delivered.append(state.now)
     state.actions.append(OutAction(state.now, source.id, "send", target, dict(args)))
-    state.note(source.kind, f'{source.id}: send "{target}"{describe_args(args)}')
+    state.note(source.kind, f'{source.id}: send "{target}"{args_text(args)}')

@@ -13,10 +13,11 @@ from functools import lru_cache
 from typing import Any
 
 from leadflow.dsl import ast
-from leadflow.runtime import timemath
 from leadflow.runtime.interpreter.aggregates import aggregate, since
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, Facts
+from leadflow.semantics import timemath
+from leadflow.semantics.globmatch import GLOB_FLAGS, glob_to_regex
 
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "==": lambda a, b: a == b,
@@ -44,9 +45,8 @@ def compare(op: str, left: Any, right: Any) -> bool:
 
 @lru_cache(maxsize=512)
 def glob_regex(pattern: str) -> re.Pattern:
-    """`*` any run of characters, `?` one character, everything else literal; whole string."""
-    parts = [".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern]
-    return re.compile("".join(parts), re.DOTALL)
+    """A `matches` glob, compiled (semantics/globmatch.py); cached per pattern."""
+    return re.compile(glob_to_regex(pattern), GLOB_FLAGS)
 
 
 def evaluate(ix: RulesetIndex, facts: Facts, expr: ast.Expr, ctx: Context) -> Any:

@@ -11,7 +11,6 @@ live (docs/semantics.md, "Flows vs. rules on one event").
 from __future__ import annotations
 
 from leadflow.dsl import ast
-from leadflow.runtime import timemath
 from leadflow.runtime.engine import OutAction
 from leadflow.runtime.interpreter.actions import (
     Effect,
@@ -21,13 +20,14 @@ from leadflow.runtime.interpreter.actions import (
     apply_state_effect,
     change_score,
     evaluate_action,
-    number_text,
 )
 from leadflow.runtime.interpreter.delivery import outward
 from leadflow.runtime.interpreter.errors import blame
 from leadflow.runtime.interpreter.evaluate import condition
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, FlowInstance, LeadState, Source, WaitTimer
+from leadflow.semantics import timemath
+from leadflow.semantics.values import number_text
 
 
 def apply_effect(ix: RulesetIndex, state: LeadState, source: Source, effect: Effect,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from leadflow.dsl import ast
 from leadflow.dsl.model import CheckedRule, Model
-from leadflow.runtime import timemath
+from leadflow.semantics import timemath
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadflow.runtime import timemath
 from leadflow.runtime.interpreter import flows
 from leadflow.runtime.interpreter.delivery import deliver
 from leadflow.runtime.interpreter.index import RulesetIndex
@@ -18,12 +17,14 @@ from leadflow.runtime.interpreter.settle import settle
 from leadflow.runtime.interpreter.state import (
     Context,
     DeliveryTimer,
-    EventLog,
+    EventHistory,
     EveryTimer,
     ExpireTimer,
     LeadState,
     WaitTimer,
 )
+from leadflow.semantics import timemath
+from leadflow.semantics.values import value_text
 
 
 def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[str, Any]) -> None:
@@ -36,10 +37,10 @@ def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[s
     fire_due(ix, state, ts)
     state.now = ts
     present = {name: values[name] for name in fields if values.get(name) is not None}
-    log = state.logs.setdefault(event, EventLog())
+    log = state.logs.setdefault(event, EventHistory())
     log.ts.append(ts)
     log.values.append(present)
-    state.note("event", event + ("(" + ", ".join(f"{k}: {_show(v)}" for k, v in present.items())
+    state.note("event", event + ("(" + ", ".join(f"{k}: {value_text(v)}" for k, v in present.items())
                                  + ")" if present else ""))
     restart_every_clocks(ix, state, event, ts)
     state.had_event = True
@@ -113,13 +114,3 @@ def _every(ix: RulesetIndex, state: LeadState, timer: EveryTimer) -> None:
     if allowed(ix, state, timer.rule, state.now) or ix.modifiers[timer.rule].once_per is not None:
         _schedule_every(ix, state, timer.rule, timer.anchor, timer.k + 1)
     # else: `once` / `up to N` is used up for good, so later periods could never fire.
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

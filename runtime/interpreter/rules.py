@@ -14,19 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leadflow.dsl import ast
-from leadflow.runtime import timemath
 from leadflow.runtime.interpreter.actions import (
     Effect,
     ScoreEffect,
     change_score,
     evaluate_action,
-    number_text,
 )
 from leadflow.runtime.interpreter.errors import blame
 from leadflow.runtime.interpreter.evaluate import compare, condition, evaluate
 from leadflow.runtime.interpreter.flows import apply_effect
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, ExpireTimer, LeadState, Source
+from leadflow.semantics import timemath
+from leadflow.semantics.points import capped
+from leadflow.semantics.values import number_text
 
 
 @dataclass
@@ -104,15 +105,6 @@ def apply(ix: RulesetIndex, state: LeadState, firing: Firing) -> None:
     if mods.expires is not None and changes:
         due = timemath.add_duration(state.now, mods.expires.amount, mods.expires.unit, ix.timezone)
         state.schedule(ExpireTimer, due, rule=rule, changes=tuple(changes))
-
-
-def capped(amount: float, live: float, cap: float) -> float:
-    """The part of `amount` that keeps the live contribution within [-cap, cap]."""
-    if amount > 0:
-        return max(0.0, min(amount, cap - live))
-    if amount < 0:
-        return min(0.0, max(amount, -cap - live))
-    return amount
 
 
 def expire(ix: RulesetIndex, state: LeadState, timer: ExpireTimer) -> None:

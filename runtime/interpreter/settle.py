@@ -11,12 +11,13 @@ naming the rules of that last round.
 from __future__ import annotations
 
 from leadflow.runtime.engine import RulesetRuntimeError, Transition
-from leadflow.runtime.interpreter.actions import change_score, evaluate_action, number_text
+from leadflow.runtime.interpreter.actions import change_score, evaluate_action
 from leadflow.runtime.interpreter.errors import blame
 from leadflow.runtime.interpreter.evaluate import condition
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.rules import fire_group
 from leadflow.runtime.interpreter.state import Context, LeadState
+from leadflow.semantics.values import number_text
 
 MAX_ROUNDS = 10
 

@@ -18,7 +18,7 @@ from leadflow.runtime.engine import OutAction, PointChange, TraceEntry, Transiti
 
 
 @dataclass
-class EventLog:
+class EventHistory:
     """The applied events of one type, in time order: parallel lists of times and values."""
 
     ts: list[int] = field(default_factory=list)
@@ -78,7 +78,7 @@ class Facts:
     stage: str | None
     tags: set[str]
     attrs: dict[str, Any]
-    logs: dict[str, EventLog] = field(default_factory=dict)
+    logs: dict[str, EventHistory] = field(default_factory=dict)
     series: dict[tuple, Series] = field(default_factory=dict)
     actions: list[OutAction] = field(default_factory=list)  # outward: send, notify, suppressed
 

@@ -1,9 +1,10 @@
 """Generated source: golden files, determinism, and that it compiles and passes ruff.
 
 Golden files (tests/compiler/golden/*.py.golden) hold the generated module of a
-ruleset, with the compiler version and the embedded runtime/timemath.py left
-out (they change for reasons of their own). After a deliberate change to the
-code generator, regenerate them and review the diff:
+ruleset, with the compiler version and the embedded semantics core
+(semantics/*.py, pasted by compiler/embed.py) left out (they change for reasons
+of their own). After a deliberate change to the code generator, regenerate them
+and review the diff:
 
     LEADFLOW_UPDATE_GOLDEN=1 .venv/bin/pytest tests/compiler/test_codegen.py
 """
@@ -26,7 +27,7 @@ from leadflow.compiler import compile_model
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("LEADFLOW_UPDATE_GOLDEN") == "1"
-EMBEDDED = re.compile(r"(# -+ time arithmetic \(runtime/timemath\.py\)\n).*?(?=\n# -+ the ruleset)", re.DOTALL)
+EMBEDDED = re.compile(r"(# -+ time arithmetic \(semantics/timemath\.py\)\n).*?(?=\n# -+ the ruleset)", re.DOTALL)
 
 CASES = [
     ("seed", ROOT / "bench" / "seed.leadflow", True),
@@ -45,7 +46,7 @@ def generated(path: Path, optimized: bool = True) -> str:
 
 
 def normalized(source: str) -> str:
-    """Without the version, the embedded timemath, and with source-map lines counted from `_run`."""
+    """Without the version, the embedded semantics core, and with source-map lines counted from `_run`."""
     first = source.splitlines().index(next(l for l in source.splitlines() if l.startswith("def _run(")))
 
     def relative(match: re.Match) -> str:
@@ -54,7 +55,7 @@ def normalized(source: str) -> str:
     head, _, line_map = source.partition("_LINE_MAP = (")
     line_map = re.sub(r"\((\d+), (\d+), (\d+)\)", relative, line_map)
     source = re.sub(r"^COMPILER_VERSION = .*$", "COMPILER_VERSION = '<version>'", head, flags=re.MULTILINE)
-    return EMBEDDED.sub(r"\1\n<runtime/timemath.py>\n", source) + "_LINE_MAP = (" + line_map
+    return EMBEDDED.sub(r"\1\n<the semantics core: compiler/embed.py>\n", source) + "_LINE_MAP = (" + line_map
 
 
 @pytest.fixture(autouse=True)

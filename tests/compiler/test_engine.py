@@ -18,7 +18,7 @@ from leadflow.runtime.engine import LeadResult, RulesetRuntimeError
 from leadflow.runtime.explain import explain
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.readers import expand_inputs
-from leadflow.runtime.test_runner import run_tests
+from leadflow.testing.runner import run_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400_000_000

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leadflow.compiler.emit_expr import glob_string_test
-from leadflow.compiler.lower import glob_to_regex
+from leadflow.semantics.globmatch import glob_to_regex
 
 SIMPLE = [("*/tacon*", "'/tacon' in x"), ("abc*", "x.startswith('abc')"), ("*.js", "x.endswith('.js')"),
           ("gracias", "x == 'gracias'"), ("*a\\b*", "'a\\\\b' in x"), ("*[x]*", "'[x]' in x"),

@@ -11,7 +11,7 @@ import pytest
 from engines import all_engines, differences, load, run_columns, run_fed
 from ruleset_strategies import Row
 
-from leadflow.runtime import timemath
+from leadflow.semantics import timemath
 
 HEADER = """ruleset w
 timezone "Europe/Madrid"

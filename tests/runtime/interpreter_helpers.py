@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from leadflow.api import load_text
-from leadflow.runtime import timemath
 from leadflow.runtime.engine import LeadResult
 from leadflow.runtime.interpreter import Interpreter
+from leadflow.semantics import timemath
 
 
 def engine(source: str, path: str = "t.leadflow") -> Interpreter:

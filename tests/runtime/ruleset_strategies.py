@@ -20,7 +20,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from leadflow.runtime import timemath
+from leadflow.semantics import timemath
 
 HEADER = """event view(url: text)
 event buy(amount: int, kind: text)

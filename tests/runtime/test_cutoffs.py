@@ -6,9 +6,9 @@ import pytest
 
 from leadflow.api import load_text
 from leadflow.compiler.engine import CompiledEngine
-from leadflow.runtime import timemath
 from leadflow.runtime.cutoffs import CutoffEngine, parse_duration, schedule
 from leadflow.runtime.interpreter import Interpreter
+from leadflow.semantics import timemath
 
 TZ = "Europe/Madrid"
 

@@ -22,11 +22,11 @@ from ruleset_strategies import Row, event_logs, rulesets
 
 from leadflow.api import load_text
 from leadflow.compiler.engine import CompiledEngine
-from leadflow.runtime import timemath
 from leadflow.runtime.driver import LeadFailed, RunOptions, run
 from leadflow.runtime.incremental import ruleset_fingerprint
 from leadflow.runtime.interpreter import Interpreter
 from leadflow.runtime.readers import InputFile
+from leadflow.semantics import timemath
 
 HOUR = 3_600_000_000
 ENGINES = {"interpreter": Interpreter, "compiled": CompiledEngine}

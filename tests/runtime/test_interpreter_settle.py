@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from interpreter_helpers import engine, run, score, sends
 
-from leadflow.runtime import timemath
 from leadflow.runtime.engine import RulesetRuntimeError
+from leadflow.semantics import timemath
 
 FUNNEL = """
 event email_open

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from interpreter_helpers import engine, run, score, sends
 
-from leadflow.runtime import timemath
+from leadflow.semantics import timemath
 
 EVENTS = """
 event email_open

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leadflow.api import load_text
-from leadflow.runtime import timemath
 from leadflow.runtime.rows import literal, time_value
 from leadflow.runtime.staging import Staging
+from leadflow.semantics import timemath
 
 MADRID = "Europe/Madrid"
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from leadflow.runtime import outputs
 from leadflow.runtime.engine import LeadResult, OutAction, Transition
 from leadflow.runtime.outputs import OutputTables, format_score
-from leadflow.runtime.timemath import format_instant
+from leadflow.semantics.timemath import format_instant
 
 T0 = 1_704_875_400_000_000  # 2024-01-10T08:30:00Z
 REJECTS = "SELECT * FROM (VALUES ('events.csv', 3, 'missing lead_id')) t(file, \"row\", reason)"

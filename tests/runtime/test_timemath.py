@@ -1,4 +1,4 @@
-"""Calendar and fixed-length arithmetic, local clocks and ISO text (runtime/timemath.py)."""
+"""Calendar and fixed-length arithmetic, local clocks and ISO text (semantics/timemath.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadflow.runtime import timemath as tm
+from leadflow.semantics import timemath as tm
 
 MADRID = "Europe/Madrid"
 UTC = "UTC"

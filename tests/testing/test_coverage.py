@@ -1,4 +1,4 @@
-"""Rule coverage (leadflow.runtime.coverage, `leadflow test --coverage`)."""
+"""Rule coverage (leadflow/testing/coverage.py, `leadflow test --coverage`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from hypothesis import given, settings
 
 from leadflow.api import load_file
 from leadflow.cli import cli
-from leadflow.runtime.coverage import CoverageRecorder, merge, render, targets
 from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.test_runner import run_tests
 from leadflow.testing import event_logs, load, run
+from leadflow.testing.coverage import CoverageRecorder, merge, render, targets
+from leadflow.testing.runner import run_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

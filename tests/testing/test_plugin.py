@@ -1,4 +1,4 @@
-"""The pytest plugin (leadflow.pytest_plugin), run inside pytest with `pytester`.
+"""The pytest plugin (leadflow/testing/plugin.py), run inside pytest with `pytester`.
 
 Each test writes `.leadflow` files into a fresh directory and runs pytest on it;
 the plugin is on because leadflow is installed (the `pytest11` entry point).

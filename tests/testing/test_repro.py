@@ -1,4 +1,4 @@
-"""A failing test block prints the smallest event log that still fails it (runtime/test_repro.py)."""
+"""A failing test block prints the smallest event log that still fails it (leadflow/testing/repro.py)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from leadflow.eventlog import EventLog, LogEvent
 from leadflow.testing import DAY, load, run
+from leadflow.testing.eventlog import EventLog, LogEvent
 
 CLICKS = load("""
 ruleset clicks

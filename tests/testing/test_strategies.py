@@ -13,10 +13,8 @@ from hypothesis import strategies as st
 
 from leadflow.api import load_text
 from leadflow.dsl.diagnostics import LeadflowError
-from leadflow.runtime import timemath
-from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.interpreter.index import RulesetIndex
-from leadflow.runtime.test_runner import run_block
+from leadflow.runtime.interpreter import Interpreter, RulesetIndex
+from leadflow.semantics import timemath
 from leadflow.testing import (
     DAY,
     SECOND,
@@ -30,6 +28,7 @@ from leadflow.testing import (
     run,
     time_literal,
 )
+from leadflow.testing.runner import run_block
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP_PATH = ROOT / "examples" / "zapateria.leadflow"

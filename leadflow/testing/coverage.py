@@ -31,8 +31,7 @@ from leadflow.dsl.format_expr import format_expr
 from leadflow.dsl.format_statements import format_statement
 from leadflow.dsl.model import Model
 from leadflow.runtime.engine import LeadResult, TraceEntry
-from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.interpreter.state import FlowInstance, LeadState
+from leadflow.runtime.interpreter import FlowInstance, Interpreter, LeadState
 
 KINDS = ("rule", "step", "stage")
 

@@ -19,9 +19,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from leadflow.runtime import timemath
+from leadflow.semantics import timemath
+from leadflow.semantics.values import value_text
 
 Pairs = tuple[tuple[str, Any], ...]
+
+# Lengths in µs, to write times in tests: `log.end + 3 * DAY`.
+SECOND = timemath.SECOND
+MINUTE = timemath.FIXED_UNITS["minute"]
+HOUR = timemath.FIXED_UNITS["hour"]
+DAY = timemath.FIXED_UNITS["day"]
+WEEK = timemath.FIXED_UNITS["week"]
+
+
+def as_instant(moment: dt.datetime, timezone: str) -> int:
+    """An aware datetime, or a naive one read in the ruleset's time zone, as µs."""
+    if moment.tzinfo is None:
+        return timemath.from_local(moment, timezone)
+    return timemath.parse_instant(moment.isoformat(), "UTC")
 
 
 class Instant(int):
@@ -159,16 +174,13 @@ def time_literal(ts: int, timezone: str) -> str:
 
 
 def literal(value: Any) -> str:
-    """A value as a test block writes it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """A value as a test block writes it (semantics/values.py), every digit of a
+    fraction kept so the block reads back the very value."""
     if isinstance(value, Instant):
         return json.dumps(timemath.format_instant(value))
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, float) and not value.is_integer():
+        return repr(value)
+    return value_text(value)
 
 
 def _field_values(values: Pairs) -> str:

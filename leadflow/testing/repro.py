@@ -15,8 +15,8 @@ import json
 from leadflow.dsl import ast
 from leadflow.dsl.format_statements import format_statement
 from leadflow.runtime.engine import Engine
-from leadflow.runtime.interpreter.index import RulesetIndex
-from leadflow.runtime.test_runner import Failure, run_block
+from leadflow.runtime.interpreter import RulesetIndex
+from leadflow.testing.runner import Failure, run_block
 
 # Each candidate costs one run of the block; blocks are short, but keep it bounded.
 MAX_RUNS = 400

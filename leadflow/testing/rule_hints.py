@@ -18,7 +18,7 @@ from typing import Any
 
 from leadflow.dsl import ast
 from leadflow.dsl.model import Model
-from leadflow.runtime import timemath
+from leadflow.semantics import timemath
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 from leadflow.api import load_text
 from leadflow.compiler.engine import CompiledEngine
 from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.test_runner import run_tests
+from leadflow.testing.runner import run_tests
 
 ENGINES = [pytest.param(Interpreter, id="interpreter"), pytest.param(CompiledEngine, id="compiled")]
 

@@ -34,12 +34,11 @@ import pytest
 
 from leadflow.api import load_file
 from leadflow.dsl import ast
-from leadflow.runtime import coverage as rule_coverage
 from leadflow.runtime.engine import Engine
-from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.interpreter.index import RulesetIndex
-from leadflow.runtime.test_repro import minimal_block
-from leadflow.runtime.test_runner import TestOutcome, run_block
+from leadflow.runtime.interpreter import Interpreter, RulesetIndex
+from leadflow.testing import coverage as rule_coverage
+from leadflow.testing.repro import minimal_block
+from leadflow.testing.runner import TestOutcome, run_block
 
 MODES = ("clean", "strict", "off")
 _SKIPPED_FILES = pytest.StashKey[list]()

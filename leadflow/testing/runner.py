@@ -19,12 +19,11 @@ from typing import Any, NoReturn
 from leadflow.dsl import ast
 from leadflow.dsl.format_expr import format_expr
 from leadflow.dsl.model import Model
-from leadflow.runtime import timemath
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
-from leadflow.runtime.interpreter.actions import number_text
-from leadflow.runtime.interpreter.evaluate import evaluate, sent_matches, truthy
-from leadflow.runtime.interpreter.index import RulesetIndex
-from leadflow.runtime.interpreter.state import Context, EventLog, Facts
+from leadflow.runtime.interpreter import FedEvents, ReportedLead, RulesetIndex
+from leadflow.semantics import timemath
+from leadflow.semantics.values import value_text
+from leadflow.testing.eventlog import time_literal
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,7 @@ class _BlockRunner:
     def __init__(self, engine: Engine, index: RulesetIndex, block: ast.TestBlock,
                  outcome: TestOutcome):
         self.engine, self.index, self.block, self.outcome = engine, index, block, outcome
-        self.logs: dict[str, EventLog] = {}
-        self.series: dict = {}  # the aggregate cache, kept across the block's expectations
+        self.fed = FedEvents()
 
     def fail(self, span: ast.Span, message: str) -> None:
         self.outcome.failures.append(Failure(span.file, span.line, message))
@@ -139,47 +137,43 @@ class _BlockRunner:
         fields = {f.name: f for f in decl.fields}
         values = {v.name: self.literal(v, fields.get(v.name)) for v in step.values}
         self.engine.feed(state, ts, step.event, values)
-        log = self.logs.setdefault(step.event, EventLog())
-        log.ts.append(ts)
-        log.values.append({k: v for k, v in values.items() if k in fields and v is not None})
+        self.fed.add(step.event, ts, {k: v for k, v in values.items() if k in fields})
 
     def expect(self, step: ast.Expect, result: LeadResult, now: int) -> None:
-        facts = Facts(dict(result.scores), result.stage, set(result.tags), dict(result.attrs),
-                      self.logs, self.series, list(result.actions))
-        ctx = Context(now)
-        if truthy(evaluate(self.index, facts, step.cond, ctx)):
+        lead = ReportedLead(self.index, result, self.fed, now)
+        if lead.holds(step.cond):
             return
-        got = "; ".join(self.actual(step.cond, facts, ctx)) or "false"
+        got = "; ".join(self.actual(step.cond, lead)) or "false"
         self.fail(step.span, f"expected {format_expr(step.cond)}, got {got}")
 
-    def actual(self, cond: ast.Expr, facts: Facts, ctx: Context) -> list[str]:
+    def actual(self, cond: ast.Expr, lead: ReportedLead) -> list[str]:
         """What the condition read, as `name = value` items, each once."""
         seen: list[str] = []
         for leaf in leaves(cond):
-            text = self.describe(leaf, facts, ctx)
+            text = self.describe(leaf, lead)
             if text not in seen:
                 seen.append(text)
         return seen
 
-    def describe(self, leaf: ast.Expr, facts: Facts, ctx: Context) -> str:
+    def describe(self, leaf: ast.Expr, lead: ReportedLead) -> str:
         if isinstance(leaf, ast.Tagged):
-            return "tags: " + ", ".join(sorted(facts.tags)) if facts.tags else "no tags"
+            return "tags: " + ", ".join(sorted(lead.tags)) if lead.tags else "no tags"
         if isinstance(leaf, ast.Sent):
             verb = "sent" if leaf.kind == "send" else "notified"
-            same = [a for a in facts.actions if a.kind == leaf.kind and a.target == leaf.target]
-            matching = [a for a in same if sent_matches(self.index, facts, leaf, a, ctx)]
+            same = [a for a in lead.actions if a.kind == leaf.kind and a.target == leaf.target]
+            matching = [a for a in same if lead.sent_matches(leaf, a)]
             if matching or same:  # the matching one (for `not sent`), else those that differ
                 shown = [self.action_text(verb, a) for a in (matching or same)[:3]]
                 more = len(matching or same) - len(shown)
                 return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
-            others = sorted({a.target for a in facts.actions if a.kind == leaf.kind})
-            suppressed = [a for a in facts.actions if a.kind == "suppressed" and a.target == leaf.target]
+            others = sorted({a.target for a in lead.actions if a.kind == leaf.kind})
+            suppressed = [a for a in lead.actions if a.kind == "suppressed" and a.target == leaf.target]
             text = f"{verb}: " + ", ".join(json.dumps(t, ensure_ascii=False) for t in others) \
                 if others else f"nothing {verb}"
             if leaf.kind == "send" and suppressed:
                 text += f" ({json.dumps(leaf.target, ensure_ascii=False)} suppressed by the send limit)"
             return text
-        value = evaluate(self.index, facts, leaf, ctx)
+        value = lead.value(leaf)
         kind = self.index.model.expr_types.get(id(leaf))
         if isinstance(leaf, ast.Since):
             kind = "duration"
@@ -188,7 +182,7 @@ class _BlockRunner:
     def action_text(self, verb: str, action) -> str:
         """`sent "offer" at 2024-05-20T10:00 with category = "boda"`, times in the ruleset's zone."""
         text = f"{verb} {json.dumps(action.target, ensure_ascii=False)} at " \
-               f"{test_time(action.at, self.index.timezone)}"
+               f"{time_literal(action.at, self.index.timezone)}"
         if action.args:
             text += " with " + ", ".join(f"{k} = {user_value(v, self.index.timezone)}"
                                          for k, v in action.args.items())
@@ -215,24 +209,11 @@ def leaves(expr: ast.Expr) -> list[ast.Expr]:
     return []
 
 
-def test_time(us: int, tz: str) -> str:
-    """An instant as a test block writes it: wall-clock time in the ruleset's timezone."""
-    return timemath.format_wall_clock(us, tz)
-
-
 def user_value(value: Any, tz: str, kind: str | None = None) -> str:
-    """A value as the user writes it in a rule file: `"boda"`, `15`, `true`, `[1, 2]`,
-    a time in the ruleset's zone, a duration in days and hours; never raw microseconds."""
-    if value is None:
-        return "missing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(user_value(v, tz) for v in value) + "]"
-    if kind == "time" and isinstance(value, int):
-        return test_time(value, tz)
-    if kind == "duration" and isinstance(value, int):
+    """A value as the user writes it in a rule file (semantics/values.py): a time in
+    the ruleset's zone, a duration in days and hours; never raw microseconds."""
+    if kind == "time" and isinstance(value, int) and not isinstance(value, bool):
+        return time_literal(value, tz)
+    if kind == "duration" and isinstance(value, int) and not isinstance(value, bool):
         return timemath.describe_duration(value)
-    return number_text(value)
+    return value_text(value)

@@ -1,76 +1,47 @@
-"""Property-based testing of rulesets with Hypothesis (docs/testing.md).
-
-    from hypothesis import given
-    from leadflow.testing import event_logs, load, run
-
-    shop = load("examples/zapateria.leadflow")
-
-    @given(event_logs(shop))
-    def test_engagement_never_negative(log):
-        for lead in run(shop, log).values():
-            assert lead.scores["engagement"] >= 0
+"""Hypothesis strategies that generate event logs for a ruleset (docs/testing.md).
 
 `events(ruleset)` generates one lead's time-ordered events, `event_logs(ruleset)`
 several leads', both as an `EventLog`; `leads(ruleset)` generates lead
 attributes. Events are of the declared types with values of the declared field
-types, aimed at what the rules look at (leadflow.rule_hints): numbers near the
-constants the rules compare with (`amount > 100` gives 99, 100, 100.5, 101 …),
-strings that match the rules' globs and lists, and times just inside and just
-outside the rules' windows, timers and waits, counted from earlier events with
-the ruleset's own calendar. `run(ruleset, log)` replays a log through the
-reference interpreter and gives one `LeadRun` per lead.
+types, aimed at what the rules look at (leadflow/testing/rule_hints.py): numbers
+near the constants the rules compare with (`amount > 100` gives 99, 100, 100.5,
+101 …), strings that match the rules' globs and lists, and times just inside and
+just outside the rules' windows, timers and waits, counted from earlier events
+with the ruleset's own calendar.
 
-A shrunk counterexample prints as test blocks (EventLog.__repr__), ready to
-paste into a `.leadflow` file.
+The only module of leadflow that imports Hypothesis: `leadflow.testing` loads it
+when one of these names is first used.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
 
-from leadflow.api import load_file, load_text
-from leadflow.dsl.diagnostics import LeadflowError
 from leadflow.dsl.model import Model
-from leadflow.eventlog import EventLog, Instant, LogEvent, literal, time_literal
-from leadflow.rule_hints import RuleHints, rule_hints
-from leadflow.runtime import timemath
-from leadflow.runtime.engine import Engine, LeadResult, OutAction, TraceEntry
-from leadflow.runtime.interpreter import Interpreter
+from leadflow.semantics import timemath
+from leadflow.testing.eventlog import (
+    DAY,
+    HOUR,
+    MINUTE,
+    SECOND,
+    EventLog,
+    Instant,
+    LogEvent,
+    as_instant,
+)
+from leadflow.testing.rule_hints import RuleHints, rule_hints
 
-__all__ = [
-    "DAY", "HOUR", "MINUTE", "SECOND", "WEEK", "EventLog", "Instant", "LeadRun", "LogEvent",
-    "event_logs", "events", "leads", "literal", "load", "run", "time_literal",
-]
-
-SECOND = timemath.SECOND
-MINUTE = timemath.FIXED_UNITS["minute"]
-HOUR = timemath.FIXED_UNITS["hour"]
-DAY = timemath.FIXED_UNITS["day"]
-WEEK = timemath.FIXED_UNITS["week"]
+__all__ = ["event_logs", "events", "leads"]
 
 # Generated logs start on a Monday morning, local time: a shrunk counterexample
 # then reads like office hours rather than 01:00 inside the quiet hours.
 DEFAULT_START = dt.datetime(2024, 1, 8, 9, 0)
 DEFAULT_SPAN = dt.timedelta(days=400)
-
-
-# ------------------------------------------------------------------ loading
-
-
-def load(source: str | os.PathLike) -> Model:
-    """A checked ruleset from a `.leadflow` path or from rule text; LeadflowError if it has errors."""
-    text = os.fspath(source)
-    loaded = load_file(text) if text.endswith(".leadflow") else load_text(text, "<rules>")
-    if not loaded.ok:
-        raise LeadflowError([d for d in loaded.diagnostics if d.is_error])
-    return loaded.model
 
 
 # -------------------------------------------------------------- strategies
@@ -124,7 +95,7 @@ class _Plan:
         # Events the rules react to come first (they shrink toward them) and come up more often.
         used = [n for n in chosen if n in hints.events_used]
         weighted = used * 3 + [n for n in chosen if n not in hints.events_used]
-        self.start = _instant(start, model.timezone)
+        self.start = as_instant(start, model.timezone)
         self.span = int(span.total_seconds()) * SECOND
         self.missing = missing
         values = {name: self._values_for(name) for name in chosen}  # built once: drawing is hot
@@ -216,7 +187,7 @@ def _weighted(*choices: tuple[st.SearchStrategy, int]) -> st.SearchStrategy:
 
 
 def _attributes(model: Model, hints: RuleHints, missing: bool) -> st.SearchStrategy[dict[str, Any]]:
-    start = _instant(DEFAULT_START, model.timezone)
+    start = as_instant(DEFAULT_START, model.timezone)
     entries = {}
     for name, decl in model.lead_fields.items():
         value = _value(decl.type, "lead." + name, hints, start, int(DEFAULT_SPAN.total_seconds()) * SECOND)
@@ -260,106 +231,3 @@ def _glob_instance(pattern: str) -> st.SearchStrategy[str]:
         return literals[0] + "".join(f + text for f, text in zip(filled, literals[1:]))
 
     return st.tuples(*fills).map(build)
-
-
-def _instant(moment: dt.datetime, timezone: str) -> int:
-    """An aware datetime, or a naive one read in the ruleset's time zone, as µs."""
-    if moment.tzinfo is None:
-        return timemath.from_local(moment, timezone)
-    return timemath.parse_instant(moment.isoformat(), "UTC")
-
-
-# -------------------------------------------------------------------- running
-
-
-@dataclass
-class LeadRun:
-    """One lead after a run: its result, the events it was fed, and readers for both."""
-
-    lead_id: str
-    events: tuple[LogEvent, ...]
-    result: LeadResult
-    as_of: int | None
-    trace: list[TraceEntry] = field(default_factory=list)  # filled when run(..., trace=True)
-
-    @property
-    def scores(self) -> dict[str, float]:
-        return self.result.scores
-
-    @property
-    def stage(self) -> str | None:
-        return self.result.stage
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        return self.result.tags
-
-    @property
-    def actions(self) -> list[OutAction]:
-        return self.result.actions
-
-    def sent(self, template: str) -> list[int]:
-        """Delivery times of the delivered sends of `template` (not the suppressed ones)."""
-        return [a.at for a in self.result.actions if a.kind == "send" and a.target == template]
-
-    def suppressed(self, template: str) -> list[int]:
-        return [a.at for a in self.result.actions if a.kind == "suppressed" and a.target == template]
-
-    def notified(self, team: str) -> list[int]:
-        return [a.at for a in self.result.actions if a.kind == "notify" and a.target == team]
-
-    def stages(self) -> list[str]:
-        """Every stage the lead was in, in order: the first stage, then each transition's."""
-        if self.result.stage is None:
-            return []
-        first = self.result.transitions[0].from_stage if self.result.transitions else self.result.stage
-        return [first] + [t.to_stage for t in self.result.transitions]
-
-    def entered(self, stage: str) -> list[int]:
-        """When the lead moved into `stage` (the first stage, where leads start, is not entered)."""
-        return [t.at for t in self.result.transitions if t.to_stage == stage]
-
-    def events_of(self, name: str, before: int | None = None) -> list[LogEvent]:
-        """The lead's events of one type, optionally only those at or before `before`."""
-        return [e for e in self.events if e.event == name and (before is None or e.ts <= before)]
-
-
-_ENGINES: dict[int, tuple[Model, Engine]] = {}
-
-
-def run(ruleset: Model, log: EventLog, *, as_of: int | dt.datetime | dt.timedelta | None = None,
-        engine: Engine | None = None, trace: bool = False) -> dict[str, LeadRun]:
-    """Replay a log, lead by lead, through an engine (the reference interpreter by default).
-
-    as_of: where timers stop: by default the log's last event, as `leadflow run`
-    does; a timedelta counts from that last event (`as_of=timedelta(days=31)`);
-    or an instant (µs or an aware datetime). Events stamped after as_of are not
-    applied, as in `leadflow run` (there they are ignored, "after --as-of").
-    """
-    if engine is None:
-        cached = _ENGINES.get(id(ruleset))
-        if cached is None or cached[0] is not ruleset:
-            cached = _ENGINES[id(ruleset)] = (ruleset, Interpreter(ruleset))
-        engine = cached[1]
-    until = _as_of(as_of, log)
-    results = {}
-    for lead_id in log.leads:
-        lead_events = log.for_lead(lead_id)
-        state = engine.new_lead(lead_id, log.attributes(lead_id), trace=trace)
-        for e in lead_events:
-            if until is not None and e.ts > until:
-                continue
-            engine.feed(state, e.ts, e.event, dict(e.values))
-        if until is not None:
-            engine.advance(state, until)
-        results[lead_id] = LeadRun(lead_id, lead_events, engine.result(state), until,
-                                   engine.trace(state) if trace else [])
-    return results
-
-
-def _as_of(as_of: int | dt.datetime | dt.timedelta | None, log: EventLog) -> int | None:
-    if isinstance(as_of, dt.timedelta):
-        return None if log.end is None else log.end + int(as_of.total_seconds() * SECOND)
-    if isinstance(as_of, dt.datetime):
-        return _instant(as_of, log.timezone)
-    return log.end if as_of is None else as_of

@@ -1,14 +1,18 @@
-"""runtime/test_runner.py: test blocks against an engine, failures with file:line."""
+"""leadflow/testing/runner.py: test blocks against an engine, failures with file:line."""
 
 from __future__ import annotations
-
-from interpreter_helpers import engine
 
 from leadflow.api import load_text
 from leadflow.dsl.checker import build_model
 from leadflow.dsl.parser import parse
 from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.test_runner import run_tests
+from leadflow.testing.runner import run_tests
+
+
+def engine(source: str, path: str = "t.leadflow") -> Interpreter:
+    loaded = load_text(source, path)
+    assert loaded.ok, loaded.render()
+    return Interpreter(loaded.model)
 
 RULES = """timezone "Europe/Madrid"
 event purchase(amount: number, category: text)

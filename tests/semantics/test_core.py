@@ -1,0 +1,90 @@
+"""The semantics core (semantics/): the one place both engines take these answers from."""
+
+from __future__ import annotations
+
+import ast as python_ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from leadflow.semantics.globmatch import GLOB_FLAGS, glob_to_regex
+from leadflow.semantics.slots import FieldSlots
+from leadflow.semantics.values import number_text, value_text
+
+CORE = Path(__file__).resolve().parents[2] / "semantics"
+
+
+@pytest.mark.parametrize("value, text", [
+    (None, "missing"), (15.0, "15"), (99.95, "99.95"), (1 / 3, "0.333333"), (-5, "-5"),
+    (True, "true"), (False, "false"), ("boda", '"boda"'), ('say "hi"', '"say \\"hi\\""'),
+    ("zapatería", '"zapatería"'), (["a", 2.0], '["a", 2]'),
+], ids=lambda v: repr(v))
+def test_value_text_writes_values_as_a_rule_file_does(value, text):
+    assert value_text(value) == text
+
+
+def test_number_text_of_a_missing_number():
+    assert number_text(None) == "missing"
+
+
+@pytest.mark.parametrize("glob, yes, no", [
+    ("*tacon*", "/tienda/tacones", "/tienda/botas"),
+    ("a?c", "abc", "abbc"),
+    ("50%.*", "50%.off", "50%x"),
+    ("*", "line\nbreak", None),
+])
+def test_glob_matches_the_whole_string(glob, yes, no):
+    rx = re.compile(glob_to_regex(glob), GLOB_FLAGS)
+    assert rx.fullmatch(yes)
+    if no is not None:
+        assert not rx.fullmatch(no)
+
+
+def test_field_slots_one_column_per_field_and_type():
+    slots = FieldSlots.of({"view": [("url", "text")],
+                           "buy": [("amount", "number"), ("url", "text")],
+                           "odd": [("amount", "text")]})
+    assert slots.slots == (("url", "text"), ("amount", "number"), ("amount", "text"))
+    assert slots.by_event == ((("url", 0),), (("amount", 1), ("url", 0)), (("amount", 2),))
+    assert slots.users == ((0, 1), (1,), (2,))
+
+
+@pytest.mark.parametrize("path", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
+def test_the_core_imports_only_the_standard_library(path):
+    tree = python_ast.parse(path.read_text(encoding="utf-8"))
+    for node in python_ast.walk(tree):
+        if isinstance(node, python_ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, python_ast.ImportFrom):
+            modules = [node.module or ""]
+        else:
+            continue
+        for module in modules:
+            assert module.split(".")[0] in sys.stdlib_module_names | {"__future__"}, \
+                f"{path.name} imports {module}"
+
+
+QUOTED = """event buy(kind: text)
+lead(tier: text)
+score a
+rule copy: on buy set lead.tier = kind
+"""
+
+
+def test_both_engines_write_a_value_in_a_trace_note_the_same_way():
+    """The compiled module runs the embedded semantics/values.py; the interpreter imports it."""
+    from leadflow.api import load_text
+    from leadflow.compiler.engine import CompiledEngine
+    from leadflow.runtime.interpreter import Interpreter
+
+    loaded = load_text(QUOTED, "q.leadflow")
+    assert loaded.ok, loaded.render()
+    notes = []
+    for engine in (Interpreter(loaded.model), CompiledEngine(loaded.model)):
+        state = engine.new_lead("l1", {}, trace=True)
+        engine.feed(state, 1_717_200_000_000_000, "buy", {"kind": 'say "hí"'})
+        notes.append([(e.kind, e.text) for e in engine.trace(state)])
+    assert notes[0] == notes[1]
+    assert ("rule", 'copy: set lead.tier = "say \\"hí\\""') in notes[0]
