@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,fit]'
+	$(BIN)/python -m pip install -q -e '.[dev,fit,dask]'
 	touch $(STAMP)
 
 # Check the examples, then replay the shop's example log (examples/data/, made by

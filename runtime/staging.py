@@ -109,6 +109,12 @@ def remove_stale_work_dirs() -> None:
             continue  # alive but not ours to signal, or gone already
 
 
+def rejects_sql(rows: str, files: str) -> str:
+    """The rejects file from `rows` (file_no, row_no, reason) and `files` (file_no, path)."""
+    return (f"SELECT f.path AS file, r.row_no AS \"row\", r.reason FROM ({rows}) r "
+            f"JOIN {files} f USING (file_no) ORDER BY r.file_no, r.row_no")
+
+
 class Staging:
     """A temporary DuckDB database holding the typed rows of one run."""
 
@@ -141,6 +147,9 @@ class Staging:
         self.lead_fields: tuple[tuple[str, str], ...] = ()
         self.has_leads = False
         self.columns_seen: list[str] = []  # the event files' columns, in order of appearance
+        # SQL over an input row's columns: which rows this database keeps (one partition
+        # of a `run --workers` run, runtime/partitioned.py); None keeps them all.
+        self.row_filter: str | None = None
         self.con.execute("CREATE TABLE files (file_no INTEGER, path VARCHAR)")
 
     def close(self) -> None:
@@ -183,9 +192,10 @@ class Staging:
 
     def _create(self, table: str, parts: Sequence[tuple[str, str]]) -> None:
         """CREATE TABLE from the union of per-file queries; a DuckDB failure names the file."""
+        keep = f" WHERE {self.row_filter}" if self.row_filter else ""
         try:
             self.con.execute(f"CREATE TABLE {table} AS " + " UNION ALL ".join(
-                f"({sql})" for _, sql in parts))
+                f"(SELECT * FROM ({sql}){keep})" for _, sql in parts))
         except duckdb.Error as exc:
             problem = resource_problem(exc, self.memory_limit)
             if problem is not None:
@@ -289,34 +299,47 @@ class Staging:
         Without --as-of the latest time becomes the as-of, so one row typed with
         year 2924 would fire every timer up to then: the summary must say so.
         """
+        found = self.future_latest()
+        return found[:3] if found else None
+
+    def future_latest(self) -> tuple[int, str, int, int, int] | None:
+        """future_rows, with the latest row's time and file number (to merge partitions)."""
         now = int(time.time() + 86_400) * 1_000_000
         found = self.con.sql(
-            f"SELECT count(*) OVER (), f.path, e.row_no FROM events e JOIN files f USING (file_no) "
-            f"WHERE e.reason IS NULL AND e.ts_us > {now} ORDER BY e.ts_us DESC, e.file_no, e.row_no "
-            f"LIMIT 1").fetchall()
+            f"SELECT count(*) OVER (), f.path, e.row_no, e.ts_us, e.file_no FROM events e "
+            f"JOIN files f USING (file_no) WHERE e.reason IS NULL AND e.ts_us > {now} "
+            f"ORDER BY e.ts_us DESC, e.file_no, e.row_no LIMIT 1").fetchall()
         return found[0] if found else None
 
-    def missing_fields(self) -> list[str]:
+    def missing_fields(self, usage: Sequence[tuple[int, int]] | None = None) -> list[str]:
         """Declared fields that no input has, though rows of their events were read.
 
         A misnamed column (`importe` for `amount`) would otherwise make every
         rule that reads the field quietly see it missing: a run that scores 0.
+        `usage` is field_usage() (summed over the partitions of a split run).
         """
         if self.slots is None or not self.slots.slots:
             return []
         found = []
         have = ", ".join(self.columns_seen[:12]) + (", ..." if len(self.columns_seen) > 12 else "")
-        checks = ", ".join(
-            f"count(*) FILTER (WHERE reason IS NULL AND ev_no IN ({', '.join(map(str, users))})), "
-            f"count(v{j})" for j, users in enumerate(self.slots.users))
-        numbers = self.con.sql(f"SELECT {checks} FROM events").fetchall()[0]
+        usage = self.field_usage() if usage is None else usage
         for j, (name, _) in enumerate(self.slots.slots):
-            rows, values = numbers[2 * j], numbers[2 * j + 1]
+            rows, values = usage[j]
             if rows and not values and name not in self.columns_seen:
                 events = ", ".join(self.event_names[u] for u in self.slots.users[j])
                 found.append(f"field {name} of {events}: no input has a column or property "
                              f"{name!r} (columns: {have}); rules reading it see it missing")
         return found
+
+    def field_usage(self) -> list[tuple[int, int]]:
+        """For each field slot: (accepted rows of the events declaring it, rows with a value)."""
+        if self.slots is None or not self.slots.slots:
+            return []
+        checks = ", ".join(
+            f"count(*) FILTER (WHERE reason IS NULL AND ev_no IN ({', '.join(map(str, users))})), "
+            f"count(v{j})" for j, users in enumerate(self.slots.users))
+        numbers = self.con.sql(f"SELECT {checks} FROM events").fetchall()[0]
+        return [(numbers[2 * j], numbers[2 * j + 1]) for j in range(len(self.slots.slots))]
 
     def event_files(self) -> list[str]:
         return self.files[:-1] if self.has_leads else list(self.files)
@@ -364,12 +387,14 @@ class Staging:
 
     def rejects_query(self) -> str:
         """SQL for rejects: file, row, reason in file and row order."""
+        return rejects_sql(self.reject_rows_query(), "files")
+
+    def reject_rows_query(self) -> str:
+        """SQL for the rejected rows by number: file_no, row_no, reason."""
         parts = ["SELECT file_no, row_no, reason FROM events WHERE reason IS NOT NULL"]
         if self.has_leads:
             parts.append("SELECT file_no, row_no, reason FROM leads WHERE reason IS NOT NULL")
-        return (f"SELECT f.path AS file, r.row_no AS \"row\", r.reason FROM "
-                f"({' UNION ALL '.join(parts)}) r JOIN files f USING (file_no) "
-                f"ORDER BY r.file_no, r.row_no")
+        return " UNION ALL ".join(parts)
 
     def not_applied(self, lead: str, as_of: int | None) -> list[tuple[str, int, str]]:
         """(file, row, why) of the rows of one lead that were rejected or ignored."""

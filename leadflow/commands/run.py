@@ -153,9 +153,14 @@ def report_failure(exc: LeadFailed) -> None:
               help="Exit 1 when more than PCT percent of the event rows were rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None, metavar="N",
+              help="Split the run by lead over N worker processes on this machine (Dask).")
+@click.option("--scheduler", metavar="ADDRESS", help="Split the run by lead over the workers of "
+              "the Dask cluster at ADDRESS (e.g. tcp://host:8786); they must reach the inputs.")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
-            rebuild: bool, event_id_col: str | None, **inputs: Any) -> None:
+            rebuild: bool, event_id_col: str | None, workers: int | None, scheduler: str | None,
+            **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
     Writes leads, actions, transitions and rejects to --out; prints the accounting
@@ -164,6 +169,8 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     ruleset = load_engine(file, engine, warnings=not quiet)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
+    if workers is not None and scheduler is not None:
+        fail("--workers starts workers on this machine, --scheduler uses a cluster's: give one", 2)
     try:
         extra: dict[str, Any] = {}
         if state is not None:
@@ -173,7 +180,12 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
         inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
         options = build_options(events, out_dir=out_dir, format=fmt, top=top,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
-        result = run(ruleset, options, ruleset_label(file, ruleset))
+        if workers is not None or scheduler is not None:
+            from leadflow.runtime.cluster import run_on_cluster
+            result = run_on_cluster(ruleset, options, ruleset_label(file, ruleset), workers,
+                                    scheduler)
+        else:
+            result = run(ruleset, options, ruleset_label(file, ruleset))
     except InputError as exc:
         fail(str(exc), 2)
     except LeadFailed as exc:
