@@ -1,18 +1,16 @@
-"""Where a split run's partitions run: Dask distributed, local (`--workers N`) or remote.
+"""Where a split run's partitions run: N local processes, or a Dask distributed cluster.
 
-`--workers N` starts a Dask LocalCluster of N worker processes (one thread each:
-the replay is Python, so threads would share one core) for the run and stops
-it at the end; `--scheduler ADDRESS` connects to a running cluster, whose
-workers must be able to open the input paths and the directory beside --out
-(a shared file system; inputs may also be object-store URLs DuckDB reads).
-One code path for both: runtime/partitioned.py gets a `DaskCluster`.
+`--workers N` starts N worker processes on this machine for the run
+(runtime/local_workers.py); `--scheduler ADDRESS` connects to a running Dask
+cluster, whose workers must be able to open the input paths and the directory
+beside --out (a shared file system; inputs may also be object-store URLs DuckDB
+reads). runtime/partitioned.py submits the same task functions to either.
 
 Dask is an optional dependency (`pip install 'leadflow[dask]'`), imported only here.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +32,7 @@ class DaskCluster:
         self.client = client
         info = client.scheduler_info(n_workers=-1)
         self.workers: Sequence[str] = sorted(info.get("workers", {}))
+        self.duckdb_threads = None  # a worker's machine may have more cores than it has workers
 
     def submit(self, function: Callable[..., Any], *args: Any, worker: str) -> Any:
         # Pinned: a partition's second step must find the rows its first step kept.
@@ -46,37 +45,48 @@ class DaskCluster:
 
 
 @contextmanager
-def dask_cluster(workers: int | None, scheduler: str | None) -> Iterator[DaskCluster]:
-    """A client on N new local worker processes, or on the cluster at `scheduler`."""
+def dask_cluster(scheduler: str) -> Iterator[DaskCluster]:
+    """A client on the Dask cluster whose scheduler is at `scheduler`."""
     try:
         import distributed
     except ImportError:
         raise InputError(MISSING) from None
+    try:
+        client = distributed.Client(scheduler, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler "
+                         f"there ({exc})") from None
+    with client:
+        cluster = DaskCluster(client)
+        if not cluster.workers:
+            raise InputError(f"--scheduler {scheduler}: the cluster has no workers")
+        yield cluster
+
+
+@contextmanager
+def open_cluster(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """The workers of a split run: N local processes, or a Dask cluster's."""
     if scheduler is not None:
-        try:
-            client = distributed.Client(scheduler, timeout=CONNECT_SECONDS)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler "
-                             f"there ({exc})") from None
-        with client:
-            cluster = DaskCluster(client)
-            if not cluster.workers:
-                raise InputError(f"--scheduler {scheduler}: the cluster has no workers")
+        with dask_cluster(scheduler) as cluster:
             yield cluster
         return
-    local = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                     dashboard_address=None, silence_logs=logging.ERROR)
-    with local, distributed.Client(local) as client:
-        yield DaskCluster(client)
+    from leadflow.runtime.local_workers import LocalWorkers
+    with LocalWorkers(workers or 1) as local:
+        yield local
 
 
 def run_on_cluster(engine: Engine, options: RunOptions, label: str | None,
                    workers: int | None, scheduler: str | None) -> RunResult:
-    """driver.run, split by lead over Dask workers (runtime/partitioned.py)."""
-    from leadflow.runtime.partitioned import run_partitioned
+    """driver.run, split by lead over worker processes (runtime/partitioned.py)."""
     check_out_dir(options.out_dir, options.format)
     if options.state is not None:
         raise InputError("--state does not work with --workers or --scheduler yet; "
                          "run the state run in one process")
-    with OutputDir(options.out_dir) as out, dask_cluster(workers, scheduler) as cluster:
-        return run_partitioned(engine, options, label, cluster, out)
+    with OutputDir(options.out_dir) as out, open_cluster(workers, scheduler) as cluster:
+        return run_split(engine, options, label, cluster, out)
+
+
+def run_split(engine: Engine, options: RunOptions, label: str | None, cluster: Any,
+              out: OutputDir) -> RunResult:
+    from leadflow.runtime.partitioned import run_partitioned
+    return run_partitioned(engine, options, label, cluster, out)

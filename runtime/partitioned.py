@@ -107,6 +107,7 @@ class PartTask:
     options: RunOptions
     times: TimeArgs
     part_dir: str  # where the part's Parquet files go (beside --out)
+    threads: int | None = None  # DuckDB threads of the task (None: DuckDB's default, the cores)
 
 
 @dataclass
@@ -140,7 +141,9 @@ def stage_part(task: PartTask) -> Staged:
     engine = task.engine.make()
     staging = Staging(engine.timezone, task.options.memory_limit)
     try:
-        staging.row_filter = f"{partition_of('lead_id', task.parts)} = {task.part}"
+        staging.keep_lead = lambda lead: f"{partition_of(lead, task.parts)} = {task.part}"
+        if task.threads is not None:
+            staging.con.execute(f"SET threads = {int(task.threads)}")
         as_of, given = stage_inputs(engine, staging, task.options)
         later = f" AND ts_us <= {as_of}" if given and as_of is not None else ""
         applicable = staging.con.sql(
@@ -238,6 +241,7 @@ class Cluster:
     """What run_partitioned needs from Dask (runtime/cluster.py), so this module needs none."""
 
     workers: Sequence[str]
+    duckdb_threads: int | None  # for each task's DuckDB; None: DuckDB's default (all cores)
 
     def submit(self, function: Callable[..., Any], *args: Any, worker: str) -> Any: ...
 
@@ -255,7 +259,8 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
     start = time.perf_counter()
     recipe = EngineRecipe.of(engine)
     times = time_args(getattr(engine, "model", None))
-    tasks = [PartTask(run_id, k, parts, recipe, options, times, part_dir) for k in range(parts)]
+    tasks = [PartTask(run_id, k, parts, recipe, options, times, part_dir, cluster.duckdb_threads)
+             for k in range(parts)]
     staged_futures = [cluster.submit(stage_part, t, worker=workers[k]) for k, t in enumerate(tasks)]
     try:
         staged = gather_first_error(staged_futures)

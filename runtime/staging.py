@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -147,9 +147,9 @@ class Staging:
         self.lead_fields: tuple[tuple[str, str], ...] = ()
         self.has_leads = False
         self.columns_seen: list[str] = []  # the event files' columns, in order of appearance
-        # SQL over an input row's columns: which rows this database keeps (one partition
-        # of a `run --workers` run, runtime/partitioned.py); None keeps them all.
-        self.row_filter: str | None = None
+        # Which rows this database keeps, as SQL over the row's lead id (one partition of
+        # a `run --workers` run, runtime/partitioned.py); None keeps them all.
+        self.keep_lead: Callable[[str], str] | None = None
         self.con.execute("CREATE TABLE files (file_no INTEGER, path VARCHAR)")
 
     def close(self) -> None:
@@ -192,10 +192,9 @@ class Staging:
 
     def _create(self, table: str, parts: Sequence[tuple[str, str]]) -> None:
         """CREATE TABLE from the union of per-file queries; a DuckDB failure names the file."""
-        keep = f" WHERE {self.row_filter}" if self.row_filter else ""
         try:
             self.con.execute(f"CREATE TABLE {table} AS " + " UNION ALL ".join(
-                f"(SELECT * FROM ({sql}){keep})" for _, sql in parts))
+                f"({sql})" for _, sql in parts))
         except duckdb.Error as exc:
             problem = resource_problem(exc, self.memory_limit)
             if problem is not None:
@@ -225,7 +224,8 @@ class Staging:
             inputs.insert(0, (held[0], ColumnNames(), held[1]))
         for file, file_names, label in inputs:
             source = self._source(file, file_names, keep_raw)
-            sql = event_rows_sql(source, len(self.files), file_names, events, self.slots)
+            sql = event_rows_sql(source, len(self.files), file_names, events, self.slots,
+                                 self.keep_lead)
             self.columns_seen += [c for c in source.columns if c not in self.columns_seen]
             self._add_file(label)
             parts.append((label, sql))
@@ -237,7 +237,7 @@ class Staging:
         """Read the lead attributes; a second row for the same lead is rejected."""
         self.lead_fields = tuple(lead_fields)
         source = self._source(file, names)
-        sql = lead_rows_sql(source, len(self.files), names, lead_fields)
+        sql = lead_rows_sql(source, len(self.files), names, lead_fields, self.keep_lead)
         self._add_file(file.path)
         self._create("lead_rows", [(file.path, sql)])
         self.con.execute(
