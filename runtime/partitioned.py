@@ -304,7 +304,12 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
             merge.con.execute("CREATE TABLE part_files (file_no INTEGER, path VARCHAR)")
             merge.con.executemany("INSERT INTO part_files VALUES (?, ?)", list(enumerate(paths)))
             rejected = ", ".join(literal(d.files[REJECTS]) for d in done)
-            rejects = rejects_sql(f"SELECT * FROM read_parquet([{rejected}])", "part_files")
+            # In a table, and filtered as Staging's are: a Parquet file's columns may hold
+            # NULL for all DuckDB knows, and it writes the rejects file's schema from that.
+            merge.con.execute(f"CREATE TABLE part_rejects AS SELECT * FROM read_parquet("
+                              f"[{rejected}]) WHERE reason IS NOT NULL AND row_no IS NOT NULL")
+            rejects = rejects_sql("SELECT * FROM part_rejects WHERE reason IS NOT NULL "
+                                  "AND row_no IS NOT NULL", "part_files")
             return publish_outputs(engine, options, label, out, tables, rejects, counts,
                                    (as_of, given), seconds)
     finally:
