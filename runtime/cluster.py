@@ -80,9 +80,11 @@ def run_on_cluster(engine: Engine, options: RunOptions, label: str | None,
     """driver.run, split by lead over worker processes (runtime/partitioned.py)."""
     check_out_dir(options.out_dir, options.format)
     if options.state is not None:
-        raise InputError("--state does not work with --workers or --scheduler yet; "
-                         "run the state run in one process")
-    with OutputDir(options.out_dir) as out, open_cluster(workers, scheduler) as cluster:
+        from leadflow.runtime.incremental import run_with_state
+        with open_cluster(workers, scheduler) as cluster:
+            return run_with_state(engine, options, label, cluster)
+    # Workers first: forked local workers must not inherit --out's lock.
+    with open_cluster(workers, scheduler) as cluster, OutputDir(options.out_dir) as out:
         return run_split(engine, options, label, cluster, out)
 
 

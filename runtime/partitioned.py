@@ -48,7 +48,14 @@ from leadflow.runtime.output_set import OutputDir
 from leadflow.runtime.outputs import OutputTables
 from leadflow.runtime.readers import InputError
 from leadflow.runtime.rows import literal
-from leadflow.runtime.staging import APPLICABLE, EventCounts, FileCounts, Staging, rejects_sql
+from leadflow.runtime.staging import (
+    APPLICABLE,
+    BATCH_ROWS,
+    EventCounts,
+    FileCounts,
+    Staging,
+    rejects_sql,
+)
 
 # The work tables a partition hands over, besides its rejected rows.
 PART_TABLES = ("out_leads", "out_actions", "out_transitions")
@@ -126,7 +133,7 @@ class PartDone:
     """What step 2 of a partition produced; its rows are in files under part_dir."""
 
     part: int
-    counts: EventCounts
+    counts: Any  # EventCounts (runs), or the number of events replayed (runs with --state)
     files: dict[str, str]  # table → Parquet file
     seconds: float
 
@@ -224,14 +231,23 @@ def summed_usage(staged: Sequence[Staged]) -> list[tuple[int, int]]:
             for column in zip(*(s.usage for s in staged))]
 
 
-class MergedTables(OutputTables):
-    """The output tables of a run, filled from its partitions' Parquet parts."""
+def absorb(tables: OutputTables, parts: Sequence[PartDone]) -> None:
+    """Fill a run's output tables from its partitions' Parquet parts, as one process would.
 
-    def absorb(self, parts: Sequence[PartDone]) -> None:
-        for buffer in self._buffers:  # the tables OutputTables made, in its own layout
-            files = ", ".join(literal(p.files[buffer.table]) for p in parts)
-            self.con.execute(f"INSERT INTO {buffer.table} SELECT * FROM read_parquet([{files}])")
-            buffer.flushed = self.con.sql(f"SELECT count(*) FROM {buffer.table}").fetchall()[0][0]
+    Rows go in lead order, and `seq` (the order a lead emitted its actions and
+    transitions) is numbered again over all partitions: a single run numbers them
+    lead after lead, so the state's outbox holds the same numbers too.
+    """
+    tables.flush()
+    for buffer in tables._buffers:  # the tables OutputTables made, in its own layout
+        files = ", ".join(literal(p.files[buffer.table]) for p in parts)
+        rows = f"read_parquet([{files}])"
+        if buffer.numbered:
+            rows = (f"(SELECT * EXCLUDE (seq), row_number() OVER (ORDER BY lead_id, seq) - 1 "
+                    f"AS seq FROM {rows})")
+        tables.con.execute(f"INSERT INTO {buffer.table} SELECT * FROM {rows} ORDER BY lead_id"
+                           + (", seq" if buffer.numbered else ""))
+        buffer.flushed = tables.con.sql(f"SELECT count(*) FROM {buffer.table}").fetchall()[0][0]
 
 
 # ------------------------------------------------------------- coordinating
@@ -298,8 +314,8 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
     try:
         counts = merge_counts([d.counts for d in done], staged)
         with Staging(engine.timezone, options.memory_limit) as merge:
-            tables = MergedTables(merge.con, engine.scores, times)
-            tables.absorb(done)
+            tables = OutputTables(merge.con, engine.scores, times)
+            absorb(tables, done)
             paths = [f.path for f in counts.files] + counts.lead_files
             merge.con.execute("CREATE TABLE part_files (file_no INTEGER, path VARCHAR)")
             merge.con.executemany("INSERT INTO part_files VALUES (?, ?)", list(enumerate(paths)))
@@ -339,3 +355,108 @@ def raise_first_failure(futures: Sequence[Any]) -> None:
     if leads and len(leads) == len(errors):
         raise min(leads, key=lambda e: e.lead_id)
     raise next(e for e in errors if not isinstance(e, LeadFailed))
+
+
+# --------------------------------------------------------- runs with --state
+
+
+@dataclass(frozen=True)
+class StatePartTask:
+    """One partition of a `run --state` replay: its events and leads, as files the task reads."""
+
+    part: int
+    engine: EngineRecipe
+    times: TimeArgs
+    memory_limit: str
+    events: str  # Parquet: lead_id, ts_us, ev_no, v0.. sorted by lead and time
+    stored: str  # Parquet: lead_id, attrs, snapshot of the leads to replay, in lead order
+    given: list[tuple[str, dict[str, Any]]]  # --leads attributes, in lead order
+    layout: tuple[tuple[str, ...], Any, Any]  # event names, by_event, slots
+    as_of: int | None
+    part_dir: str
+
+
+def replay_state_split(run: Any, tables: OutputTables, as_of: int | None, rebuild: bool,
+                       applied: int) -> None:
+    """runtime/incremental.py's replay over the cluster: fills `tables` and `saved_leads`.
+
+    The state file stays the coordinator's: it reads, dedups and counts the input,
+    picks the affected leads and commits as in one process. Only the replay (the
+    Python part) is split: each partition's events and saved leads go to a worker
+    as Parquet files beside --out, and its outputs and new lead states come back.
+    """
+    cluster, con, staging = run.cluster, run.con, run.staging
+    workers = list(cluster.workers)
+    parts = len(workers)
+    part_dir = run.out.staging_dir("parts")
+    try:
+        run.find_affected(as_of, rebuild)
+        start = time.perf_counter()
+        given: list[list[tuple[str, dict[str, Any]]]] = [[] for _ in range(parts)]
+        for lead_id, attrs in staging.lead_attrs():
+            given[stable_partition(lead_id, parts)].append((lead_id, attrs))
+        values = "".join(f", v{j}" for j in range(len(staging.slots.slots)))
+        later = f" AND ts_us <= {as_of}" if as_of is not None else ""
+        recipe = EngineRecipe.of(run.engine)
+        times = time_args(getattr(run.engine, "model", None))
+        layout = (staging.event_names, staging.slots.by_event, staging.slots.slots)
+        tasks = []
+        for k in range(parts):
+            mine = f"{partition_of('lead_id', parts)} = {k}"
+            events = os.path.join(part_dir, f"events-{k}.parquet")
+            stored = os.path.join(part_dir, f"stored-{k}.parquet")
+            con.execute(f"COPY (SELECT lead_id, ts_us, ev_no{values} FROM events WHERE "
+                        f"{APPLICABLE}{later} AND {mine} ORDER BY lead_id, ts_us, file_no, row_no) "
+                        f"TO {literal(events)} (FORMAT parquet)")
+            stored_sql = run.stored_leads_sql(rebuild, partition_of("a.lead_id", parts) + f" = {k}")
+            con.execute(f"COPY ({stored_sql}) TO {literal(stored)} (FORMAT parquet)")
+            tasks.append(StatePartTask(k, recipe, times, run.options.memory_limit, events, stored,
+                                       given[k], layout, as_of, part_dir))
+        run.seconds["sort"] = time.perf_counter() - start
+        bar = tqdm(total=applied, unit=" events", unit_scale=True, file=sys.stderr,
+                   disable=not run.options.progress, mininterval=0.5, leave=False)
+        run_start = time.perf_counter()
+        try:
+            futures = [cluster.submit(replay_state_part, t, worker=workers[t.part]) for t in tasks]
+            done = []
+            for future in cluster.as_completed(futures):
+                if future.exception() is None:
+                    done.append(future.result())
+                    bar.update(done[-1].counts)
+            raise_first_failure(futures)
+        finally:
+            bar.close()
+        run.seconds["run"] = time.perf_counter() - run_start
+        done.sort(key=lambda d: d.part)
+        absorb(tables, done)
+        saved = ", ".join(literal(d.files["saved_leads"]) for d in done)
+        con.execute(f"CREATE TABLE saved_leads AS SELECT * FROM read_parquet([{saved}]) "
+                    f"ORDER BY lead_id")
+    finally:
+        shutil.rmtree(part_dir, ignore_errors=True)
+
+
+def replay_state_part(task: StatePartTask) -> PartDone:
+    """On a worker: replay one partition's leads from their saved states; write its part."""
+    import pyarrow.parquet as pq
+
+    from leadflow.runtime.incremental import _merge_by_lead, _rows, _SavedLeads
+    engine = task.engine.make()
+    start = time.perf_counter()
+    event_names, by_event, slots = task.layout
+    with Staging(engine.timezone, task.memory_limit) as work:
+        tables = OutputTables(work.con.cursor(), engine.scores, task.times)
+        saved = _SavedLeads(engine)
+        events = pq.ParquetFile(task.events)
+        leads = _merge_by_lead(_rows(pq.ParquetFile(task.stored).iter_batches(BATCH_ROWS)),
+                               iter(task.given))
+        replay(engine, events.iter_batches(BATCH_ROWS), event_names, by_event, leads,
+               task.as_of, tables.add, begin=saved.begin, keep=saved.keep, slots=slots)
+        tables.flush()
+        saved.save_to(work.con)
+        files = {}
+        for table in (*PART_TABLES, "saved_leads"):
+            files[table] = os.path.join(task.part_dir, f"{table}-{task.part}.parquet")
+            work.con.execute(f"COPY {table} TO {literal(files[table])} (FORMAT parquet)")
+        applied = events.metadata.num_rows
+    return PartDone(task.part, applied, files, time.perf_counter() - start)
