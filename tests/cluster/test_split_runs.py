@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ruleset_strategies import Row, event_logs, rulesets
 
 from leadflow.cli import cli
-from leadflow.runtime import timemath
+from leadflow.runtime import cluster, timemath
 from leadflow.runtime.partitioned import partition_of, stable_partition
 
 EXAMPLES = ROOT / "examples"
@@ -30,7 +30,7 @@ LEADS = str(EXAMPLES / "data" / "zapateria_leads.csv")
 RULESETS = ["zapateria", "zapateria_v2", "b2b_saas", "buggy_scoring"]
 LEADFLOW = [os.path.join(os.path.dirname(sys.executable), "leadflow")]
 # Each example starts a run on the cluster and one alone: fewer than the profile's.
-FEW = settings(max_examples=max(5, settings.default.max_examples // 6))
+FEW = settings(max_examples=max(3, settings.default.max_examples // 12))
 
 
 def leadflow(*args: str):
@@ -101,13 +101,22 @@ def test_input_errors_exit_2_with_the_same_message(tmp_path, scheduler):
     assert split.stderr == one.stderr
 
 
-def test_usage_errors(tmp_path, scheduler):
+def test_usage_errors(tmp_path, scheduler, monkeypatch):
     args = ["run", EXAMPLES / "zapateria.leadflow", EVENTS, "--out", tmp_path / "o"]
     both = leadflow(*args, "--workers", "2", "--scheduler", scheduler)
     assert both.exit_code == 2 and "give one" in both.stderr
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
     nowhere = leadflow(*args, "--scheduler", "tcp://127.0.0.1:1")
     assert nowhere.exit_code == 2 and "cannot connect" in nowhere.stderr
     assert "Traceback" not in nowhere.stderr
+
+
+def test_without_dask_the_scheduler_option_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    done = leadflow("run", EXAMPLES / "zapateria.leadflow", EVENTS, "--out", tmp_path / "o",
+                    "--scheduler", "tcp://127.0.0.1:8786")
+    assert done.exit_code == 2
+    assert "pip install 'leadflow[dask]'" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_partition_hash_is_md5_in_sql_and_in_python():

@@ -24,7 +24,7 @@ EVENTS = EXAMPLES / "data" / "zapateria_events.csv"
 LEADS = str(EXAMPLES / "data" / "zapateria_leads.csv")
 # What differs between two state files by design: when a run started, its --out and command.
 PER_RUN = {"started_at", "out_dir", "command", "run_info"}
-FEW = settings(max_examples=max(4, settings.default.max_examples // 10))
+FEW = settings(max_examples=max(2, settings.default.max_examples // 20))
 
 
 def state_contents(path: Path) -> dict[str, list[tuple]]:
