@@ -30,6 +30,7 @@ from leadflow.runtime.readers import (
     InputFile,
     Source,
     duckdb_message,
+    is_url,
     needs_plain_name,
     plain_suffix,
 )
@@ -177,7 +178,7 @@ class Staging:
         if file.format == "jsonl":
             checked = utf8_copy(file.path, os.path.join(self.dir, "inputs"), len(self.files))
             read_path = checked if checked != file.path else None
-        if read_path is None and needs_plain_name(file.path):
+        if read_path is None and needs_plain_name(file.path) and not is_url(file.path):
             links = os.path.join(self.dir, "inputs")
             os.makedirs(links, exist_ok=True)
             read_path = os.path.join(links, f"input{len(self.files)}{plain_suffix(file.path)}")

@@ -166,3 +166,16 @@ def test_generated_rulesets_and_logs_split_as_one(tmp_path_factory, scheduler, r
     assert split.stderr == one.stderr if one.exit_code else True
     if one.exit_code == 0:
         assert output_files(work / "split") == output_files(work / "one")
+
+
+def test_inputs_may_be_urls_that_duckdb_opens(tmp_path):
+    """An object-store or web URL reaches DuckDB (its httpfs extension); a failure is one line."""
+    rules = EXAMPLES / "zapateria.leadflow"
+    unreachable = leadflow("run", rules, "http://127.0.0.1:1/events.csv", "--out", tmp_path / "o")
+    assert unreachable.exit_code == 2
+    assert "error: http://127.0.0.1:1/events.csv: cannot read it" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+    jsonl = leadflow("run", rules, "s3://bucket/events.jsonl", "--out", tmp_path / "o")
+    assert jsonl.exit_code == 2 and "local files only" in jsonl.stderr
+    unknown = leadflow("run", rules, "s3://bucket/events", "--out", tmp_path / "o")
+    assert unknown.exit_code == 2 and "unknown format" in unknown.stderr
