@@ -24,6 +24,7 @@ single run, so they are identical byte for byte, run.json included.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -31,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from tqdm import tqdm
 
@@ -73,7 +74,6 @@ def partition_of(lead_sql: str, parts: int) -> str:
 
 def stable_partition(lead_id: str | None, parts: int) -> int:
     """The partition of a lead id, as partition_of computes it in SQL."""
-    import hashlib
     if lead_id is None:
         return 0
     return int(hashlib.md5(lead_id.encode("utf-8")).hexdigest()[:8], 16) % parts
@@ -253,8 +253,12 @@ def absorb(tables: OutputTables, parts: Sequence[PartDone]) -> None:
 # ------------------------------------------------------------- coordinating
 
 
-class Cluster:
-    """What run_partitioned needs from Dask (runtime/cluster.py), so this module needs none."""
+class Cluster(Protocol):
+    """Who runs the tasks: runtime/local_workers.py's processes, or Dask (runtime/cluster.py).
+
+    `submit` returns a future with `result()` and `exception()` (concurrent.futures
+    or Dask's); the tasks of one worker run in the order submitted.
+    """
 
     workers: Sequence[str]
     duckdb_threads: int | None  # for each task's DuckDB; None: DuckDB's default (all cores)
@@ -281,8 +285,10 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
     try:
         staged = gather_first_error(staged_futures)
     except BaseException:
-        for k in range(parts):
-            cluster.submit(drop_part, run_id, k, worker=workers[k])
+        # Close what the other partitions kept (a Dask worker lives on after the run).
+        for future in [cluster.submit(drop_part, run_id, k, worker=workers[k])
+                       for k in range(parts)]:
+            future.exception()
         shutil.rmtree(part_dir, ignore_errors=True)
         raise
     given = staged[0].given
