@@ -44,6 +44,11 @@ def _serve(conn: Connection) -> None:
             conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
+def stopped(k: int) -> InputError:
+    return InputError(f"worker process {k + 1} stopped (out of memory, or killed?); "
+                      f"nothing was written")
+
+
 class LocalWorkers:
     """N child processes; `submit` runs a function on a named one (the Cluster of partitioned.py)."""
 
@@ -79,8 +84,7 @@ class LocalWorkers:
                     waiting = list(self._pending[k])
                     self._pending[k].clear()
                 for future in waiting:
-                    future.set_exception(InputError(
-                        f"worker process {k + 1} stopped (out of memory, or killed?)"))
+                    future.set_exception(stopped(k))
                 return
             with self._lock:
                 future = self._pending[k].popleft()
@@ -93,8 +97,12 @@ class LocalWorkers:
         k = self.workers.index(worker)
         future: Future = Future()
         with self._lock:
+            try:
+                self._conns[k].send((function, args))
+            except OSError:  # the worker is gone
+                future.set_exception(stopped(k))
+                return future
             self._pending[k].append(future)
-            self._conns[k].send((function, args))
         return future
 
     def as_completed(self, futures: Sequence[Future]) -> Iterator[Future]:
