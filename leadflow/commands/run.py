@@ -154,7 +154,7 @@ def report_failure(exc: LeadFailed) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None, metavar="N",
-              help="Split the run by lead over N worker processes on this machine (Dask).")
+              help="Split the run by lead over N worker processes on this machine.")
 @click.option("--scheduler", metavar="ADDRESS", help="Split the run by lead over the workers of "
               "the Dask cluster at ADDRESS (e.g. tcp://host:8786); they must reach the inputs.")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
