@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,fit,report]'
+	$(BIN)/python -m pip install -q -e '.[dev,fit,report,dask]'
 	touch $(STAMP)
 
 # Check the examples, then replay the shop's example log (examples/data/, made by
@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/state_bench.py
 	$(BIN)/python bench/points_bench.py
 	$(BIN)/python bench/report_bench.py
+	$(BIN)/python bench/workers_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

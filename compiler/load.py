@@ -154,4 +154,7 @@ def _run_source(source: str, key: str, file: Path | None = None) -> types.Module
     module.__file__ = str(file) if file is not None else f"<leadflow compiled {key[:16]}>"
     code = compile(source, module.__file__, "exec")
     exec(code, module.__dict__)  # noqa: S102 -- our own generated code, in its own fresh namespace
+    # The text itself, so a split run can ship the same module to its workers
+    # (runtime/partitioned.py), which load it with load_source.
+    module.__leadflow_source__ = source
     return module

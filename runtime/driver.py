@@ -30,7 +30,7 @@ from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir
 from leadflow.runtime.outputs import OutputTables
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
-from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, Staging
+from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, EventCounts, Staging
 from leadflow.runtime.summary import RunSummary
 from leadflow.semantics.timemath import format_instant
 
@@ -44,6 +44,9 @@ class LeadFailed(Exception):
         self.lead_id = lead_id
         self.error = error
         super().__init__(f"lead {lead_id!r}: {error}")
+
+    def __reduce__(self) -> tuple:  # raised on a worker of a split run, re-raised here
+        return LeadFailed, (self.lead_id, self.error)
 
 
 @dataclass(frozen=True)
@@ -311,18 +314,25 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
         finally:
             bar.close()
         seconds["run"] = time.perf_counter() - run_start - seconds.get("sort", 0.0)
+        return publish_outputs(engine, options, label, out, tables, staging.rejects_query(),
+                               counts, (as_of, given), seconds)
 
-        write_start = time.perf_counter()
-        staged = out.staging_dir()
-        files = tables.write(staged, options.format, staging.rejects_query())
-        outputs = {name: os.path.join(options.out_dir, os.path.basename(f))
-                   for name, f in files.items()}
-        summary = RunSummary(label or engine.name or "ruleset", counts, as_of, given,
-                             tables.leads, tables.transitions, tables.kinds, seconds, outputs)
-        out.publish(staged, run_file(summary, options, None))
-        top = tables.top_leads(options.top) if options.top > 0 else []
-        stage_counts = tables.stage_counts()
-        seconds["write"] = time.perf_counter() - write_start
+
+def publish_outputs(engine: Engine, options: RunOptions, label: str | None, out: OutputDir,
+                    tables: OutputTables, rejects_sql: str, counts: EventCounts,
+                    as_of: tuple[int | None, bool], seconds: dict[str, float]) -> RunResult:
+    """Write the output files and run.json from the filled tables and swap them into --out."""
+    write_start = time.perf_counter()
+    staged = out.staging_dir()
+    files = tables.write(staged, options.format, rejects_sql)
+    outputs = {name: os.path.join(options.out_dir, os.path.basename(f))
+               for name, f in files.items()}
+    summary = RunSummary(label or engine.name or "ruleset", counts, *as_of,
+                         tables.leads, tables.transitions, tables.kinds, seconds, outputs)
+    out.publish(staged, run_file(summary, options, None))
+    top = tables.top_leads(options.top) if options.top > 0 else []
+    stage_counts = tables.stage_counts()
+    seconds["write"] = time.perf_counter() - write_start
     return RunResult(summary, top, stage_counts)
 
 

@@ -91,6 +91,9 @@ class RulesetRuntimeError(Exception):
         self.where = where
         super().__init__(message)
 
+    def __reduce__(self) -> tuple:  # crosses processes in a split run (runtime/partitioned.py)
+        return type(self), (str(self), self.rules, self.where)
+
 
 class Engine(Protocol):
     """What the runtime needs from an engine."""

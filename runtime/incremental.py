@@ -86,13 +86,15 @@ def engine_format(engine: Engine) -> str:
     return f"{kind} {version if version is not None else __version__}"
 
 
-def run_with_state(engine: Engine, options: RunOptions, label: str | None) -> RunResult:
+def run_with_state(engine: Engine, options: RunOptions, label: str | None,
+                   cluster: Any = None) -> RunResult:
+    """With a `cluster` (runtime/partitioned.py), the replay is split by lead over its workers."""
     store = StateFile(options.state)
     out = OutputDir(options.out_dir)
     with store, out, Staging(engine.timezone, options.memory_limit) as staging:
         try:
             return _Run(engine, options, label or engine.name or "ruleset", store, out,
-                        staging).go()
+                        staging, cluster).go()
         except duckdb.Error as exc:  # nothing was committed: the transaction rolled back
             message = resource_problem(exc, options.memory_limit) or duckdb_message(exc)
             raise InputError(f"{message}; nothing was committed to --state {store.shown}"
@@ -101,8 +103,9 @@ def run_with_state(engine: Engine, options: RunOptions, label: str | None) -> Ru
 
 class _Run:
     def __init__(self, engine: Engine, options: RunOptions, label: str, store: StateFile,
-                 out: OutputDir, staging: Staging):
+                 out: OutputDir, staging: Staging, cluster: Any = None):
         self.engine = engine
+        self.cluster = cluster
         self.options = options
         self.label = label
         self.store = store
@@ -149,10 +152,14 @@ class _Run:
         tables = OutputTables(self.con.cursor(), self.engine.scores,
                               time_args(getattr(self.engine, "model", None)), options.points,
                               options.cancelled)
-        saved = _SavedLeads(self.engine, options.points)
-        self.replay(tables, saved, as_of, prev_as_of, rebuild, counts.applied)
-        tables.flush()
-        saved.save_to(self.con)
+        if self.cluster is not None:
+            from leadflow.runtime.partitioned import replay_state_split
+            replay_state_split(self, tables, as_of, rebuild, counts.applied)
+        else:
+            saved = _SavedLeads(self.engine, options.points)
+            self.replay(tables, saved, as_of, prev_as_of, rebuild, counts.applied)
+            tables.flush()
+            saved.save_to(self.con)
         crash_point("replayed")
 
         write_start = time.perf_counter()
@@ -291,23 +298,8 @@ class _Run:
     def replay(self, tables: OutputTables, saved: _SavedLeads, as_of: int | None,
                prev_as_of: int | None, rebuild: bool, applied: int) -> None:
         con = self.con
-        new_leads = "lead_id IS NOT NULL AND lead_id NOT IN (SELECT lead_id FROM st.leads)"
-        parts = [f"SELECT lead_id FROM events WHERE {APPLICABLE}"
-                 + (f" AND ts_us <= {as_of}" if as_of is not None else ""),
-                 # Every lead seen in a row that is not rejected gets a row of leads.csv.
-                 f"SELECT lead_id FROM events WHERE reason IS NULL AND NOT dup AND {new_leads}"]
-        if as_of is not None:
-            parts.append(f"SELECT lead_id FROM st.leads WHERE next_due <= {as_of}")
-        if self.staging.has_leads:
-            parts.append(f"SELECT lead_id FROM leads WHERE reason IS NULL AND {new_leads}")
-        if rebuild:
-            parts.append("SELECT lead_id FROM st.leads")
-        con.execute("CREATE TABLE affected AS SELECT DISTINCT lead_id FROM ("
-                    + " UNION ALL ".join(parts) + ")")
-        snapshot = "NULL" if rebuild else "s.snapshot"
-        reader = con.cursor().sql(
-            f"SELECT a.lead_id, s.attrs, {snapshot} FROM affected a LEFT JOIN st.leads s "
-            f"USING (lead_id) ORDER BY a.lead_id").to_arrow_reader(16384)
+        self.find_affected(as_of, rebuild)
+        reader = con.cursor().sql(self.stored_leads_sql(rebuild)).to_arrow_reader(16384)
         leads = _merge_by_lead(_rows(reader), self.staging.lead_attrs())
 
         options = self.options
@@ -322,6 +314,28 @@ class _Run:
         finally:
             bar.close()
         self.seconds["run"] = time.perf_counter() - run_start - self.seconds.get("sort", 0.0)
+
+    def find_affected(self, as_of: int | None, rebuild: bool) -> None:
+        """The work table `affected`: the leads this run replays."""
+        new_leads = "lead_id IS NOT NULL AND lead_id NOT IN (SELECT lead_id FROM st.leads)"
+        parts = [f"SELECT lead_id FROM events WHERE {APPLICABLE}"
+                 + (f" AND ts_us <= {as_of}" if as_of is not None else ""),
+                 # Every lead seen in a row that is not rejected gets a row of leads.csv.
+                 f"SELECT lead_id FROM events WHERE reason IS NULL AND NOT dup AND {new_leads}"]
+        if as_of is not None:
+            parts.append(f"SELECT lead_id FROM st.leads WHERE next_due <= {as_of}")
+        if self.staging.has_leads:
+            parts.append(f"SELECT lead_id FROM leads WHERE reason IS NULL AND {new_leads}")
+        if rebuild:
+            parts.append("SELECT lead_id FROM st.leads")
+        self.con.execute("CREATE TABLE affected AS SELECT DISTINCT lead_id FROM ("
+                         + " UNION ALL ".join(parts) + ")")
+
+    def stored_leads_sql(self, rebuild: bool, where: str = "true") -> str:
+        """The affected leads with their stored attributes and state, in lead order."""
+        snapshot = "NULL" if rebuild else "s.snapshot"
+        return (f"SELECT a.lead_id, s.attrs, {snapshot} AS snapshot FROM affected a LEFT JOIN "
+                f"st.leads s USING (lead_id) WHERE {where} ORDER BY a.lead_id")
 
     # -------------------------------------------------------------- outputs
 

@@ -152,9 +152,9 @@ class OutputDir:
 
     # -------------------------------------------------------------- writing
 
-    def staging_dir(self) -> str:
-        """A fresh, empty directory beside --out for the new set."""
-        path = self._aside("tmp", os.getpid())
+    def staging_dir(self, kind: str = "tmp") -> str:
+        """A fresh, empty directory beside --out for the new set (or, by `kind`, other work)."""
+        path = self._aside(kind, os.getpid())
         shutil.rmtree(path, ignore_errors=True)
         os.mkdir(path)
         return path

@@ -245,10 +245,15 @@ class OutputTables:
             [("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
              ("score", pa.string()), ("change", pa.string()), ("value", pa.string())]),
             numbered=True)
-        self._buffers = (self._leads, self._actions, self._transitions, self._points,
+        self.buffers = (self._leads, self._actions, self._transitions, self._points,
                          self._cancelled)
 
     # ------------------------------------------------------------ buffering
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The work tables, one per output a run writes from its leads."""
+        return tuple(buffer.table for buffer in self.buffers)
 
     def add(self, result: LeadResult) -> None:
         """One lead's final state and everything it emitted."""
@@ -270,11 +275,11 @@ class OutputTables:
                                   for t in result.transitions])
         self._points.extend([(lead_id, p.at, p.rule, p.score, format_score(p.change),
                               format_score(p.value)) for p in result.points])
-        if sum(buffer.pending for buffer in self._buffers) >= FLUSH_ROWS:
+        if sum(buffer.pending for buffer in self.buffers) >= FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        for buffer in self._buffers:
+        for buffer in self.buffers:
             buffer.flush()
 
     @property

@@ -14,7 +14,7 @@ lead field, and `reason`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from leadflow.runtime.readers import ColumnNames, OpenedInput
 from leadflow.runtime.rows import (
@@ -92,9 +92,22 @@ class _Columns:
         return f"WHEN NOT __lf_props_ok THEN {literal(self.properties + ': not a JSON object')}"
 
 
+# SQL over a row's lead id (VARCHAR, NULL when missing) → SQL true for the rows to keep.
+KeepLead = Callable[[str], str]
+
+
+def only_leads(rows: str, lead: str, keep: KeepLead | None) -> str:
+    """The rows (after their row numbers are taken) whose lead id `keep` accepts."""
+    return rows if keep is None else f"SELECT * FROM ({rows}) WHERE {keep(lead)}"
+
+
 def event_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
-                   events: Mapping[str, Sequence[tuple[str, str]]], slots: FieldSlots) -> str:
-    """SELECT file_no, row_no, lead_id, ev_no, other_event, ts_us, v0.., reason for one file."""
+                   events: Mapping[str, Sequence[tuple[str, str]]], slots: FieldSlots,
+                   keep: KeepLead | None = None) -> str:
+    """SELECT file_no, row_no, lead_id, ev_no, other_event, ts_us, v0.., reason for one file.
+
+    With `keep`, only the rows whose lead id it accepts, chosen before any value is typed.
+    """
     source.require(names.lead, "--lead-col", "lead id")
     source.require(names.event, "--event-col", "event type")
     source.require(names.time, "--time-col", "time")
@@ -139,7 +152,7 @@ def event_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
     values = "".join(f", {o}" for o in outer)
     if source.keep_raw:
         values += ", __event AS event_name, CAST(__lf_raw AS VARCHAR) AS raw"
-    rows = columns.subquery()
+    rows = only_leads(columns.subquery(), lead, keep)
     for layer in read_time.layers:
         rows = f"SELECT *, {', '.join(layer)} FROM ({rows})"
     return (f"SELECT {file_no}::INTEGER AS file_no, __lf_row::BIGINT AS row_no, __lead AS lead_id, "
@@ -149,7 +162,7 @@ def event_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
 
 
 def lead_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
-                  lead_fields: Sequence[tuple[str, str]]) -> str:
+                  lead_fields: Sequence[tuple[str, str]], keep: KeepLead | None = None) -> str:
     """SELECT file_no, row_no, lead_id, a0.., reason for a lead-attribute file.
 
     The key is the --lead-col column when the file has it, else `lead_id`.
@@ -180,4 +193,4 @@ def lead_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
     values = "".join(f", {o}" for o in outer)
     return (f"SELECT {file_no}::INTEGER AS file_no, __lf_row::BIGINT AS row_no, __lead AS lead_id"
             f"{values}, CASE {' '.join(checks)} END AS reason "
-            f"FROM (SELECT *, {', '.join(inner)} FROM ({columns.subquery()}))")
+            f"FROM (SELECT *, {', '.join(inner)} FROM ({only_leads(columns.subquery(), lead, keep)}))")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,11 +71,35 @@ def format_of(path: str) -> str | None:
     return FORMATS.get(os.path.splitext(name)[1])
 
 
+# `s3://bucket/key`, `https://host/path`, ...: an input DuckDB reads itself (its httpfs extension).
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(path: str) -> bool:
+    return URL.match(path) is not None
+
+
+def url_input(url: str) -> InputFile:
+    """An object-store or web URL as an input: CSV or Parquet, opened by DuckDB, not checked here."""
+    fmt = format_of(url.split("?", 1)[0])
+    if fmt is None:
+        raise InputError(f"{url}: unknown format; a URL must end in .csv or .parquet")
+    if fmt == "jsonl":
+        raise InputError(f"{url}: JSON Lines is read from local files only; copy it here, or "
+                         f"use CSV or Parquet at the URL")
+    return InputFile(url, fmt)
+
+
 def expand_inputs(specs: Sequence[str]) -> list[InputFile]:
     """The files named by the arguments, in the order given (a directory or glob: sorted by name)."""
     files: list[InputFile] = []
     seen: set[str] = set()
     for spec in specs:
+        if is_url(spec):
+            if spec not in seen:
+                seen.add(spec)
+                files.append(url_input(spec))
+            continue
         if os.path.isdir(spec):
             names = sorted(n for n in os.listdir(spec) if not n.startswith(".") and format_of(n))
             if not names:
@@ -167,7 +192,7 @@ class OpenedInput:
 
     def _inspect(self) -> dict[str, str]:
         what = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "parquet": "Parquet"}[self.file.format]
-        if os.path.getsize(self.file.path) == 0:
+        if not is_url(self.file.path) and os.path.getsize(self.file.path) == 0:
             raise InputError(f"{self.file.path}: the file is empty (not even a header row)")
         if self.file.format in ("csv", "tsv"):
             try:

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -30,6 +30,7 @@ from leadflow.runtime.readers import (
     InputFile,
     OpenedInput,
     duckdb_message,
+    is_url,
     needs_plain_name,
     plain_suffix,
 )
@@ -110,6 +111,12 @@ def remove_stale_work_dirs() -> None:
             continue  # alive but not ours to signal, or gone already
 
 
+def rejects_sql(rows: str, files: str) -> str:
+    """The rejects file from `rows` (file_no, row_no, reason) and `files` (file_no, path)."""
+    return (f"SELECT f.path AS file, r.row_no AS \"row\", r.reason FROM ({rows}) r "
+            f"JOIN {files} f USING (file_no) ORDER BY r.file_no, r.row_no")
+
+
 class Staging:
     """A temporary DuckDB database holding the typed rows of one run."""
 
@@ -142,6 +149,9 @@ class Staging:
         self.lead_fields: tuple[tuple[str, str], ...] = ()
         self.has_leads = False
         self.columns_seen: list[str] = []  # the event files' columns, in order of appearance
+        # Which rows this database keeps, as SQL over the row's lead id (one partition of
+        # a `run --workers` run, runtime/partitioned.py); None keeps them all.
+        self.keep_lead: Callable[[str], str] | None = None
         self.con.execute("CREATE TABLE files (file_no INTEGER, path VARCHAR)")
 
     def close(self) -> None:
@@ -169,7 +179,7 @@ class Staging:
         if file.format == "jsonl":
             checked = utf8_copy(file.path, os.path.join(self.dir, "inputs"), len(self.files))
             read_path = checked if checked != file.path else None
-        if read_path is None and needs_plain_name(file.path):
+        if read_path is None and needs_plain_name(file.path) and not is_url(file.path):
             links = os.path.join(self.dir, "inputs")
             os.makedirs(links, exist_ok=True)
             read_path = os.path.join(links, f"input{len(self.files)}{plain_suffix(file.path)}")
@@ -216,7 +226,8 @@ class Staging:
             inputs.insert(0, (held[0], ColumnNames(), held[1]))
         for file, file_names, label in inputs:
             source = self._source(file, file_names, keep_raw)
-            sql = event_rows_sql(source, len(self.files), file_names, events, self.slots)
+            sql = event_rows_sql(source, len(self.files), file_names, events, self.slots,
+                                 self.keep_lead)
             self.columns_seen += [c for c in source.columns if c not in self.columns_seen]
             self._add_file(label)
             parts.append((label, sql))
@@ -228,7 +239,7 @@ class Staging:
         """Read the lead attributes; a second row for the same lead is rejected."""
         self.lead_fields = tuple(lead_fields)
         source = self._source(file, names)
-        sql = lead_rows_sql(source, len(self.files), names, lead_fields)
+        sql = lead_rows_sql(source, len(self.files), names, lead_fields, self.keep_lead)
         self._add_file(file.path)
         self._create("lead_rows", [(file.path, sql)])
         self.con.execute(
@@ -290,34 +301,47 @@ class Staging:
         Without --as-of the latest time becomes the as-of, so one row typed with
         year 2924 would fire every timer up to then: the summary must say so.
         """
+        found = self.future_latest()
+        return found[:3] if found else None
+
+    def future_latest(self) -> tuple[int, str, int, int, int] | None:
+        """future_rows, with the latest row's time and file number (to merge partitions)."""
         now = int(time.time() + 86_400) * 1_000_000
         found = self.con.sql(
-            f"SELECT count(*) OVER (), f.path, e.row_no FROM events e JOIN files f USING (file_no) "
-            f"WHERE e.reason IS NULL AND e.ts_us > {now} ORDER BY e.ts_us DESC, e.file_no, e.row_no "
-            f"LIMIT 1").fetchall()
+            f"SELECT count(*) OVER (), f.path, e.row_no, e.ts_us, e.file_no FROM events e "
+            f"JOIN files f USING (file_no) WHERE e.reason IS NULL AND e.ts_us > {now} "
+            f"ORDER BY e.ts_us DESC, e.file_no, e.row_no LIMIT 1").fetchall()
         return found[0] if found else None
 
-    def missing_fields(self) -> list[str]:
+    def missing_fields(self, usage: Sequence[tuple[int, int]] | None = None) -> list[str]:
         """Declared fields that no input has, though rows of their events were read.
 
         A misnamed column (`importe` for `amount`) would otherwise make every
         rule that reads the field quietly see it missing: a run that scores 0.
+        `usage` is field_usage() (summed over the partitions of a split run).
         """
         if self.slots is None or not self.slots.slots:
             return []
         found = []
         have = ", ".join(self.columns_seen[:12]) + (", ..." if len(self.columns_seen) > 12 else "")
-        checks = ", ".join(
-            f"count(*) FILTER (WHERE reason IS NULL AND ev_no IN ({', '.join(map(str, users))})), "
-            f"count(v{j})" for j, users in enumerate(self.slots.users))
-        numbers = self.con.sql(f"SELECT {checks} FROM events").fetchall()[0]
+        usage = self.field_usage() if usage is None else usage
         for j, (name, _) in enumerate(self.slots.slots):
-            rows, values = numbers[2 * j], numbers[2 * j + 1]
+            rows, values = usage[j]
             if rows and not values and name not in self.columns_seen:
                 events = ", ".join(self.event_names[u] for u in self.slots.users[j])
                 found.append(f"field {name} of {events}: no input has a column or property "
                              f"{name!r} (columns: {have}); rules reading it see it missing")
         return found
+
+    def field_usage(self) -> list[tuple[int, int]]:
+        """For each field slot: (accepted rows of the events declaring it, rows with a value)."""
+        if self.slots is None or not self.slots.slots:
+            return []
+        checks = ", ".join(
+            f"count(*) FILTER (WHERE reason IS NULL AND ev_no IN ({', '.join(map(str, users))})), "
+            f"count(v{j})" for j, users in enumerate(self.slots.users))
+        numbers = self.con.sql(f"SELECT {checks} FROM events").fetchall()[0]
+        return [(numbers[2 * j], numbers[2 * j + 1]) for j in range(len(self.slots.slots))]
 
     def event_files(self) -> list[str]:
         return self.files[:-1] if self.has_leads else list(self.files)
@@ -365,12 +389,14 @@ class Staging:
 
     def rejects_query(self) -> str:
         """SQL for rejects: file, row, reason in file and row order."""
+        return rejects_sql(self.reject_rows_query(), "files")
+
+    def reject_rows_query(self) -> str:
+        """SQL for the rejected rows by number: file_no, row_no, reason."""
         parts = ["SELECT file_no, row_no, reason FROM events WHERE reason IS NOT NULL"]
         if self.has_leads:
             parts.append("SELECT file_no, row_no, reason FROM leads WHERE reason IS NOT NULL")
-        return (f"SELECT f.path AS file, r.row_no AS \"row\", r.reason FROM "
-                f"({' UNION ALL '.join(parts)}) r JOIN files f USING (file_no) "
-                f"ORDER BY r.file_no, r.row_no")
+        return " UNION ALL ".join(parts)
 
     def not_applied(self, lead: str, as_of: int | None) -> list[tuple[str, int, str]]:
         """(file, row, why) of the rows of one lead that were rejected or ignored."""

@@ -177,9 +177,14 @@ def report_failure(exc: LeadFailed) -> None:
               "quiet hours that were never delivered because their flow run stopped.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None, metavar="N",
+              help="Split the run by lead over N worker processes on this machine.")
+@click.option("--scheduler", metavar="ADDRESS", help="Split the run by lead over the workers of "
+              "the Dask cluster at ADDRESS (e.g. tcp://host:8786); they must reach the inputs.")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
             rebuild: bool, event_id_col: str | None, points: bool, cancelled: bool,
+            workers: int | None, scheduler: str | None,
             **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
@@ -190,6 +195,8 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     ruleset = load_engine(file, engine, warnings=not quiet)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
+    if workers is not None and scheduler is not None:
+        fail("--workers starts workers on this machine, --scheduler uses a cluster's: give one", 2)
     with reported_errors(inputs["memory_limit"]):
         extra: dict[str, Any] = {}
         if state is not None:
@@ -201,7 +208,12 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
         options = build_options(events, out_dir=out_dir, format=fmt, top=top, points=points,
                                 cancelled=cancelled,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
-        result = run(ruleset, options, ruleset_label(file, ruleset))
+        if workers is not None or scheduler is not None:
+            from leadflow.runtime.cluster import run_on_cluster
+            result = run_on_cluster(ruleset, options, ruleset_label(file, ruleset), workers,
+                                    scheduler)
+        else:
+            result = run(ruleset, options, ruleset_label(file, ruleset))
     summary = result.summary
     if result.note:
         click.echo(result.note, err=True)

@@ -1,0 +1,166 @@
+"""Benchmark `leadflow run --workers 2` against one process, side by side in one run.
+
+    python bench/workers_bench.py                   # 4M events / 200k leads, both rulesets
+    python bench/workers_bench.py --scaling         # also 1M and 16M events: the docs' table
+    python bench/workers_bench.py -n 1000000 --rounds 1
+
+Generates bench/data/events_N_L.parquet first if it is not there (bench/gen_events.py:
+the shop's event types over L leads), then for each ruleset — the simple points
+ruleset bench/workers_points.leadflow and the shop's examples/zapateria.leadflow —
+runs `leadflow run` alone and with `--workers 2`, alternating, `--rounds` times
+each, and prints the best wall time of each, the events per second, the ratio,
+and the peak resident memory of the command and of each worker process (VmHWM,
+read from /proc while they run). PASS when the ratio is at least --target
+(1.6 by default) and every worker stays under 1 GB. The outputs of the two runs
+are compared byte for byte. Other work on the machine slows both sides, not
+evenly: run it on a quiet machine and read the ratio with that in mind. The CPU
+seconds (the command and its workers, user + system) show what the split costs
+in work, whatever the load: on a machine with free cores, the wall time of the
+split run approaches the larger worker's share of it.
+Not a pytest test: it takes minutes and its figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+from gen_events import generate
+from run_bench import leadflow_command
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RULESETS = {"points": os.path.join(HERE, "workers_points.leadflow"),
+            "shop": os.path.join(ROOT, "examples", "zapateria.leadflow")}
+WORKER_BUDGET_MB = 1024
+
+
+def peak_memory(process: subprocess.Popen, every: float = 0.1) -> tuple[float, list[float]]:
+    """Wait for the command; the peak RSS (MB) of it and of each child process it started."""
+    peaks: dict[int, float] = {}
+    children: set[int] = set()
+    while process.poll() is None:
+        for pid in [process.pid, *child_pids(process.pid)]:
+            high = vm_hwm(pid)
+            if high is not None:
+                peaks[pid] = max(peaks.get(pid, 0.0), high)
+                if pid != process.pid:
+                    children.add(pid)
+        time.sleep(every)
+    return peaks.get(process.pid, 0.0), [peaks[p] for p in sorted(children)]
+
+
+def child_pids(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as handle:
+            return [int(p) for p in handle.read().split()]
+    except OSError:
+        return []
+
+
+def vm_hwm(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def run_once(ruleset: str, log: str, out: str, workers: int | None) -> dict:
+    command = [*leadflow_command(), "run", ruleset, log, "--out", out, "--top", "0",
+               "--format", "parquet"]
+    if workers:
+        command += ["--workers", str(workers)]
+    start = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    main_mb, worker_mb = peak_memory(process)
+    stderr = process.stderr.read() if process.stderr else ""
+    seconds = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    if process.returncode != 0:
+        sys.exit(f"leadflow run failed ({process.returncode}):\n{stderr}")
+    applied = re.search(r"= ([\d,]+) applied", stderr)
+    phases = re.search(r"time\s+(.*)", stderr)
+    return {"seconds": seconds, "events": int(applied.group(1).replace(",", "")),
+            "main_mb": main_mb, "worker_mb": worker_mb, "cpu": cpu,
+            "phases": phases.group(1) if phases else ""}
+
+
+def same_dirs(a: str, b: str) -> bool:
+    names = sorted(os.listdir(a))
+    return names == sorted(os.listdir(b)) and all(
+        filecmp.cmp(os.path.join(a, n), os.path.join(b, n), shallow=False) for n in names)
+
+
+def compare(name: str, ruleset: str, log: str, rows: int, rounds: int, target: float) -> bool:
+    work = os.path.join(HERE, "data", "workers_out")
+    os.makedirs(work, exist_ok=True)
+    best: dict[str, dict] = {}
+    for _ in range(rounds):
+        for label, workers in (("1 process", None), ("--workers 2", 2)):
+            result = run_once(ruleset, log, os.path.join(work, label.replace(" ", "_")), workers)
+            if label not in best or result["seconds"] < best[label]["seconds"]:
+                best[label] = result
+    one, two = best["1 process"], best["--workers 2"]
+    ratio = one["seconds"] / two["seconds"]
+    identical = same_dirs(os.path.join(work, "1_process"), os.path.join(work, "--workers_2"))
+    workers_mb = two["worker_mb"] or [0.0]
+    ok = ratio >= target and max(workers_mb) < WORKER_BUDGET_MB and identical
+    print(f"\n{name}: {os.path.relpath(ruleset, ROOT)} on {rows:,} rows "
+          f"({one['events']:,} events applied), best of {rounds}")
+    for label, result in best.items():
+        workers = (", workers " + " / ".join(f"{mb:,.0f}" for mb in result["worker_mb"]) + " MB"
+                   if result["worker_mb"] else "")
+        print(f"  {label:<12} {result['seconds']:6.1f} s  {rows / result['seconds']:>11,.0f} rows/s  "
+              f"CPU {result['cpu']:.1f} s  peak RSS {result['main_mb']:,.0f} MB{workers}")
+        print(f"  {'':<12} {result['phases']}")
+    print(f"  ratio        {ratio:.2f}x (target {target:.1f}x), outputs "
+          f"{'identical' if identical else 'DIFFERENT'}  {'PASS' if ok else 'FAIL'}")
+    shutil.rmtree(work, ignore_errors=True)
+    return ok
+
+
+def data_file(events: int, leads: int) -> str:
+    path = os.path.join(HERE, "data", f"events_{events}_{leads}.parquet")
+    if not os.path.exists(path):
+        print(f"generating {path} ...", flush=True)
+        generate(path, events, leads)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--events", type=int, default=4_000_000)
+    parser.add_argument("--leads", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each side; the best counts")
+    parser.add_argument("--target", type=float, default=1.6)
+    parser.add_argument("--scaling", action="store_true",
+                        help="also 1M and 16M events (leads in proportion), points ruleset")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start")
+    results = [compare(name, path, data_file(args.events, args.leads), args.events, args.rounds,
+                       args.target) for name, path in RULESETS.items()]
+    if args.scaling:
+        for events in (1_000_000, 16_000_000):
+            leads = events // 20
+            compare("points", RULESETS["points"], data_file(events, leads), events, 1, args.target)
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+    if not all(results):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
