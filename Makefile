@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/compiled_bench.py
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/state_bench.py
+	$(BIN)/python bench/startup_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

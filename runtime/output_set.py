@@ -26,8 +26,8 @@ import shutil
 from collections.abc import Iterable
 from typing import Any, Self
 
-from leadflow.runtime.outputs import OUTPUT_FORMATS
 from leadflow.runtime.readers import InputError
+from leadflow.runtime.run_settings import OUTPUT_FORMATS
 
 # Files leadflow writes into --out (NAME.FORMAT, and run.json); anything else there is
 # the user's and is never deleted.
