@@ -47,7 +47,8 @@ _SEQUENCES = frozenset({"~t", "~q", "~s", "~z"})
 _FLAT = _PLAIN | {float}  # a float is flat while finite (Codec.careful)
 _TUPLES = frozenset({tuple})
 # One encoder for every snapshot (json.dumps with options builds a new one per call).
-_TO_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_TO_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                            check_circular=False).encode  # what _encode returns is a tree
 
 
 class SnapshotError(ValueError):
