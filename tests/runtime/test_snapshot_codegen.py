@@ -79,3 +79,38 @@ def test_a_slot_name_that_is_not_an_identifier_is_never_written_into_code():
     with pytest.raises(ValueError, match="not a slot name"):
         build(Mixed, [("x = 1; import os", 0, None)], Mixed(), [], {}, CODEC._encode,
               CODEC._decode, frozenset({list, dict}))
+
+
+DEQUES = [deque([1, 2], maxlen=3), deque(["a", None, True], maxlen=3), deque([1.5, 2], maxlen=3),
+          deque([(1, "x"), (2, 3.5)], maxlen=3), deque([(1, math.inf)], maxlen=3),
+          deque([math.nan], maxlen=3), deque([[1], {"k": 2}], maxlen=3), deque([(1, (2,))], maxlen=3),
+          deque([1, (2, 3)], maxlen=3), deque(maxlen=5), deque([1]), deque([frozenset({1})], maxlen=3)]
+
+
+@pytest.mark.parametrize("value", DEQUES, ids=[repr(v) for v in DEQUES])
+def test_a_deque_slot_is_written_as_the_codec_writes_it_and_read_back(value):
+    """Flat items, tuples of them, floats that need tags, nested values: as Codec writes them."""
+    lead = Mixed()
+    lead.recent = value
+    text = SLOTS.dumps(lead)
+    assert json.loads(text)["recent"] == json.loads(CODEC.careful(lambda: json.dumps(
+        CODEC._encode(value, {}), allow_nan=False)))
+    got = SLOTS.loads(text).recent
+    assert type(got) is deque and got.maxlen == value.maxlen
+    assert encoded(got) == encoded(value)
+    assert [type(v) for v in got] == [type(v) for v in value]
+
+
+@pytest.mark.parametrize("text", ['{"recent": {"~q": [1, {"~t": [2]}], "m": 3}}',
+                                  '{"recent": {"~qt": [[1, "a"]], "m": null}}',
+                                  '{"recent": {"m": 3, "~q": [1]}}', '{"recent": {}}'])
+def test_a_deque_slot_reads_what_the_general_decoder_reads(text):
+    got = SLOTS.loads(text).recent
+    assert encoded(got) == encoded(CODEC._decode(json.loads(text)["recent"], {}))
+
+
+@pytest.mark.parametrize("text", ['{"recent": {"~q": [1], "m": "x"}}',
+                                  '{"recent": {"~qt": [1], "m": 3}}', '{"recent": {"~q": [1]}}'])
+def test_a_malformed_deque_slot_is_a_snapshot_error(text):
+    with pytest.raises(SnapshotError):
+        SLOTS.loads(text)
