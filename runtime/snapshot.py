@@ -251,7 +251,7 @@ class SlotCodec:
         # The per-slot work below, as straight-line code (runtime/snapshot_codegen.py).
         self._fields, self._from_fields = build(
             cls, self.layout, fresh, self.skipped, dict(self.fresh_containers), codec._encode,
-            codec._decode, _NESTED)
+            codec._decode, _NESTED, codec)
 
     def _maker(self, encoded: Any) -> Callable[[], Any]:
         """A quick maker of a fresh container (a new one each time: they are mutated)."""

@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import keyword
 import math
+from collections import deque
 from collections.abc import Callable, Iterable
+from itertools import chain
 from typing import Any
 
 # What a snapshot value is written as without encoding (see snapshot._PLAIN).
@@ -39,16 +41,25 @@ def _check(name: str) -> str:
 def build(cls: type, layout: Iterable[tuple[str, Any, str | None]], fresh: Any,
           skipped: Iterable[tuple[str, Callable[[], Any]]], makers: dict[str, Callable[[], Any]],
           encode: Callable[[Any, dict], Any], decode: Callable[[Any, dict], Any],
-          nested: frozenset[type]) -> tuple[Callable[[Any], dict], Callable[[dict], Any]]:
+          nested: frozenset[type], codec: Any = None
+          ) -> tuple[Callable[[Any], dict], Callable[[dict], Any]]:
     """(dumps(obj) → dict to write as JSON, loads(parsed dict) → obj) for `cls`.
 
     `layout` is SlotCodec's (slot, encoded fresh value, its JSON or None); `fresh` a
     fresh object; `makers` make the fresh value of slots whose fresh value is a container.
+    With `codec` (the Codec whose `encode` and `decode` these are), a slot whose fresh
+    value is an empty deque is written and read inline when it holds flat values or
+    tuples of them (`_deque_blocks`), as `encode`/`decode` would: a lead's windows of
+    recent events are such deques, and most of what a daily run saves and loads.
     """
     space: dict[str, Any] = {"PLAIN": frozenset(PLAIN_TYPES), "NESTED": nested, "enc": encode,
                              "dec": decode, "differs": _differs, "copysign": math.copysign,
-                             "INF": _INF, "NEW": object.__new__, "CLS": cls, "MISSING": object()}
+                             "INF": _INF, "NEW": object.__new__, "CLS": cls, "MISSING": object(),
+                             "DEQUE": deque, "TUPLE": frozenset({tuple}), "CHAIN": chain,
+                             "C": codec}
     save = ["def dumps(o):", "    data = {}"]
+    if codec is not None:
+        save.append("    flat = C._flat")  # what Codec.careful lets through as is, this call
     load = ["def loads(data):", "    o = NEW(CLS)", "    get = data.get"]
     for i, (name, encoded_fresh, fresh_json) in enumerate(layout):
         name = _check(name)
@@ -70,8 +81,15 @@ def build(cls: type, layout: Iterable[tuple[str, Any, str | None]], fresh: Any,
             if hasattr(value, "maxlen"):
                 space[f"M{i}"] = value.maxlen
                 same += f" and x.maxlen == M{i}"
-            save += [f"    if not ({same}):", f"        {write}"]
+            save += [f"    if not ({same}):"]
             fill = f"MAKE{i}()"
+            if kind is deque and codec is not None:
+                dumps_block, loads_block = _deque_blocks(name, write, fill)
+                save += dumps_block
+                load += loads_block
+                space[f"MAKE{i}"] = makers[name]
+                continue
+            save.append(f"        {write}")
         else:  # anything else: encoded, and compared with the encoded fresh value
             space[f"E{i}"], space[f"J{i}"] = encoded_fresh, fresh_json
             save += ["    e = enc(x, {})", f"    if differs(e, E{i}, J{i}):",
@@ -94,3 +112,32 @@ def build(cls: type, layout: Iterable[tuple[str, Any, str | None]], fresh: Any,
     exec(compile("\n".join(save + [""] + load) + "\n", f"<snapshot codec of {cls.__name__}>",  # noqa: S102
                  "exec"), space)
     return space["dumps"], space["loads"]
+
+
+def _deque_blocks(name: str, write: str, fill: str) -> tuple[list[str], list[str]]:
+    """The inline dumps and loads lines of a slot whose fresh value is an empty deque.
+
+    The same JSON as Codec._encode writes ({"~q": items, "m": maxlen}, or "~qt" for
+    tuples of flat values) and the same deque as Codec._decode makes of it; any
+    other value (or a snapshot holding something else there) takes the general way.
+    """
+    dumps = [
+        "        if t is DEQUE and flat.issuperset(map(type, x)):",
+        f"            data[{name!r}] = {{'~q': list(x), 'm': x.maxlen}}",
+        "        elif (t is DEQUE and TUPLE.issuperset(map(type, x))",
+        "              and flat.issuperset(map(type, CHAIN.from_iterable(x)))):",
+        f"            data[{name!r}] = {{'~qt': list(x), 'm': x.maxlen}}",
+        "        else:",
+        f"            {write}"]
+    loads = [
+        f"    x = get({name!r}, MISSING)",
+        "    tag = next(iter(x), None) if type(x) is dict else None",
+        "    if x is MISSING:",
+        f"        o.{name} = {fill}",
+        "    elif tag == '~q' and type(x['~q']) is list and NESTED.isdisjoint(map(type, x['~q'])):",
+        f"        o.{name} = DEQUE(x['~q'], x['m'])",
+        "    elif tag == '~qt':",
+        f"        o.{name} = DEQUE(map(tuple, x['~qt']), x['m'])",
+        "    else:",
+        f"        o.{name} = x if type(x) not in NESTED else dec(x, {{}})"]
+    return dumps, loads
