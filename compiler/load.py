@@ -27,7 +27,8 @@ of owner and mode, a first line with the sha256 of the rest, and the rest
 starts with the sha256 of what it was compiled from (Python's bytecode magic
 number, the file name and the verified module text). Bytecode that does not
 match all of it is not loaded; the text is compiled again and the file
-rewritten.
+rewritten. Like Python's own `__pycache__`, none is written when Python is told
+not to write bytecode (PYTHONDONTWRITEBYTECODE, `python -B`).
 """
 
 from __future__ import annotations
@@ -192,6 +193,8 @@ def _compiled_code(source: str, filename: str, file: Path | None) -> types.CodeT
             if isinstance(code, types.CodeType):
                 return code
     code = compile(source, filename, "exec")
+    if sys.dont_write_bytecode:
+        return code
     body = origin + marshal.dumps(code)
     _write_bytes(kept, CODE_HEADER + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
     return code

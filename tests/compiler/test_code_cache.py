@@ -7,6 +7,7 @@ import hashlib
 import marshal
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,12 @@ from leadflow.compiler import load as cache
 from leadflow.compiler.engine import CompiledEngine
 
 RULES = "event buy(amount: number)\nscore a\nrule kept: on buy add {n}\n"
+
+
+@pytest.fixture(autouse=True)
+def bytecode_allowed(monkeypatch):
+    """As Python runs by default (the test run may have PYTHONDONTWRITEBYTECODE set)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
 
 
 def module_file(model) -> Path:
@@ -111,3 +118,10 @@ def test_damaged_foreign_or_mismatched_bytecode_is_never_run(damage, tmp_path, m
     assert engine.module.SCORES == ("a",) and run_buy(engine) == n
     assert compiles == [str(path)]
     assert kept.read_bytes() == good  # rewritten with what was compiled
+
+
+def test_no_bytecode_is_written_when_python_is_told_not_to(monkeypatch):
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    model, path = fresh(221)
+    assert path.exists() and not cache.code_file(path).exists()
+    assert run_buy(CompiledEngine(model)) == 221
