@@ -125,3 +125,22 @@ def test_no_bytecode_is_written_when_python_is_told_not_to(monkeypatch):
     model, path = fresh(221)
     assert path.exists() and not cache.code_file(path).exists()
     assert run_buy(CompiledEngine(model)) == 221
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a file to another user needs root")
+def test_bytecode_owned_by_another_user_is_never_run(tmp_path, monkeypatch):
+    model, path = fresh(231)
+    kept = cache.code_file(path)
+    good = kept.read_bytes()
+    marker = tmp_path / "ran"
+    origin = good.partition(b"\n")[2][:64]
+    body = origin + marshal.dumps(evil_code(marker, str(path)))
+    kept.write_bytes(cache.CODE_HEADER + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    os.chown(kept, 12345, 12345)
+    compiles = count_compiles(monkeypatch)
+    engine = CompiledEngine(model)
+    assert not marker.exists() and run_buy(engine) == 231
+    assert compiles == [str(path)]
+    assert kept.stat().st_uid == os.getuid() and kept.read_bytes() == good
+    assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
