@@ -19,10 +19,11 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress, count
+from operator import ne
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from tqdm import tqdm
 
 from leadflow.runtime.action_args import time_args
@@ -117,6 +118,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         def begin(lead_id: str, info: Any) -> Any:
             return new_lead(lead_id, info or {}, trace, **ledger)
     feed_segment = segment_feeder(engine, event_names, by_event, slots)
+    run_ends = RunEnds()
     pending = next(attrs, None)
     lead: str | None = None
     state = None
@@ -148,7 +150,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
             kinds = batch.column(2).to_pylist()
             columns = [batch.column(k).to_pylist() for k in range(3, batch.num_columns)]
             start = 0
-            for stop in pc.run_end_encode(batch.column(0)).run_ends.to_pylist():
+            for stop in run_ends(batch.column(0), ids):
                 lead_id = ids[start]
                 if lead_id != lead:
                     if state is not None:
@@ -198,6 +200,35 @@ def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) ->
                 break
     raise RulesetRuntimeError(f"score {name} became {value} (too large for a number, or "
                               f"undefined){where}")
+
+
+class RunEnds:
+    """Where each lead's run of rows in a batch ends: `ends(column, ids)`, ids its list.
+
+    Arrow's run_end_encode is the quickest way, but importing pyarrow.compute costs
+    more (~65 ms) than a daily `run --state` spends finding the runs of its
+    ~10,000 rows in Python (~1 ms). So the first SMALL rows are split in Python
+    and pyarrow.compute is imported only once a run has read more than that: the
+    same list either way.
+    """
+
+    SMALL = 100_000
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.encode: Callable[[pa.Array], Any] | None = None
+
+    def __call__(self, column: pa.Array, ids: list) -> list[int]:
+        if self.encode is not None:
+            return self.encode(column).run_ends.to_pylist()
+        self.rows += len(ids)
+        if self.rows > self.SMALL:
+            import pyarrow.compute as pc
+            self.encode = pc.run_end_encode
+        ends = list(compress(count(1), map(ne, ids[1:], ids)))
+        if ids:
+            ends.append(len(ids))
+        return ends
 
 
 FeedSegment = Callable[[Any, list, list, list, int, int], None]

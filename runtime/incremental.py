@@ -64,7 +64,7 @@ from leadflow.runtime.readers import InputError, InputFile, duckdb_message
 from leadflow.runtime.rows import literal
 from leadflow.runtime.snapshot import SnapshotError
 from leadflow.runtime.staging import APPLICABLE, EventCounts, FileCounts, Staging
-from leadflow.runtime.state_store import FORMAT_VERSION, RunRecord, StateFile
+from leadflow.runtime.state_store import FORMAT_VERSION, LEADS_COLUMNS, RunRecord, StateFile
 from leadflow.runtime.summary import RunSummary
 from leadflow.semantics.timemath import format_instant
 
@@ -120,7 +120,7 @@ class _Run:
         start = time.perf_counter()
         store, options = self.store, self.options
         store.attach(self.con)
-        store.check_format()
+        store.check_format(options.rebuild)
         meta = store.meta()
         new = "format" not in meta
         if not new:
@@ -360,8 +360,8 @@ class _Run:
              info: dict[str, Any], carry: bool) -> None:
         """Everything the run changes in the state file (called inside one transaction)."""
         con, store, options = self.con, self.store, self.options
-        if rebuild:
-            con.execute("DELETE FROM st.leads")
+        if rebuild:  # made anew: empty, and in this format if it was another's
+            con.execute(f"CREATE OR REPLACE TABLE st.leads {LEADS_COLUMNS}")
         else:
             con.execute("DELETE FROM st.leads WHERE lead_id IN (SELECT lead_id FROM saved_leads)")
         con.execute("INSERT INTO st.leads SELECT lead_id, attrs, snapshot, next_due "

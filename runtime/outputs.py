@@ -39,7 +39,6 @@ from leadflow.runtime.engine import LeadResult, OutAction
 from leadflow.runtime.rows import ident, literal
 from leadflow.semantics.timemath import format_instant
 
-OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
 FLUSH_ROWS = 50_000
 COPY_OPTIONS = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet",
                 "jsonl": "FORMAT json"}

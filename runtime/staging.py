@@ -35,10 +35,10 @@ from leadflow.runtime.readers import (
     plain_suffix,
 )
 from leadflow.runtime.rows import literal, time_macro
+from leadflow.runtime.run_settings import DEFAULT_MEMORY_LIMIT
 from leadflow.semantics.slots import FieldSlots
 from leadflow.semantics.timemath import parse_instant
 
-DEFAULT_MEMORY_LIMIT = "512MB"
 BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be cheap
 # `dup`: a row `run --state` has seen before (runtime/incremental.py); false otherwise.
 APPLICABLE = "reason IS NULL AND ev_no IS NOT NULL AND NOT dup"

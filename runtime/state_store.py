@@ -34,11 +34,13 @@ from leadflow.runtime.output_set import FileLock
 from leadflow.runtime.readers import InputError, duckdb_message
 from leadflow.runtime.rows import literal
 
-FORMAT_VERSION = "1"
-SCHEMA = """
+# 2: st.leads without a PRIMARY KEY (keeping its index made each commit of a daily
+# run cost more than the replay; a run writes each lead once: runtime/incremental.py).
+FORMAT_VERSION = "2"
+LEADS_COLUMNS = "(lead_id VARCHAR, attrs VARCHAR, snapshot VARCHAR, next_due BIGINT)"
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS st.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS st.leads (lead_id VARCHAR PRIMARY KEY, attrs VARCHAR,
-    snapshot VARCHAR, next_due BIGINT);
+CREATE TABLE IF NOT EXISTS st.leads {LEADS_COLUMNS};
 CREATE TABLE IF NOT EXISTS st.history (seq BIGINT, run_no INTEGER, lead_id VARCHAR,
     event VARCHAR, ts_us BIGINT, raw VARCHAR, row_hash UHUGEINT, event_id VARCHAR,
     status VARCHAR);
@@ -109,11 +111,14 @@ class StateFile:
     def meta(self) -> dict[str, str]:
         return dict(self.con.sql("SELECT key, value FROM st.meta").fetchall())
 
-    def check_format(self) -> None:
+    def check_format(self, rebuild: bool = False) -> None:
+        """InputError for a state of another format, unless this run rebuilds it (then
+        its leads table is made anew in the run's commit: runtime/incremental.py)."""
         found = self.meta().get("format")
-        if found is not None and found != FORMAT_VERSION:
+        if found is not None and found != FORMAT_VERSION and not rebuild:
             raise InputError(f"--state {self.shown}: written by another version of leadflow "
-                             f"(state format {found}, this leadflow reads {FORMAT_VERSION})")
+                             f"(state format {found}, this leadflow reads {FORMAT_VERSION}); "
+                             f"run with --rebuild to replay its history into this format")
 
     def write_meta(self, values: dict[str, str]) -> None:
         for key, value in values.items():

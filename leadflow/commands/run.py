@@ -12,30 +12,36 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import duckdb
 
-from leadflow.api import load_file
-from leadflow.commands import echo_diagnostics
-from leadflow.compiler.engine import CompiledEngine
-from leadflow.dsl.model import Model
-from leadflow.runtime.driver import LeadFailed, RunOptions, run
-from leadflow.runtime.engine import Engine
-from leadflow.runtime.failures import describe_failure
-from leadflow.runtime.incremental import resolve_as_of, state_fields
-from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.output_set import asked_outputs
-from leadflow.runtime.outputs import OUTPUT_FORMATS
-from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
-from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT
-from leadflow.runtime.summary import RunSummary, render_overview
+from leadflow.runtime.run_settings import DEFAULT_MEMORY_LIMIT, OUTPUT_FORMATS
+
+if TYPE_CHECKING:
+    from leadflow.dsl.model import Model
+    from leadflow.runtime.driver import LeadFailed, RunOptions
+    from leadflow.runtime.engine import Engine
+    from leadflow.runtime.summary import RunSummary
+
+# The heavy modules (duckdb, pyarrow, the rule compiler) are imported where they are
+# used, so that `leadflow run --help` starts at once (tests/cli/test_startup.py).
+
+
+def _compiled(model: Model) -> Engine:
+    from leadflow.compiler.engine import CompiledEngine
+    return CompiledEngine(model)
+
+
+def _interpreter(model: Model) -> Engine:
+    from leadflow.runtime.interpreter import Interpreter
+    return Interpreter(model)
+
 
 # Engine name → how to make it from a checked model. The compiled module is the
 # default; the interpreter is the reference it is tested against.
-ENGINES: dict[str, Callable[[Model], Engine]] = {"compiled": CompiledEngine,
-                                                 "interpreter": Interpreter}
+ENGINES: dict[str, Callable[[Model], Engine]] = {"compiled": _compiled,
+                                                 "interpreter": _interpreter}
 
 
 MAX_TOP = 1_000_000_000
@@ -52,6 +58,9 @@ def load_engine(path: str, engine: str, warnings: bool = True) -> Engine:
     Warnings are printed too, unless `warnings` is false (`run --quiet`, for a job
     that should be silent when it succeeds; `leadflow check` shows them).
     """
+    from leadflow.api import load_file
+    from leadflow.commands import echo_diagnostics
+
     loaded = load_file(path)
     if not echo_diagnostics(loaded, warnings):
         sys.exit(1)
@@ -111,6 +120,9 @@ def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None,
                   event_col: str, time_col: str, properties_col: str, memory_limit: str,
                   delimiter: str | None = None, **extra: Any) -> RunOptions:
     """RunOptions from the command line; InputError for a bad file or option."""
+    from leadflow.runtime.driver import RunOptions
+    from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
+
     files = expand_inputs(events)
     leads_file = None
     if leads is not None:
@@ -129,6 +141,12 @@ def reported_errors(memory_limit: str) -> Iterator[None]:
     A bad input or option exits 2; the ruleset failing on a lead exits 1 naming
     the rules; DuckDB or the system running out of memory or disk exits 2.
     """
+    import duckdb
+
+    from leadflow.runtime.driver import LeadFailed
+    from leadflow.runtime.failures import describe_failure
+    from leadflow.runtime.readers import InputError
+
     try:
         yield
     except InputError as exc:
@@ -192,6 +210,11 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     ledger, with --cancelled the cancelled held sends) to --out; prints the accounting
     and the time of each phase on stderr, the top leads and stage counts on stdout.
     """
+    from leadflow.runtime.driver import run
+    from leadflow.runtime.incremental import resolve_as_of, state_fields
+    from leadflow.runtime.output_set import asked_outputs
+    from leadflow.runtime.summary import render_overview
+
     ruleset = load_engine(file, engine, warnings=not quiet)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
