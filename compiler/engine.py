@@ -132,6 +132,9 @@ def convert_result(r: Any) -> LeadResult:
         transitions=[Transition(t.at, t.from_stage, t.to_stage) for t in r.transitions],
         points=[PointChange(p.at, p.rule, p.score, p.change, p.value) for p in r.points],
         cancelled=[OutAction(a.at, a.rule, a.kind, a.target, dict(a.args)) for a in r.cancelled],
+        first_seen=r.first_seen,
+        last_activity=r.last_activity,
+        stage_since=r.stage_since,
     )
 
 

@@ -11,6 +11,7 @@ so the reference interpreter and a compiled module plug in the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -20,12 +21,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from leadflow.runtime.action_args import time_args
+from leadflow.runtime.action_args import set_attributes, time_args
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir
 from leadflow.runtime.outputs import OutputTables
@@ -65,6 +67,7 @@ class RunOptions:
     ruleset_file: str = ""
     points: bool = False  # write the points ledger (points.FORMAT)
     cancelled: bool = False  # write the held sends of stopped flow runs (cancelled.FORMAT)
+    tz: str | None = None  # write times with this zone's offset (None: UTC)
 
 
 @dataclass
@@ -282,6 +285,7 @@ def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunRes
     file instead (runtime/incremental.py).
     """
     check_out_dir(options.out_dir, options.format)
+    options = dataclasses.replace(options, tz=output_zone(options.tz, engine.timezone))
     if options.state is not None:
         from leadflow.runtime.incremental import run_with_state
         return run_with_state(engine, options, label)
@@ -297,9 +301,7 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
         counts = staging.counts(as_of)
         seconds["read"] = time.perf_counter() - start
 
-        tables = OutputTables(staging.con.cursor(), engine.scores,
-                              time_args(getattr(engine, "model", None)), options.points,
-                              options.cancelled)
+        tables = output_tables(staging.con.cursor(), engine, options)
         bar = tqdm(total=counts.applied, unit=" events", unit_scale=True, file=sys.stderr,
                    disable=not options.progress, mininterval=0.5, leave=False)
         run_start = time.perf_counter()
@@ -326,6 +328,31 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
     return RunResult(summary, top, stage_counts)
 
 
+def output_zone(name: str | None, ruleset_zone: str) -> str | None:
+    """`--tz ZONE|ruleset` as the zone times are written in; None for UTC (the `Z` form).
+
+    InputError (exit 2) for a zone the time zone database does not know.
+    """
+    if name is None:
+        return None
+    zone = ruleset_zone if name == "ruleset" else name
+    if zone == "UTC":
+        return None
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"--tz {name}: not a time zone (use an IANA name such as Europe/Madrid, "
+                         f"UTC, or `ruleset` for the ruleset's own)") from None
+    return zone
+
+
+def output_tables(con: Any, engine: Engine, options: RunOptions) -> OutputTables:
+    """The output buffers of a run, for this engine's ruleset and the outputs asked for."""
+    model = getattr(engine, "model", None)
+    return OutputTables(con, engine.scores, time_args(model), options.points, options.cancelled,
+                        set_attributes(model), options.tz)
+
+
 def run_file(summary: RunSummary, options: RunOptions, run: int | None,
              **extra: Any) -> dict[str, Any]:
     """run.json: which run this is, its as-of, inputs and counts (reproducible: no clock)."""
@@ -338,6 +365,7 @@ def run_file(summary: RunSummary, options: RunOptions, run: int | None,
         **extra,
         "inputs": inputs,
         "format": options.format,
+        **({"tz": options.tz} if options.tz is not None else {}),
         "counts": summary.counts_json(),
         "outputs": [os.path.basename(p) for p in summary.outputs.values()],
     }

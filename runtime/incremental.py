@@ -42,10 +42,11 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from leadflow import __version__
-from leadflow.runtime.action_args import time_args
+from leadflow.runtime.action_args import set_attributes
 from leadflow.runtime.driver import (
     RunOptions,
     RunResult,
+    output_tables,
     replay,
     run_file,
     timed_batches,
@@ -61,7 +62,7 @@ from leadflow.runtime.output_set import (
 )
 from leadflow.runtime.outputs import OutputTables, output_queries, write_files
 from leadflow.runtime.readers import InputError, InputFile, duckdb_message
-from leadflow.runtime.rows import literal
+from leadflow.runtime.rows import ident, literal
 from leadflow.runtime.snapshot import SnapshotError
 from leadflow.runtime.staging import APPLICABLE, EventCounts, FileCounts, Staging
 from leadflow.runtime.state_store import FORMAT_VERSION, RunRecord, StateFile
@@ -146,9 +147,7 @@ class _Run:
         self.seconds["read"] = time.perf_counter() - start
         crash_point("staged")
 
-        tables = OutputTables(self.con.cursor(), self.engine.scores,
-                              time_args(getattr(self.engine, "model", None)), options.points,
-                              options.cancelled)
+        tables = output_tables(self.con.cursor(), self.engine, options)
         saved = _SavedLeads(self.engine, options.points)
         self.replay(tables, saved, as_of, prev_as_of, rebuild, counts.applied)
         tables.flush()
@@ -355,8 +354,9 @@ class _Run:
         if self.replaces_rows:
             con.execute("CREATE OR REPLACE TABLE st.lead_rows AS SELECT * FROM out_leads")
         else:  # only the leads this run touched changed
+            add_missing_columns(con, "st.lead_rows", "out_leads")
             con.execute("DELETE FROM st.lead_rows WHERE lead_id IN (SELECT lead_id FROM out_leads)")
-            con.execute("INSERT INTO st.lead_rows SELECT * FROM out_leads")
+            con.execute("INSERT INTO st.lead_rows BY NAME SELECT * FROM out_leads")
         self.save_history(run_no, as_of, rebuild)
         for name in (*EVENT_OUTPUTS, "rejects"):
             con.execute(f"DELETE FROM st.outbox_{name}")
@@ -415,7 +415,9 @@ class _Run:
         written = info.get("outputs", ())
         optional = {name: f"st.outbox_{name}" for name in OPTIONAL_OUTPUTS if f"{name}.{fmt}" in written}
         queries = output_queries(self.engine.scores, fmt, leads="st.lead_rows", actions="st.outbox_actions",
-                                 transitions="st.outbox_transitions", **optional)
+                                 transitions="st.outbox_transitions", **optional,
+                                 attributes=set_attributes(getattr(self.engine, "model", None)),
+                                 tz=info.get("tz"))
         queries["rejects"] = 'SELECT file, "row", reason FROM st.outbox_rejects ORDER BY seq'
         staged = self.out.staging_dir()
         write_files(self.con, staged, fmt, queries)
@@ -437,6 +439,15 @@ class _Run:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def add_missing_columns(con: Any, table: str, like: str) -> None:
+    """Give `table` the columns of `like` it lacks (empty for its rows): a state written
+    before leads.csv had a column still takes this run's rows."""
+    have = {row[0] for row in con.sql(f"DESCRIBE {table}").fetchall()}
+    for name, kind, *_ in con.sql(f"DESCRIBE {like}").fetchall():
+        if name not in have:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {ident(name)} {kind}")
 
 
 class _SavedLeads:

@@ -157,12 +157,14 @@ def report_failure(exc: LeadFailed) -> None:
               "with the rule that made it.")
 @click.option("--cancelled", is_flag=True, help="Also write cancelled.FORMAT: the sends held by "
               "quiet hours that were never delivered because their flow run stopped.")
+@click.option("--tz", "tz", metavar="ZONE|ruleset", help="Write times with this time zone's "
+              "offset (an IANA name, or `ruleset` for the ruleset's). Default: UTC.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
             rebuild: bool, event_id_col: str | None, points: bool, cancelled: bool,
-            **inputs: Any) -> None:
+            tz: str | None, **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
     Writes leads, actions, transitions and rejects (with --points the points
@@ -178,10 +180,11 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
             leads = [inputs["leads"]] if inputs.get("leads") else []
             extra = state_fields(file, [*events, *leads], state, rebuild, event_id_col,
                                  {**inputs, "out_dir": out_dir, "fmt": fmt, "engine": engine,
-                                  **asked_outputs(points=points, cancelled=cancelled)})
+                                  **asked_outputs(points=points, cancelled=cancelled),
+                                  **({"tz": tz} if tz else {})})
         inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
         options = build_options(events, out_dir=out_dir, format=fmt, top=top, points=points,
-                                cancelled=cancelled,
+                                cancelled=cancelled, tz=tz,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
         result = run(ruleset, options, ruleset_label(file, ruleset))
     except InputError as exc:

@@ -79,7 +79,10 @@ class Interpreter:
             actions=list(state.actions),
             transitions=list(state.transitions),
             points=list(state.points or ()),
-            cancelled=list(state.cancelled),
+            cancelled=list(state.cancelled_sends),
+            first_seen=state.first_seen,
+            last_activity=state.last_activity,
+            stage_since=state.stage_since,
         )
 
     def trace(self, state: LeadState) -> list[TraceEntry]:
@@ -114,7 +117,7 @@ class Interpreter:
                 external=_flow_parts(self.model),
                 # Outputs already written, the trace, the ledger, and a cache rebuilt from `logs`.
                 skip={"actions": list, "transitions": list, "trace": list, "series": dict,
-                      "points": lambda: None, "cancelled": list})
+                      "points": lambda: None, "cancelled_sends": list})
         return codec
 
 

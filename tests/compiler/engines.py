@@ -88,7 +88,8 @@ def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
             for name in a.scores.keys() | b.scores.keys():
                 if not _close(a.scores.get(name), b.scores.get(name)):
                     found.append(f"{lead} score {name}: {a.scores.get(name)} != {b.scores.get(name)}")
-            for what in ("stage", "tags", "attrs", "transitions"):
+            for what in ("stage", "tags", "attrs", "transitions", "first_seen", "last_activity",
+                         "stage_since"):
                 if getattr(a, what) != getattr(b, what):
                     found.append(f"{lead} {what}: {getattr(a, what)} != {getattr(b, what)}")
             for what in ("actions", "cancelled"):
