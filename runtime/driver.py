@@ -68,6 +68,7 @@ class RunOptions:
     points: bool = False  # write the points ledger (points.FORMAT)
     cancelled: bool = False  # write the held sends of stopped flow runs (cancelled.FORMAT)
     tz: str | None = None  # write times with this zone's offset (None: UTC)
+    keep_cols: tuple[str, ...] | None = None  # the --leads columns leads.csv carries (None: all)
 
 
 @dataclass
@@ -82,7 +83,7 @@ def stage_inputs(engine: Engine, staging: Staging, options: RunOptions) -> tuple
     """Load the inputs into the work database; the as-of time and whether it was given."""
     staging.load_events(options.events, options.names, dict(engine.events))
     if options.leads is not None:
-        staging.load_leads(options.leads, options.names, tuple(engine.lead_fields))
+        staging.load_leads(options.leads, options.names, tuple(engine.lead_fields), options.keep_cols)
     if options.as_of is None:
         return staging.latest_time(), False
     as_of = staging.parse_time(options.as_of)
@@ -298,6 +299,7 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
     start = time.perf_counter()
     with Staging(engine.timezone, options.memory_limit) as staging:
         as_of, given = stage_inputs(engine, staging, options)
+        carried = carried_columns(staging, engine, options.leads)
         counts = staging.counts(as_of)
         seconds["read"] = time.perf_counter() - start
 
@@ -315,6 +317,7 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
         seconds["run"] = time.perf_counter() - run_start - seconds.get("sort", 0.0)
 
         write_start = time.perf_counter()
+        tables.carry(carried, given_columns(carried, staging))
         staged = out.staging_dir()
         files = tables.write(staged, options.format, staging.rejects_query())
         outputs = {name: os.path.join(options.out_dir, os.path.basename(f))
@@ -344,6 +347,28 @@ def output_zone(name: str | None, ruleset_zone: str) -> str | None:
         raise InputError(f"--tz {name}: not a time zone (use an IANA name such as Europe/Madrid, "
                          f"UTC, or `ruleset` for the ruleset's own)") from None
     return zone
+
+
+def carried_columns(staging: Staging, engine: Engine, leads: InputFile | None) -> tuple[str, ...]:
+    """The --leads columns leads.csv carries after its own: all but those a rule sets (their
+    column, holding the current value, is there already). InputError for a column named
+    like one leads.csv always has."""
+    fixed = {"lead_id", *engine.scores, "stage", "tags", "first_seen", "last_activity",
+             "stage_since"}
+    clash = [name for name in staging.carried if name in fixed]
+    if clash and leads is not None:
+        raise InputError(f"--leads {leads.path}: column {clash[0]} has the name of a leads.csv "
+                         f"column; choose the columns to carry with --keep-cols")
+    set_names = {name for name, _ in set_attributes(getattr(engine, "model", None))}
+    return tuple(name for name in staging.carried if name not in set_names)
+
+
+def given_columns(columns: Sequence[str], staging: Staging) -> str | None:
+    """SELECT lead_id, k0.. of this run's --leads rows, in `columns` order (None: no --leads)."""
+    if not staging.has_leads:
+        return None
+    picks = ", ".join(f"k{staging.carried.index(name)} AS k{j}" for j, name in enumerate(columns))
+    return f"SELECT lead_id{', ' if picks else ''}{picks} FROM leads WHERE reason IS NULL"
 
 
 def output_tables(con: Any, engine: Engine, options: RunOptions) -> OutputTables:

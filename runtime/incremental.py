@@ -46,6 +46,8 @@ from leadflow.runtime.action_args import set_attributes
 from leadflow.runtime.driver import (
     RunOptions,
     RunResult,
+    carried_columns,
+    given_columns,
     output_tables,
     replay,
     run_file,
@@ -140,7 +142,11 @@ class _Run:
         self.staging.load_events(options.events, options.names, dict(self.engine.events),
                                  keep_raw=True, held=held)
         if options.leads is not None:
-            self.staging.load_leads(options.leads, options.names, tuple(self.engine.lead_fields))
+            self.staging.load_leads(options.leads, options.names, tuple(self.engine.lead_fields),
+                                    options.keep_cols)
+        # The --leads columns leads.csv carries: this run's file's, else the last run's.
+        self.carried = (carried_columns(self.staging, self.engine, options.leads)
+                        if self.staging.has_leads else tuple(json.loads(meta.get("carried", "[]"))))
         self.mark_seen_rows(prev_as_of, rebuild)
         as_of, given = self.choose_as_of(prev_as_of)
         counts = self.staging.counts(as_of)
@@ -150,7 +156,11 @@ class _Run:
         tables = output_tables(self.con.cursor(), self.engine, options)
         saved = _SavedLeads(self.engine, options.points)
         self.replay(tables, saved, as_of, prev_as_of, rebuild, counts.applied)
-        tables.flush()
+        if _table_exists(self.con, "st", "lead_rows"):
+            add_missing_columns(self.con, "st.lead_rows", "out_leads")
+            tables.carry(self.carried, given_columns(self.carried, self.staging), "st.lead_rows")
+        else:
+            tables.carry(self.carried, given_columns(self.carried, self.staging))
         saved.save_to(self.con)
         crash_point("replayed")
 
@@ -168,7 +178,8 @@ class _Run:
                              self.seconds, outputs)
         info = run_file(summary, options, run_no, state=store.path,
                         previous_as_of=_iso(prev_as_of), rebuild=rebuild,
-                        **({"includes_undelivered_run": last.run_no} if carry else {}))
+                        **({"includes_undelivered_run": last.run_no} if carry else {}),
+                        **({"lead_columns": list(self.carried)} if self.carried else {}))
         crash_point("before-commit")
         self.commit(lambda: self.save(run_no, prev_as_of, as_of, rebuild, info, carry))
         crash_point("committed")
@@ -372,6 +383,7 @@ class _Run:
                 "ruleset_file": options.ruleset_file}
         if as_of is not None:
             meta["as_of"] = str(as_of)
+        meta["carried"] = json.dumps(list(self.carried), ensure_ascii=False)
         store.write_meta(meta)
 
     def save_history(self, run_no: int, as_of: int | None, rebuild: bool) -> None:
@@ -417,7 +429,7 @@ class _Run:
         queries = output_queries(self.engine.scores, fmt, leads="st.lead_rows", actions="st.outbox_actions",
                                  transitions="st.outbox_transitions", **optional,
                                  attributes=set_attributes(getattr(self.engine, "model", None)),
-                                 tz=info.get("tz"))
+                                 tz=info.get("tz"), carried=info.get("lead_columns", ()))
         queries["rejects"] = 'SELECT file, "row", reason FROM st.outbox_rejects ORDER BY seq'
         staged = self.out.staging_dir()
         write_files(self.con, staged, fmt, queries)

@@ -39,7 +39,7 @@ import pyarrow as pa
 
 from leadflow.runtime.action_args import TimeArgs
 from leadflow.runtime.engine import LeadResult, OutAction
-from leadflow.runtime.rows import ident, literal
+from leadflow.runtime.rows import ident, json_path, literal
 from leadflow.runtime.timemath import format_instant, format_local
 
 OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
@@ -202,14 +202,15 @@ def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads
                    transitions: str = "out_transitions",
                    points: str | None = None, cancelled: str | None = None,
                    attributes: Sequence[tuple[str, str]] = (),
-                   tz: str | None = None) -> dict[str, str]:
+                   tz: str | None = None, carried: Sequence[str] = ()) -> dict[str, str]:
     """The SELECT that produces each output file, in its final column names and order.
 
     The table names default to a run's buffers (OutputTables); `run --state`
     writes the same files from its state file's tables. `points` and
     `cancelled` name the tables of those outputs when the run writes them;
     `attributes` are the (name, type) of the lead attributes rules set, `tz`
-    the time zone times are written in (None: UTC).
+    the time zone times are written in (None: UTC), `carried` the --leads
+    columns carried through (from the JSON object in `carried`).
     """
     scores = "".join(f", {score_sql(i, fmt)} AS {ident(name)}"
                      for i, name in enumerate(score_names))
@@ -221,6 +222,8 @@ def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads
                     for column in ("first_seen", "last_activity", "stage_since"))
     attrs = "".join(f", {attribute_sql(f'x{j}', kind, fmt, tz)} AS {ident(name)}"
                     for j, (name, kind) in enumerate(attributes))
+    attrs += "".join(f", json_extract_string(carried, {json_path(name)}) AS {ident(name)}"
+                     for name in carried)
     optional = {}
     if cancelled is not None:
         optional["cancelled"] = (f"SELECT lead_id, {at} AS \"at\", rule, kind, target, {args} "
@@ -273,7 +276,9 @@ class OutputTables:
             [("lead_id", pa.string()), *score_fields, ("stage", pa.string()), ("tags", pa.string()),
              ("tag_list", pa.list_(pa.string())), ("first_seen_us", pa.int64()),
              ("last_activity_us", pa.int64()), ("stage_since_us", pa.int64()),
-             *((f"x{j}", ARROW_TYPES[kind]) for j, (_, kind) in enumerate(self.attributes))]))
+             *((f"x{j}", ARROW_TYPES[kind]) for j, (_, kind) in enumerate(self.attributes)),
+             ("carried", pa.string())]))
+        self.carried: tuple[str, ...] = ()  # --leads columns carried through (see carry)
         action_schema = pa.schema(
             [("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
              ("kind", pa.string()), ("target", pa.string()), ("args", pa.string())])
@@ -305,6 +310,7 @@ class OutputTables:
             since = result.first_seen
         row += (result.stage, ";".join(tags), tags, result.first_seen, result.last_activity, since)
         row += tuple(result.attrs.get(name) for name, _ in self.attributes)
+        row.append(None)  # carried: filled in by carry()
         self._leads.extend([tuple(row)])
         times = self.times
         self._actions.extend([(lead_id, a.at, a.rule, a.kind, a.target,
@@ -344,7 +350,25 @@ class OutputTables:
         """The SELECT that produces each output file from this run's buffers."""
         return output_queries(self.scores, fmt, points="out_points" if self.points else None,
                               cancelled="out_cancelled" if self.cancelled else None,
-                              attributes=self.attributes, tz=self.tz)
+                              attributes=self.attributes, tz=self.tz, carried=self.carried)
+
+    def carry(self, columns: Sequence[str], given: str | None, previous: str | None = None) -> None:
+        """Carry --leads columns through to leads.csv, as one JSON object per lead.
+
+        `given` is a SELECT of lead_id, k0.. (this run's --leads rows, the
+        columns in `columns` order); `previous` a table of earlier rows whose
+        `carried` a lead keeps when this run gives it none (`run --state`).
+        """
+        self.flush()
+        self.carried = tuple(columns)
+        if given is not None and columns:
+            pairs = ", ".join(f"{literal(name)}, k{j}" for j, name in enumerate(columns))
+            self.con.execute(f"UPDATE out_leads SET carried = c.obj FROM (SELECT lead_id, "
+                             f"CAST(json_object({pairs}) AS VARCHAR) AS obj FROM ({given})) c "
+                             f"WHERE out_leads.lead_id = c.lead_id")
+        if previous is not None:
+            self.con.execute(f"UPDATE out_leads SET carried = p.carried FROM {previous} p "
+                             f"WHERE out_leads.lead_id = p.lead_id AND out_leads.carried IS NULL")
 
     def write(self, out_dir: str, fmt: str, rejects_sql: str,
               queries: dict[str, str] | None = None) -> dict[str, str]:

@@ -157,6 +157,8 @@ def report_failure(exc: LeadFailed) -> None:
               "with the rule that made it.")
 @click.option("--cancelled", is_flag=True, help="Also write cancelled.FORMAT: the sends held by "
               "quiet hours that were never delivered because their flow run stopped.")
+@click.option("--keep-cols", "keep_cols", metavar="COL,...", help="The --leads columns leads "
+              "carries after its own (default: all).")
 @click.option("--tz", "tz", metavar="ZONE|ruleset", help="Write times with this time zone's "
               "offset (an IANA name, or `ruleset` for the ruleset's). Default: UTC.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
@@ -164,7 +166,7 @@ def report_failure(exc: LeadFailed) -> None:
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
             rebuild: bool, event_id_col: str | None, points: bool, cancelled: bool,
-            tz: str | None, **inputs: Any) -> None:
+            tz: str | None, keep_cols: str | None, **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
     Writes leads, actions, transitions and rejects (with --points the points
@@ -174,6 +176,9 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     ruleset = load_engine(file, engine, warnings=not quiet)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
+    if keep_cols is not None and not inputs.get("leads"):
+        fail("--keep-cols chooses columns of --leads FILE; give --leads too", 2)
+    kept = tuple(c.strip() for c in keep_cols.split(",") if c.strip()) if keep_cols is not None else None
     try:
         extra: dict[str, Any] = {}
         if state is not None:
@@ -181,10 +186,11 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
             extra = state_fields(file, [*events, *leads], state, rebuild, event_id_col,
                                  {**inputs, "out_dir": out_dir, "fmt": fmt, "engine": engine,
                                   **asked_outputs(points=points, cancelled=cancelled),
-                                  **({"tz": tz} if tz else {})})
+                                  **({"tz": tz} if tz else {}),
+                                  **({"keep_cols": keep_cols} if keep_cols is not None else {})})
         inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
         options = build_options(events, out_dir=out_dir, format=fmt, top=top, points=points,
-                                cancelled=cancelled, tz=tz,
+                                cancelled=cancelled, tz=tz, keep_cols=kept,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
         result = run(ruleset, options, ruleset_label(file, ruleset))
     except InputError as exc:

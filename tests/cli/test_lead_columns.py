@@ -60,17 +60,60 @@ def test_leads_csv_has_times_and_the_attributes_rules_set(files, engine):
     rows = {r["lead_id"]: r for r in read(files / "out" / "leads.csv")}
     # The declared attributes some rule sets, in declaration order; email and country are
     # only given, never set, so they are not among them.
+    # Then every --leads column, in file order.
     assert list(rows["a"]) == ["lead_id", "points", "stage", "tags", "first_seen", "last_activity",
-                               "stage_since", "plan", "spent", "bought_at", "vip"]
+                               "stage_since", "plan", "spent", "bought_at", "vip", "email", "country"]
     assert rows["a"] == {
         "lead_id": "a", "points": "10", "stage": "customer", "tags": "buyer;vip",
         "first_seen": "2024-06-01T08:00:00Z", "last_activity": "2024-06-03T16:30:00Z",
         "stage_since": "2024-06-03T16:30:00Z", "plan": "pro", "spent": "150.5",
-        "bought_at": "2024-06-03T16:30:00Z", "vip": "true"}
+        "bought_at": "2024-06-03T16:30:00Z", "vip": "true", "email": "ana@example.com",
+        "country": "ES"}
     assert rows["b"]["stage_since"] == rows["b"]["first_seen"] == "2024-06-02T07:00:00Z"
     assert (rows["b"]["plan"], rows["b"]["spent"], rows["b"]["vip"]) == ("free", "", "")
     # c is only in --leads: no events, so no times.
     assert (rows["c"]["first_seen"], rows["c"]["last_activity"], rows["c"]["stage_since"]) == ("", "", "")
+    assert rows["c"]["email"] == "carla@example.com"
+
+
+def test_keep_cols_chooses_the_leads_columns_carried(files):
+    assert run(files, "--out", str(files / "out"), "--keep-cols", "country").exit_code == 0
+    rows = read(files / "out" / "leads.csv")
+    assert list(rows[0])[-2:] == ["vip", "country"] and rows[0]["country"] == "ES"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--keep-cols", "country,phone"],
+     "--keep-cols phone: not a column of {leads} (its columns: email, country)"),
+])
+def test_keep_cols_names_only_columns_of_leads(files, args, message):
+    result = run(files, "--out", str(files / "out"), *args)
+    assert result.exit_code == 2
+    assert message.format(leads=files / "leads.csv") in result.output
+
+
+def test_keep_cols_needs_leads_and_a_clashing_column_is_a_usage_error(files):
+    alone = CliRunner().invoke(cli, ["run", str(files / "rules.leadflow"), str(files / "events.csv"),
+                                     "--keep-cols", "email"])
+    assert alone.exit_code == 2 and "give --leads too" in alone.output
+    (files / "leads.csv").write_text("lead_id,email,stage\na,x@y.z,hot\n", encoding="utf-8")
+    clash = run(files, "--out", str(files / "out"))
+    assert clash.exit_code == 2 and "column stage has the name of a leads.csv column" in clash.output
+    assert run(files, "--out", str(files / "out"), "--keep-cols", "email").exit_code == 0
+
+
+def test_with_state_a_lead_keeps_the_columns_an_earlier_run_gave(files):
+    state = str(files / "state.duckdb")
+    (files / "later.csv").write_text("lead_id,event,ts,plan,amount\nc,signup,2024-06-05T10:00:00,pro,\n",
+                                     encoding="utf-8")
+    assert run(files, "--out", str(files / "day1"), "--state", state).exit_code == 0
+    day2 = CliRunner().invoke(cli, ["run", str(files / "rules.leadflow"), str(files / "later.csv"),
+                                    "--out", str(files / "day2"), "--state", state, "-q"])
+    assert day2.exit_code == 0, day2.output
+    rows = {r["lead_id"]: r for r in read(files / "day2" / "leads.csv")}
+    assert (rows["c"]["plan"], rows["c"]["email"], rows["c"]["country"]) == (
+        "pro", "carla@example.com", "PT")
+    assert rows["a"]["email"] == "ana@example.com"
 
 
 def test_tz_writes_every_time_with_the_zones_offset(files):

@@ -66,13 +66,17 @@ def test_outputs_have_the_columns_and_values_spec_asks_for(tmp_path):
     assert result.exit_code == 0, result.stderr
     out = tmp_path / "out"
     leads = {r["lead_id"]: r for r in read_csv(out / "leads.csv")}
+    # Then the --leads columns, carried through as given (shop_log.write_leads: name, country).
     assert list(next(iter(leads.values()))) == ["lead_id", "engagement", "fit", "stage", "tags",
-                                                "first_seen", "last_activity", "stage_since"]
+                                                "first_seen", "last_activity", "stage_since",
+                                                "name", "country"]
     # ana: 1 (open) + 10 + 10 (big) + 4 (busy visit) - 4 x 2.5 (cooling) = 15: mql; Spanish: fit 5.
     assert leads["ana"]["fit"] == "5" and leads["ana"]["stage"] == "mql"
     # eve has attributes and no events: she still gets her `while` points.
     assert leads["eve"] == {"lead_id": "eve", "engagement": "0", "fit": "5", "stage": "visitor",
-                            "tags": "", "first_seen": "", "last_activity": "", "stage_since": ""}
+                            "tags": "", "first_seen": "", "last_activity": "", "stage_since": "",
+                            "name": "x", "country": "ES"}
+    assert (leads["carla"]["name"], leads["carla"]["country"]) == ("", "")  # not in --leads
     # dan's visit is not vip; 7 days without activity only pass after as-of (2024-02-10).
     assert leads["dan"]["engagement"] == "0"
     # carla: 1 on Feb 10; her cooling timer fired on Jan 10 (from 0): a fraction never shows.
