@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +32,7 @@ from leadflow.runtime.action_args import set_attributes, time_args
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir
 from leadflow.runtime.outputs import OutputTables
+from leadflow.runtime.pending import describe
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, Staging
 from leadflow.runtime.summary import RunSummary
@@ -113,6 +115,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     state once it is done. With `points` each new lead records the points ledger.
     """
     new_lead, advance, result = engine.new_lead, engine.advance, engine.result
+    scheduled = getattr(engine, "scheduled", None)  # an engine wrapped for analysis has none
     ledger = {"points": True} if points else {}  # engines wrapped for analysis take no points
     if begin is None:
         def begin(lead_id: str, info: Any) -> Any:
@@ -126,6 +129,8 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         if as_of is not None:
             advance(current, as_of)
         done = result(current)
+        if scheduled is not None:
+            done.pending = scheduled(current)
         check_finite(engine, current, done, trace)
         emit(done)
         if keep is not None:
@@ -375,7 +380,8 @@ def output_tables(con: Any, engine: Engine, options: RunOptions) -> OutputTables
     """The output buffers of a run, for this engine's ruleset and the outputs asked for."""
     model = getattr(engine, "model", None)
     return OutputTables(con, engine.scores, time_args(model), options.points, options.cancelled,
-                        set_attributes(model), options.tz)
+                        set_attributes(model), options.tz,
+                        partial(describe, model) if model is not None else None)
 
 
 def run_file(summary: RunSummary, options: RunOptions, run: int | None,

@@ -368,6 +368,10 @@ class _Run:
             add_missing_columns(con, "st.lead_rows", "out_leads")
             con.execute("DELETE FROM st.lead_rows WHERE lead_id IN (SELECT lead_id FROM out_leads)")
             con.execute("INSERT INTO st.lead_rows BY NAME SELECT * FROM out_leads")
+        # pending.csv is a picture of every lead, like leads.csv: the touched leads' rows change.
+        con.execute("DELETE FROM st.pending_rows" if self.replaces_rows else
+                    "DELETE FROM st.pending_rows WHERE lead_id IN (SELECT lead_id FROM out_leads)")
+        con.execute("INSERT INTO st.pending_rows SELECT * FROM out_pending")
         self.save_history(run_no, as_of, rebuild)
         for name in (*EVENT_OUTPUTS, "rejects"):
             con.execute(f"DELETE FROM st.outbox_{name}")
@@ -429,7 +433,8 @@ class _Run:
         queries = output_queries(self.engine.scores, fmt, leads="st.lead_rows", actions="st.outbox_actions",
                                  transitions="st.outbox_transitions", **optional,
                                  attributes=set_attributes(getattr(self.engine, "model", None)),
-                                 tz=info.get("tz"), carried=info.get("lead_columns", ()))
+                                 tz=info.get("tz"), carried=info.get("lead_columns", ()),
+                                 pending="st.pending_rows")
         queries["rejects"] = 'SELECT file, "row", reason FROM st.outbox_rejects ORDER BY seq'
         staged = self.out.staging_dir()
         write_files(self.con, staged, fmt, queries)

@@ -12,6 +12,8 @@ the order SPEC asks for, as CSV, Parquet or JSON Lines:
                lead_id, then the order the lead emitted them.
 - transitions: lead_id, at, from, to; same order as actions.
 - rejects:     file, row, reason; in file and row order.
+- pending:     lead_id, due, kind, source, what: each lead's scheduled work after
+               the as-of (runtime/pending.py); by lead, then due.
 - points:      (with --points) lead_id, at, rule, score, change, value: one row
                per score change; by lead, then time, then the order it happened.
 - cancelled:   (with --cancelled) the columns of actions, kind `cancelled`: held
@@ -30,7 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -202,7 +204,8 @@ def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads
                    transitions: str = "out_transitions",
                    points: str | None = None, cancelled: str | None = None,
                    attributes: Sequence[tuple[str, str]] = (),
-                   tz: str | None = None, carried: Sequence[str] = ()) -> dict[str, str]:
+                   tz: str | None = None, carried: Sequence[str] = (),
+                   pending: str = "out_pending") -> dict[str, str]:
     """The SELECT that produces each output file, in its final column names and order.
 
     The table names default to a run's buffers (OutputTables); `run --state`
@@ -240,6 +243,8 @@ def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads
                     f"FROM {actions} ORDER BY at_us, lead_id, seq"),
         "transitions": (f"SELECT lead_id, {at} AS \"at\", from_stage AS \"from\", "
                         f"to_stage AS \"to\" FROM {transitions} ORDER BY at_us, lead_id, seq"),
+        "pending": (f"SELECT lead_id, {time_sql('due_us', fmt, tz)} AS due, kind, source, what "
+                    f"FROM {pending} ORDER BY lead_id, due_us, kind, source, what"),
         **optional,
     }
 
@@ -261,10 +266,12 @@ class OutputTables:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scores: Sequence[str],
                  times: TimeArgs = frozenset(), points: bool = False, cancelled: bool = False,
-                 attributes: Sequence[tuple[str, str]] = (), tz: str | None = None):
+                 attributes: Sequence[tuple[str, str]] = (), tz: str | None = None,
+                 describe: Callable[[Any], str] | None = None):
         self.con = con
         self.attributes = tuple(attributes)  # (name, type) of the attributes rules set
         self.tz = tz  # times written with this zone's offset (None: UTC)
+        self.describe = describe  # a scheduled item's `what` (runtime/pending.py)
         self.points = points  # whether the points ledger is written
         self.cancelled = cancelled  # whether cancelled held sends are written
         self.scores = tuple(scores)
@@ -292,8 +299,11 @@ class OutputTables:
             [("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
              ("score", pa.string()), ("change", pa.string()), ("value", pa.string())]),
             numbered=True)
+        self._pending = _Buffer(con, "out_pending", pa.schema(
+            [("lead_id", pa.string()), ("due_us", pa.int64()), ("kind", pa.string()),
+             ("source", pa.string()), ("what", pa.string())]))
         self._buffers = (self._leads, self._actions, self._transitions, self._points,
-                         self._cancelled)
+                         self._cancelled, self._pending)
 
     # ------------------------------------------------------------ buffering
 
@@ -321,6 +331,9 @@ class OutputTables:
                                 for a in result.cancelled])
         self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
                                   for t in result.transitions])
+        if self.describe is not None:
+            self._pending.extend([(lead_id, s.due, s.kind, s.source, self.describe(s))
+                                  for s in result.pending])
         self._points.extend([(lead_id, p.at, p.rule, p.score, format_score(p.change),
                               format_score(p.value)) for p in result.points])
         if sum(buffer.pending for buffer in self._buffers) >= FLUSH_ROWS:

@@ -72,7 +72,8 @@ def read(path):
 def test_csv_outputs_columns_order_and_values(tmp_path, monkeypatch):
     tables = tables_with_results(monkeypatch)
     written = tables.write(str(tmp_path), "csv", REJECTS)
-    assert list(written) == ["leads", "actions", "transitions", "rejects"]
+    assert list(written) == ["leads", "actions", "transitions", "pending", "rejects"]
+    assert read(written["pending"]) == [["lead_id", "due", "kind", "source", "what"]]
     assert read(written["leads"]) == [
         ["lead_id", "engagement", "fit", "stage", "tags", "first_seen", "last_activity",
          "stage_since"],
@@ -133,4 +134,4 @@ def test_overview_queries(monkeypatch):
 def test_no_partial_files_are_left(tmp_path, monkeypatch):
     tables_with_results(monkeypatch).write(str(tmp_path / "new" / "dir"), "csv", REJECTS)
     assert sorted(p.name for p in (tmp_path / "new" / "dir").iterdir()) == [
-        "actions.csv", "leads.csv", "rejects.csv", "transitions.csv"]
+        "actions.csv", "leads.csv", "pending.csv", "rejects.csv", "transitions.csv"]
