@@ -425,9 +425,10 @@ def generate(program: ir.Program, version: str) -> str:
         "stage_where": tuple(f"{f}:{n}" for f, n in program.stage_lines),
         "rule_info": rule_info,
         "flow_names": tuple(flow.name for flow in program.flows),
-        "waits": tuple(((flow.index, i + 1), sum(isinstance(x, ir.Wait) for x in flow.code[:i + 1]))
-                       for flow in program.flows for i, instr in enumerate(flow.code)
-                       if isinstance(instr, ir.Wait)),
+        "waits": "{" + ", ".join(
+            f"({flow.index}, {i + 1}): {sum(isinstance(x, ir.Wait) for x in flow.code[:i + 1])}"
+            for flow in program.flows for i, instr in enumerate(flow.code)
+            if isinstance(instr, ir.Wait)) + "}",
         "state": state,
         "lead_slots": sorted(["lead_id", "tracing"] + [name for name, _, _ in state], key=natural),
         "snapshot": g.snapshot,
