@@ -20,7 +20,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,7 +31,7 @@ from leadflow.runtime.action_args import set_attributes, time_args
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir
 from leadflow.runtime.outputs import OutputTables
-from leadflow.runtime.pending import describe
+from leadflow.runtime.pending import describer
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, Staging
 from leadflow.runtime.summary import RunSummary
@@ -381,7 +380,7 @@ def output_tables(con: Any, engine: Engine, options: RunOptions) -> OutputTables
     model = getattr(engine, "model", None)
     return OutputTables(con, engine.scores, time_args(model), options.points, options.cancelled,
                         set_attributes(model), options.tz,
-                        partial(describe, model) if model is not None else None)
+                        describer(model) if model is not None else None)
 
 
 def run_file(summary: RunSummary, options: RunOptions, run: int | None,

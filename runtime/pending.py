@@ -15,7 +15,9 @@ engines write the same text:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from leadflow.dsl import ast
@@ -52,6 +54,15 @@ def flow_waits(flow: ast.FlowDecl) -> list[tuple[tuple, int]]:
 
     visit(flow.steps)
     return found
+
+
+def describer(model: Model) -> Callable[[Scheduled], str]:
+    """`describe` for one ruleset, remembering its words: most leads share a few timers."""
+    @lru_cache(maxsize=4096)
+    def words(kind: str, source: str, detail: Any) -> str:
+        return describe(model, Scheduled(0, kind, source, detail))
+
+    return lambda item: words(item.kind, item.source, item.detail)
 
 
 def describe(model: Model, item: Scheduled) -> str:
