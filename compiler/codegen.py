@@ -46,13 +46,14 @@ def state_vars(g: Gen) -> list[tuple[str, str, bool]]:
     are mutable objects shared with it.
     """
     p = g.p
-    out: list[tuple[str, str, bool]] = [("now", "None", True), ("created", "False", True)]
+    out: list[tuple[str, str, bool]] = [("now", "None", True), ("created", "False", True),
+                                        ("fseen", "None", True), ("lact", "None", True)]
     if any(r.kind == "every" and r.without is not None for r in p.rules):
         out.append(("seen", "False", True))
     for k, s in enumerate(p.scores):
         out.append((f"s{k}", literal(_clamp(0.0, s.low, s.high)), True))
     if p.stages:
-        out.append(("stg", "0", True))
+        out += [("stg", "0", True), ("ssince", "None", True)]
     out += [("attrs", "attrs", False), ("tags", "set()", False), ("acts", "[]", False),
             ("trans", "[]", False), ("trc", "[] if trace else None", False),
             ("pts", "[] if points else None", False)]
@@ -216,6 +217,9 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
             settle_call(g, b)
     b("if stop > start:")
     b("    created = True")
+    b("    lact = times[stop - 1]")
+    b("    if fseen is None:")
+    b("        fseen = times[start]")
     columns = {int(n[1:]) for n in used if re.fullmatch(r"f\d+", n)}
     loads = [f"f{j} = c{j}[i]" for j in sorted(columns)]
     # Field values are read once per event, right after `code`, where every branch sees them
@@ -402,10 +406,16 @@ def generate(program: ir.Program, version: str) -> str:
         "stages": program.stages,
         "stage_where": tuple(f"{f}:{n}" for f, n in program.stage_lines),
         "rule_info": rule_info,
+        "flow_names": tuple(flow.name for flow in program.flows),
+        "waits": "{" + ", ".join(
+            f"({flow.index}, {i + 1}): {sum(isinstance(x, ir.Wait) for x in flow.code[:i + 1])}"
+            for flow in program.flows for i, instr in enumerate(flow.code)
+            if isinstance(instr, ir.Wait)) + "}",
         "state": state,
         "lead_slots": sorted(["lead_id", "tracing"] + [name for name, _, _ in state], key=natural),
         "snapshot": g.snapshot,
         "stage_now": g.stage_now.replace("stg", "lead.stg"),
+        "stage_since": "lead.ssince" if program.stages else "None",
         "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
                                          for k, s in enumerate(program.scores)) + "}",
         "next_due": next_due(g),

@@ -31,7 +31,7 @@ from leadflow.runtime.run_settings import OUTPUT_FORMATS
 
 # Files leadflow writes into --out (NAME.FORMAT, and run.json); anything else there is
 # the user's and is never deleted.
-OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects", "points", "cancelled")
+OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects", "pending", "points", "cancelled")
 OPTIONAL_OUTPUTS = ("points", "cancelled")  # written only when the run asks (RunOptions has a flag of that name)
 
 

@@ -14,6 +14,7 @@ Tables (all in FILE; `leadflow state FILE` prints a summary):
                  use; late: rejected as late; rejected: by the rules of a --rebuild)
     runs         one row per committed run: its number, as-ofs, counts, the command's
                  fingerprint, its run.json, whether its outputs reached --out
+    pending_rows each lead's rows of pending.csv as of the last run
     outbox_*     the last run's actions, transitions, rejects, points ledger and cancelled
                  sends, as written to --out
 
@@ -55,6 +56,8 @@ CREATE TABLE IF NOT EXISTS st.outbox_points (lead_id VARCHAR, at_us BIGINT, rule
     score VARCHAR, change VARCHAR, value VARCHAR, seq BIGINT);
 CREATE TABLE IF NOT EXISTS st.outbox_cancelled (lead_id VARCHAR, at_us BIGINT, rule VARCHAR,
     kind VARCHAR, target VARCHAR, args VARCHAR, seq BIGINT);
+CREATE TABLE IF NOT EXISTS st.pending_rows (lead_id VARCHAR, due_us BIGINT, kind VARCHAR,
+    source VARCHAR, what VARCHAR);
 CREATE TABLE IF NOT EXISTS st.outbox_rejects (file VARCHAR, "row" BIGINT, reason VARCHAR,
     seq BIGINT);
 """

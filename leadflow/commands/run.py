@@ -193,6 +193,10 @@ def report_failure(exc: LeadFailed) -> None:
               "with the rule that made it.")
 @click.option("--cancelled", is_flag=True, help="Also write cancelled.FORMAT: the sends held by "
               "quiet hours that were never delivered because their flow run stopped.")
+@click.option("--keep-cols", "keep_cols", metavar="COL,...", help="The --leads columns leads "
+              "carries after its own (default: all).")
+@click.option("--tz", "tz", metavar="ZONE|ruleset", help="Write times with this time zone's "
+              "offset (an IANA name, or `ruleset` for the ruleset's). Default: UTC.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None, metavar="N",
@@ -202,7 +206,7 @@ def report_failure(exc: LeadFailed) -> None:
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
             rebuild: bool, event_id_col: str | None, points: bool, cancelled: bool,
-            workers: int | None, scheduler: str | None,
+            workers: int | None, scheduler: str | None, tz: str | None, keep_cols: str | None,
             **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
@@ -220,16 +224,21 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
         fail("--rebuild and --event-id-col work with --state FILE", 2)
     if workers is not None and scheduler is not None:
         fail("--workers starts workers on this machine, --scheduler uses a cluster's: give one", 2)
+    if keep_cols is not None and not inputs.get("leads"):
+        fail("--keep-cols chooses columns of --leads FILE; give --leads too", 2)
+    kept = tuple(c.strip() for c in keep_cols.split(",") if c.strip()) if keep_cols is not None else None
     with reported_errors(inputs["memory_limit"]):
         extra: dict[str, Any] = {}
         if state is not None:
             leads = [inputs["leads"]] if inputs.get("leads") else []
             extra = state_fields(file, [*events, *leads], state, rebuild, event_id_col,
                                  {**inputs, "out_dir": out_dir, "fmt": fmt, "engine": engine,
-                                  **asked_outputs(points=points, cancelled=cancelled)})
+                                  **asked_outputs(points=points, cancelled=cancelled),
+                                  **({"tz": tz} if tz else {}),
+                                  **({"keep_cols": keep_cols} if keep_cols is not None else {})})
         inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
         options = build_options(events, out_dir=out_dir, format=fmt, top=top, points=points,
-                                cancelled=cancelled,
+                                cancelled=cancelled, tz=tz, keep_cols=kept,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
         if workers is not None or scheduler is not None:
             from leadflow.runtime.cluster import run_on_cluster
