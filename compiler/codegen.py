@@ -15,7 +15,6 @@ the columns (times, event codes, one column per field slot), fires timers up to
 
 from __future__ import annotations
 
-import ast as python_ast
 import io
 import re
 import tokenize
@@ -204,26 +203,31 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
             b("    _timers(t)")
         b("now = t")
         b("code = codes[i]")
+        rest = Block(b.depth)
         if g.trace:
-            b(f"trc.append(TraceEntry(now, 'event', _event_text(code, columns, i), {g.snapshot}, "
-              f"{g.stage_now}))")
-        restart_every(g, b)
+            rest(f"trc.append(TraceEntry(now, 'event', _event_text(code, columns, i), {g.snapshot}, "
+                 f"{g.stage_now}))")
+        restart_every(g, rest)
         if p.dispatch:
-            _dispatch(g, b, used)
+            _dispatch(g, rest, used)
         else:
-            _undispatched(g, b, used)
+            _undispatched(g, rest, used)
+        # Field values are read once per event, right after `code`, where every branch sees
+        # them (the plain program); with dispatch each branch reads its own (see _dispatch).
+        if not p.dispatch:
+            for j in _columns(g, used):
+                b(f"f{j} = c{j}[i]")
+        b.lines += rest.lines
         if settle:
             settle_call(g, b)
     b("if stop > start:")
     b("    created = True")
-    columns = {int(n[1:]) for n in used if re.fullmatch(r"f\d+", n)}
-    loads = [f"f{j} = c{j}[i]" for j in sorted(columns)]
-    # Field values are read once per event, right after `code`, where every branch sees them
-    # (the plain program); with dispatch each branch reads its own (see _dispatch).
-    if not p.dispatch and loads:
-        at = b.lines.index("    " * 3 + "code = codes[i]") + 1
-        b.lines[at:at] = ["    " * 3 + line for line in loads]
-    return b, columns
+    return b, set(_columns(g, used))
+
+
+def _columns(g: Gen, used: set[str]) -> list[int]:
+    """The field columns (slots) whose locals `f<slot>` the emitted code reads, in order."""
+    return sorted({slot for slot in g.slot_of.values() if f"f{slot}" in used})
 
 
 def _event_parts(g: Gen, b: Block, event: int, em_used: set[str]) -> None:
@@ -261,7 +265,7 @@ def _dispatch(g: Gen, b: Block, used: set[str]) -> None:
         used |= branch_used
         b(f"{'if' if first else 'elif'} code == {event}:")
         first = False
-        for j in sorted(int(n[1:]) for n in branch_used if re.fullmatch(r"f\d+", n)):
+        for j in _columns(g, branch_used):
             b(f"    f{j} = c{j}[i]")
         b.lines += branch.lines
 
@@ -413,20 +417,12 @@ def generate(program: ir.Program, version: str) -> str:
         "run_traced": run_traced,
         "consts": consts.lines,
         "functions": consts.functions,
+        # Only the unoptimized program keeps `1 > 2` unfolded (emit_expr records writing one).
+        "constant_compares": consts.constant_compares,
     }
     template = _environment().get_template("module.py.j2")
-    text = template.render(context, constant_compares=False)
-    if _compares_constants(text):  # only the unoptimized program keeps `1 > 2` unfolded
-        text = template.render(context, constant_compares=True)
+    text = template.render(context)
     return _append_source_map(text, sources)
-
-
-def _compares_constants(source: str) -> bool:
-    for node in python_ast.walk(python_ast.parse(source)):
-        if isinstance(node, python_ast.Compare) and all(
-                isinstance(side, python_ast.Constant) for side in [node.left, *node.comparators]):
-            return True
-    return False
 
 
 def natural(name: str):
