@@ -23,16 +23,15 @@ from functools import lru_cache
 import jinja2
 
 from leadflow.compiler import ir
-from leadflow.compiler.codetext import Block, Sources, merge_nested_ifs
 from leadflow.compiler.embed import embedded_semantics
 from leadflow.compiler.emit_events import record, restart_every
 from leadflow.compiler.emit_expr import Consts, literal
 from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
 from leadflow.compiler.emit_settle import settle_call, settle_function, timers_function
 from leadflow.compiler.emit_stmt import Gen, field_slots
+from leadflow.compiler.writer import Block, Sources, Stmt
 
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+]?=)(?!=)")
-_SOURCE_MARK = re.compile(r"^\s*# @(src (\d+)|end)$")
 
 
 # ----------------------------------------------------------------- state
@@ -155,28 +154,30 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
         work("sw = None  # what settle last went quiet on (none yet: the first call settles)")
         scalars.add("sw")
     for block in nested:
-        work.lines += _with_nonlocals(block.lines, scalars)
+        work.extend(_with_nonlocals(block, scalars))
     work("try:")
-    work.lines += loop.lines
-    work.lines += tail(g, settle is not None).lines
+    work.extend(loop)
+    work.extend(tail(g, settle is not None))
     work("except RulesetRuntimeError:")
-    work("    raise")
+    work.nested("raise")
     work("except Exception as exc:")
-    work("    raise _runtime_error(exc) from exc")
+    work.nested("raise _runtime_error(exc) from exc")
     # Load only the state this ruleset's code reads, store back only what it assigns.
-    used = names_in("\n".join(line.strip() for line in work.lines))
-    assigned = {m.group(1) for m in map(_ASSIGNED.match, work.lines) if m}
+    stmts = [e for e in work.entries if isinstance(e, Stmt)]
+    used = names_in("\n".join(e.text for e in stmts))
+    assigned = {m.group(1) for m in (_ASSIGNED.match(e.text) for e in stmts if not e.keyword) if m}
     body = Block(1)
     for name, _, _ in state:
         if name in used:
             body(f"{name} = lead.{name}")
-    body.lines += work.lines
+    body.extend(work)
     for name, _, scalar in state:
         if scalar and name in assigned:
             body(f"lead.{name} = {name}")
     name = "_run_traced" if trace else "_run"
-    lines = merge_nested_ifs(body.lines)
-    return f"def {name}(lead, times, codes, columns, start, stop, until):\n" + "\n".join(lines) + "\n"
+    lines, spans = body.lines()
+    source = f"def {name}(lead, times, codes, columns, start, stop, until):\n" + "\n".join(lines) + "\n"
+    return source, [(first + 1, last + 1, source_id) for first, last, source_id in spans]
 
 
 def names_in(code: str) -> set[str]:
@@ -199,8 +200,8 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
         if p.timers != "none":
             every = next((r for r in p.rules if r.kind == "every"), None)
             due = f"ed{every.index}" if g.single_every else "tnext"
-            b(f"if {due} <= t:")  # timers due at t fire before the event at t
-            b("    _timers(t)")
+            b.if_(f"{due} <= t")  # timers due at t fire before the event at t
+            b.nested("_timers(t)")
         b("now = t")
         b("code = codes[i]")
         rest = Block(b.depth)
@@ -217,11 +218,11 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
         if not p.dispatch:
             for j in _columns(g, used):
                 b(f"f{j} = c{j}[i]")
-        b.lines += rest.lines
+        b.extend(rest)
         if settle:
             settle_call(g, b)
-    b("if stop > start:")
-    b("    created = True")
+    b.if_("stop > start")
+    b.nested("created = True")
     return b, set(_columns(g, used))
 
 
@@ -260,14 +261,14 @@ def _dispatch(g: Gen, b: Block, used: set[str]) -> None:
         branch = Block(b.depth + 1)
         branch_used: set[str] = set()
         _event_parts(g, branch, event, branch_used)
-        if not branch.lines:
+        if branch.empty():
             continue
         used |= branch_used
-        b(f"{'if' if first else 'elif'} code == {event}:")
+        b.if_(f"code == {event}", chained=not first)
         first = False
         for j in _columns(g, branch_used):
-            b(f"    f{j} = c{j}[i]")
-        b.lines += branch.lines
+            b.nested(f"f{j} = c{j}[i]")
+        b.extend(branch)
 
 
 def _undispatched(g: Gen, b: Block, used: set[str]) -> None:
@@ -294,24 +295,24 @@ def _per_event_type(g: Gen, b: Block, used: set[str], emit) -> None:
     for event in range(len(g.p.events)):
         part = Block(b.depth + 1)
         emit(g, part, event, g.event_emitter(event, used))
-        if part.lines:
-            b(f"if code == {event}:")
-            b.lines += part.lines
+        if not part.empty():
+            b.if_(f"code == {event}")
+            b.extend(part)
 
 
 def tail(g: Gen, settle: bool) -> Block:
     """After the events: timers up to `until`; a lead never seen is created and settled then."""
     b = Block(2)
-    b("if until is not None:")
+    b.if_("until is not None")
     with b.indent():
         if g.p.timers != "none":
             every = next((r for r in g.p.rules if r.kind == "every"), None)
             due = f"ed{every.index}" if g.single_every else "tnext"
-            b(f"if {due} <= until:")
-            b("    _timers(until)")
-        b("if now is None or until > now:")
-        b("    now = until")
-        b("if not created:")
+            b.if_(f"{due} <= until")
+            b.nested("_timers(until)")
+        b.if_("now is None or until > now")
+        b.nested("now = until")
+        b.if_("not created")
         with b.indent():
             b("created = True")
             if settle:
@@ -328,17 +329,21 @@ def next_due(g: Gen) -> str | None:
     return "lead.tnext"
 
 
-def _with_nonlocals(lines: list[str], scalars: set[str]) -> list[str]:
+def _with_nonlocals(block: Block, scalars: set[str]) -> Block:
     """Insert `nonlocal` for the state scalars a nested function assigns."""
+    stmts = [e for e in block.entries if isinstance(e, Stmt)]
     assigned = []
-    for line in lines[1:]:
-        match = _ASSIGNED.match(line)
+    for stmt in stmts[1:]:
+        match = None if stmt.keyword else _ASSIGNED.match(stmt.text)
         if match and match.group(1) in scalars and match.group(1) not in assigned:
             assigned.append(match.group(1))
     if not assigned:
-        return lines
-    indent = re.match(r"\s*", lines[1]).group(0)
-    return [lines[0], f"{indent}nonlocal {', '.join(sorted(assigned))}"] + lines[1:]
+        return block
+    out = Block(block.depth)
+    at = block.entries.index(stmts[0]) + 1
+    out.entries = (block.entries[:at] + [Stmt(stmts[1].depth, f"nonlocal {', '.join(sorted(assigned))}")]
+                   + block.entries[at:])
+    return out
 
 
 # ---------------------------------------------------------------- module
@@ -376,8 +381,8 @@ def generate(program: ir.Program, version: str) -> str:
     """The module's source text."""
     consts = Consts()
     sources = Sources()
-    run = run_function(program, consts, sources, trace=False)
-    run_traced = run_function(program, consts, sources, trace=True)
+    run, run_spans = run_function(program, consts, sources, trace=False)
+    run_traced, traced_spans = run_function(program, consts, sources, trace=True)
     imports, semantics = embedded_semantics()
     g = Gen(program, consts, sources, False)
     needs_deque = (program.delivery.send_limit is not None
@@ -413,16 +418,20 @@ def generate(program: ir.Program, version: str) -> str:
         "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
                                          for k, s in enumerate(program.scores)) + "}",
         "next_due": next_due(g),
-        "run": run,
-        "run_traced": run_traced,
         "consts": consts.lines,
         "functions": consts.functions,
         # Only the unoptimized program keeps `1 > 2` unfolded (emit_expr records writing one).
         "constant_compares": consts.constant_compares,
     }
-    template = _environment().get_template("module.py.j2")
-    text = template.render(context)
-    return _append_source_map(text, sources)
+    skeleton = _environment().get_template("module.py.j2").render(context)
+    # The two loops follow the skeleton; their `def` lines are counted as the text is put
+    # together, so the source map's spans become module line numbers without reading it back.
+    text = skeleton + "\n\n" + run + "\n" + run_traced
+    run_line = skeleton.count("\n") + 3
+    traced_line = run_line + run.count("\n") + 1
+    spans = sorted([(run_line + a, run_line + z, s) for a, z, s in run_spans]
+                   + [(traced_line + a, traced_line + z, s) for a, z, s in traced_spans])
+    return text + _source_map(sources, spans)
 
 
 def natural(name: str):
@@ -430,23 +439,12 @@ def natural(name: str):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def _append_source_map(text: str, sources: Sources) -> str:
+def _source_map(sources: Sources, ranges: list[tuple[int, int, int]]) -> str:
     """`_SOURCES` and `_LINE_MAP`: which generated lines belong to which rule's file:line."""
-    ranges, stack = [], []
-    for number, line in enumerate(text.splitlines(), 1):
-        mark = _SOURCE_MARK.match(line)
-        if mark is None:
-            continue
-        if mark.group(2) is not None:
-            stack.append((number, int(mark.group(2))))
-        else:
-            begin, source = stack.pop()
-            ranges.append((begin, number, source))
-    ranges.sort()
     entries = ",\n".join(f"    ({literal(label)}, {literal(file)}, {line})"
                          for label, file, line in sources.entries)
     spans = ",\n".join(f"    ({a}, {z}, {s})" for a, z, s in ranges)
-    return (text + "\n# Source map: (label, file, line) per rule, flow or stage, and the\n"
+    return ("\n\n# Source map: (label, file, line) per rule, flow or stage, and the\n"
             "# generated line ranges that belong to each (innermost range wins).\n"
             f"_SOURCES = (\n{entries}{',' if entries else ''}\n)\n"
             f"_LINE_MAP = (\n{spans}{',' if spans else ''}\n)\n")
