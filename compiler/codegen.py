@@ -19,6 +19,7 @@ import io
 import re
 import tokenize
 from functools import lru_cache
+from typing import NamedTuple
 
 import jinja2
 
@@ -37,45 +38,73 @@ _ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+]?=)(?!=)")
 # ----------------------------------------------------------------- state
 
 
-def state_vars(g: Gen) -> list[tuple[str, str, bool]]:
-    """(name, initial value, is a scalar) of every per-lead variable `_run` keeps in a local.
+class StateVar(NamedTuple):
+    """A per-lead variable: its generated name, initial value, whether it is a scalar, and
+    what it holds (the module docstring's legend)."""
+
+    name: str
+    init: str
+    scalar: bool
+    meaning: str
+
+
+def state_vars(g: Gen) -> list[StateVar]:
+    """Every per-lead variable `_run` keeps in a local.
 
     Scalars are stored back into the lead object when `_run` ends; the others
     are mutable objects shared with it.
     """
     p = g.p
-    out: list[tuple[str, str, bool]] = [("now", "None", True), ("created", "False", True)]
+    out = [StateVar("now", "None", True, "the lead's clock: the time of its last event or timer"),
+           StateVar("created", "False", True, "whether the lead has been created")]
     if any(r.kind == "every" and r.without is not None for r in p.rules):
-        out.append(("seen", "False", True))
+        out.append(StateVar("seen", "False", True, "whether an event has been seen (every ... without)"))
     for k, s in enumerate(p.scores):
-        out.append((f"s{k}", literal(_clamp(0.0, s.low, s.high)), True))
+        out.append(StateVar(f"s{k}", literal(_clamp(0.0, s.low, s.high)), True, f"score {_name(s.name)}"))
     if p.stages:
-        out.append(("stg", "0", True))
-    out += [("attrs", "attrs", False), ("tags", "set()", False), ("acts", "[]", False),
-            ("trans", "[]", False), ("trc", "[] if trace else None", False),
-            ("pts", "[] if points else None", False)]
+        out.append(StateVar("stg", "0", True, "the stage, an index into STAGES"))
+    out += [StateVar("attrs", "attrs", False, "the lead's attributes"),
+            StateVar("tags", "set()", False, "the lead's tags"),
+            StateVar("acts", "[]", False, "actions emitted"),
+            StateVar("trans", "[]", False, "stage transitions"),
+            StateVar("trc", "[] if trace else None", False, "trace lines for explain (trace=True)"),
+            StateVar("pts", "[] if points else None", False, "the points ledger (points=True)")]
     for k, (name, _) in enumerate(p.lead_fields):
-        out.append((f"la{k}", f"attrs.get({literal(name)})", True))
+        out.append(StateVar(f"la{k}", f"attrs.get({literal(name)})", True, f"lead attribute {_name(name)}"))
     for agg in p.aggregates:
-        out += _aggregate_vars(agg)
+        out += _aggregate_vars(g, agg)
     for t in p.trackers:
-        out.append((f"k{t.id}", "[]" if t.replay else "None", not t.replay))
+        out.append(StateVar(f"k{t.id}", "[]" if t.replay else "None", not t.replay,
+                            f"since: the last {_name(p.events[t.event].name)}"
+                            + (" (every one, filtered at each read)" if t.replay else "")))
     for rule in p.rules:
         out += _rule_vars(g, rule)
     for flow in p.flows:
-        out += [(f"ft{flow.index}", "0", True), (f"fc{flow.index}", "_EMPTY", True)]
+        f, name = flow.index, _name(flow.name)
+        out += [StateVar(f"ft{f}", "0", True, f"flow {name}: its run's token (0: not running)"),
+                StateVar(f"fc{f}", "_EMPTY", True, f"flow {name}: the event that started it")]
     if p.flows:
-        out.append(("ftok", "0", True))
+        out.append(StateVar("ftok", "0", True, "the last flow run token given"))
     if g.holds_sends:  # flow sends held by quiet hours, by run token (emit_stmt.Gen.cancel_held)
-        out += [("fh", "{}", False), ("fx", "{}", False)]
-    out.append(("cnc", "[]", False))  # held sends cancelled by a stopped flow run
+        out += [StateVar("fh", "{}", False, "targets of sends held by quiet hours, by flow run token"),
+                StateVar("fx", "{}", False, "held sends of stopped flow runs, by run token")]
+    out.append(StateVar("cnc", "[]", False, "held sends cancelled by a stopped flow run"))
     if g.heap:
-        out.append(("th", "[]", False))
+        out.append(StateVar("th", "[]", False, "the timer heap: (due, seq, kind, a, b)"))
     if p.timers != "none" and not g.single_every:
-        out += [("tseq", "0", True), ("tnext", "_NEVER", True)]
+        out += [StateVar("tseq", "0", True, "the next timer's sequence number (ties: first set, first run)"),
+                StateVar("tnext", "_NEVER", True, "no timer is due before this time")]
     if p.delivery.send_limit is not None:
-        out.append(("dl", f"deque(maxlen={p.delivery.send_limit})", False))
+        out.append(StateVar("dl", f"deque(maxlen={p.delivery.send_limit})", False,
+                            "times of the last sends (delivery limit)"))
     return out
+
+
+def _name(text: str) -> str:
+    """A name from the rule file as the legend (in a docstring) writes it: `name`, or escaped."""
+    if text.isidentifier():
+        return f"`{text}`"
+    return repr(text).replace("\\", "\\\\").replace('"', "\\x22")
 
 
 def _clamp(value: float, low, high) -> float:
@@ -86,46 +115,53 @@ def _clamp(value: float, low, high) -> float:
     return value
 
 
-def _aggregate_vars(agg: ir.Aggregate) -> list[tuple[str, str, bool]]:
+_STORAGE_INIT = {"counter": "0", "window": "deque()", "distinct": "set()"}
+
+
+def _aggregate_vars(g: Gen, agg: ir.Aggregate) -> list[StateVar]:
     name = f"g{agg.id}"
-    if agg.storage == "counter":
-        return [(name, "0", True)]
+    what = f"aggregate {agg.func} of {_name(g.p.events[agg.event].name)}"
+    if agg.field is not None:
+        what += f".{_name(agg.field)}"
+    what += f", kept as {agg.storage}"
     if agg.storage == "recent":
-        return [(name, f"deque(maxlen={agg.keep})", False)]
-    if agg.storage == "window":
-        return [(name, "deque()", False)]
-    if agg.storage == "distinct":
-        return [(name, "set()", False)]
+        return [StateVar(name, f"deque(maxlen={agg.keep})", False, what)]
+    if agg.storage in _STORAGE_INIT:
+        return [StateVar(name, _STORAGE_INIT[agg.storage], agg.storage == "counter", what)]
     if agg.storage == "running":
         if agg.func == "avg":
-            return [(name, "0", True), (f"gn{agg.id}", "0", True)]
-        return [(name, "0" if agg.func == "sum" else "None", True)]
-    return [(name, "[]", False)]  # history, replay
+            return [StateVar(name, "0", True, what + " (the sum)"),
+                    StateVar(f"gn{agg.id}", "0", True, what + " (the count)")]
+        return [StateVar(name, "0" if agg.func == "sum" else "None", True, what)]
+    return [StateVar(name, "[]", False, what)]  # history, replay
 
 
-def _rule_vars(g: Gen, rule: ir.Rule) -> list[tuple[str, str, bool]]:
+def _rule_vars(g: Gen, rule: ir.Rule) -> list[StateVar]:
     r, mods = rule.index, rule.modifiers
+    rule_name = f"rule {_name(rule.id)}"
     out = []
     if mods.needs_count:
-        out.append((f"rc{r}", "0", True))
+        out.append(StateVar(f"rc{r}", "0", True, f"{rule_name}: times fired"))
     if mods.per is not None:
-        out.append((f"rl{r}", "None", True))
+        out.append(StateVar(f"rl{r}", "None", True, f"{rule_name}: when it last fired (once per)"))
     if mods.cap is not None:
         for k in sorted({a.score for a in rule.actions if isinstance(a, ir.AddScore)}):
-            out.append((f"rk{r}_{k}", "0.0", True))
+            out.append(StateVar(f"rk{r}_{k}", "0.0", True,
+                                f"{rule_name}: points it added to {_name(g.p.scores[k].name)} (capped)"))
     if rule.kind == "while":
-        out.append((f"wh{r}", "None", True))
+        out.append(StateVar(f"wh{r}", "None", True, f"{rule_name}: the points it holds while true"))
     if rule.kind == "when":
-        out.append((f"wp{r}", "False", True))
+        out.append(StateVar(f"wp{r}", "False", True, f"{rule_name}: whether it held at the last settle"))
     if rule.kind == "every":
         if g.heap and not g.every_scalar:
-            out.append((f"es{r}", "-1", True))
+            out.append(StateVar(f"es{r}", "-1", True, f"{rule_name}: its period's sequence number"))
         else:
-            out.append((f"ed{r}", "_NEVER", True))
+            out.append(StateVar(f"ed{r}", "_NEVER", True, f"{rule_name}: when its period next ends"))
             if not g.single_every:
-                out.append((f"eq{r}", "0", True))
+                out.append(StateVar(f"eq{r}", "0", True, f"{rule_name}: its timer's sequence number"))
         if rule.period.calendar:
-            out += [(f"ea{r}", "None", True), (f"ek{r}", "0", True)]
+            out += [StateVar(f"ea{r}", "None", True, f"{rule_name}: the start its months count from"),
+                    StateVar(f"ek{r}", "0", True, f"{rule_name}: periods elapsed")]
     return out
 
 
@@ -135,7 +171,7 @@ def _rule_vars(g: Gen, rule: ir.Rule) -> list[tuple[str, str, bool]]:
 def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: bool) -> str:
     g = Gen(program, consts, sources, trace)
     state = state_vars(g)
-    scalars = {name for name, _, scalar in state if scalar}
+    scalars = {var.name for var in state if var.scalar}
     nested = []
     settle = settle_function(g, 1)
     if settle is not None:
@@ -167,13 +203,13 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
     used = names_in("\n".join(e.text for e in stmts))
     assigned = {m.group(1) for m in (_ASSIGNED.match(e.text) for e in stmts if not e.keyword) if m}
     body = Block(1)
-    for name, _, _ in state:
-        if name in used:
-            body(f"{name} = lead.{name}")
+    for var in state:
+        if var.name in used:
+            body(f"{var.name} = lead.{var.name}")
     body.extend(work)
-    for name, _, scalar in state:
-        if scalar and name in assigned:
-            body(f"lead.{name} = {name}")
+    for var in state:
+        if var.scalar and var.name in assigned:
+            body(f"lead.{var.name} = {var.name}")
     name = "_run_traced" if trace else "_run"
     lines, spans = body.lines()
     source = f"def {name}(lead, times, codes, columns, start, stop, until):\n" + "\n".join(lines) + "\n"
@@ -412,7 +448,8 @@ def generate(program: ir.Program, version: str) -> str:
         "stage_where": tuple(f"{f}:{n}" for f, n in program.stage_lines),
         "rule_info": rule_info,
         "state": state,
-        "lead_slots": sorted(["lead_id", "tracing"] + [name for name, _, _ in state], key=natural),
+        "legend": [(var.name.ljust(max(len(v.name) for v in state)), var.meaning) for var in state],
+        "lead_slots": sorted(["lead_id", "tracing"] + [var.name for var in state], key=natural),
         "snapshot": g.snapshot,
         "stage_now": g.stage_now.replace("stg", "lead.stg"),
         "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
