@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from leadflow.compiler import ir
-from leadflow.compiler.emit_expr import ExprEmitter, literal, window_start
+from leadflow.compiler.emit_expr import ExprEmitter, literal, micros_text, window_start
 from leadflow.compiler.emit_stmt import Gen, flag, window_end
 from leadflow.compiler.writer import Block
 
@@ -118,7 +118,7 @@ def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
             b(f"ed{r} = _d")
             _every_seq(g, b, r)
     else:
-        b(f"ed{r} = now + {period.micros}")
+        b(f"ed{r} = now + {micros_text(period.micros)}")
         _every_seq(g, b, r)
 
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 
 from leadflow.compiler import ir
+from leadflow.semantics.timemath import FIXED_UNITS
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PY_OPS = {"==", "!=", "<", "<=", ">", ">="}
@@ -58,11 +59,25 @@ def literal(value) -> str:
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
+def micros_text(micros: int) -> str:
+    """A fixed duration in µs as Python showing its length: `30 * 86_400_000_000` is 30 days.
+
+    The product of two constants is folded by CPython when the module is
+    compiled, so it costs what the bare number would.
+    """
+    for unit in ("day", "hour", "minute"):
+        length = FIXED_UNITS[unit]
+        if micros >= length and micros % length == 0:
+            count = micros // length
+            return f"{length:_}" if count == 1 else f"{count} * {length:_}"
+    return f"{micros:_}"
+
+
 def window_start(dur: ir.Dur, now: str = "now") -> str:
     """Python for the exclusive start of the window `(now - dur, now]`."""
     if dur.calendar:
         return f"_shift({now}, {-dur.months})"
-    return f"({now} - {dur.micros})"
+    return f"({now} - {micros_text(dur.micros)})"
 
 
 def month_bounds(months: int) -> tuple[int, int]:
@@ -489,7 +504,7 @@ class ExprEmitter:
         if agg.within is None:
             return f"(len({g}) >= {n})"
         if not agg.within.calendar:
-            return f"(len({g}) >= {n} and {nth} > {now} - {agg.within.micros})"
+            return f"(len({g}) >= {n} and {nth} > {now} - {micros_text(agg.within.micros)})"
         if agg.within.months >= 12_000:  # reaches before year 1: no shortcut from the distance
             return f"(len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months}))"
         lo, hi = month_bounds(agg.within.months)

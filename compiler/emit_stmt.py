@@ -21,6 +21,7 @@ from leadflow.compiler.emit_expr import (
     ident,
     literal,
     maybe_missing,
+    micros_text,
     unwrap,
     window_start,
 )
@@ -395,7 +396,7 @@ def window_end(dur: ir.Dur, now: str = "now") -> str:
     """`now + dur` (calendar months in the ruleset's timezone)."""
     if dur.calendar:
         return f"_shift({now}, {dur.months})"
-    return f"({now} + {dur.micros})"
+    return f"({now} + {micros_text(dur.micros)})"
 
 
 def _number_text(code: str) -> float | int | None:
