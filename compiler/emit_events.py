@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_expr import ExprEmitter, literal, micros_text, window_start
-from leadflow.compiler.emit_stmt import Gen, flag, window_end
+from leadflow.compiler.emit_stmt import Gen, TimerKind, flag, window_end
 from leadflow.compiler.writer import Block
 
 SLACK = 86_400_000_000  # calendar windows: prune a day late, so a DST change never drops a live entry
@@ -104,10 +104,10 @@ def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
             b.if_("_d is not None")
             with b.indent():
                 b(f"es{r} = tseq")
-                g.schedule(b, "_d", f"0, {r}, None")
+                g.schedule(b, "_d", TimerKind.EVERY, f"{r}, None")
         else:
             b(f"es{r} = tseq")
-            g.schedule(b, window_end(period), f"0, {r}, None")
+            g.schedule(b, window_end(period), TimerKind.EVERY, f"{r}, None")
         return
     if period.calendar:
         _calendar_due(b, r, period, first)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_expr import ExprEmitter, literal, window_start
-from leadflow.compiler.emit_stmt import Gen, window_end
+from leadflow.compiler.emit_stmt import Gen, TimerKind, window_end
 from leadflow.compiler.writer import Block
 
 
@@ -89,7 +89,7 @@ def _flow_instr(g: Gen, b: Block, flow: ir.Flow, i: int, instr: ir.Instr) -> Non
             b.nested("return")
         b(f"pc = {i + 1}")
     elif isinstance(instr, ir.Wait):
-        g.schedule(b, window_end(instr.dur), f"2, {f}, (tok, {i + 1})")
+        g.schedule(b, window_end(instr.dur), TimerKind.FLOW_WAIT, f"{f}, (tok, {i + 1})")
         g.note(b, "flow", f"{literal(flow.name + ': wait ' + instr.text + ', until ')} + "
                           f"format_local(_due, TIMEZONE)")
         b("return")
@@ -110,16 +110,17 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
         if d.quiet_start is not None and d.quiet_start != d.quiet_end:  # `A to A` holds nothing
             # in_clock_range(now, start, end, TIMEZONE), with the range test written out
             send("_m = local_minutes(now, TIMEZONE)")
+            hours = f"quiet hours {_clock(d.quiet_start)} to {_clock(d.quiet_end)} (minutes of the day)"
             if d.quiet_start < d.quiet_end:
-                send.if_(f"{d.quiet_start} <= _m < {d.quiet_end}")
+                send.if_(f"{d.quiet_start} <= _m < {d.quiet_end}", comment=hours)
             else:
-                send.if_(f"_m >= {d.quiet_start} or _m < {d.quiet_end}")
+                send.if_(f"_m >= {d.quiet_start} or _m < {d.quiet_end}", comment=hours)
             with send.indent():
                 if g.holds_sends:
                     send.if_("run is not None")
                     send.nested("fh.setdefault(run, []).append(target)")
                 g.schedule(send, f"next_local_clock(now, {d.quiet_end}, TIMEZONE)",
-                           "3, (src, kind, run), (target, args)")
+                           TimerKind.HELD_SEND, "(src, kind, run), (target, args)")
                 g.note(send, "", "src + ': send ' + _quote(target) + ' held by quiet hours until ' "
                                  "+ format_local(_due, TIMEZONE)", "kind")
                 send("return")
@@ -148,3 +149,8 @@ def _any(conditions: list[str]) -> str:
     if len(conditions) == 1:
         return f" and {conditions[0]}"
     return f" and ({' or '.join(conditions)})"
+
+
+def _clock(minutes: int) -> str:
+    """Minutes since midnight as the rule file writes a time: 1320 → 22:00."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from leadflow.compiler import ir
 from leadflow.compiler.emit_events import fire_every
 from leadflow.compiler.emit_expr import literal, literal_names, unwrap
-from leadflow.compiler.emit_stmt import Gen, flag
+from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
 from leadflow.compiler.writer import Block
 
 
@@ -171,13 +171,13 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
     b("_kind, _ea, _eb = _e[2], _e[3], _e[4]")
     first = True
 
-    def branch(cond: str):
+    def branch(kind: TimerKind):
         nonlocal first
-        b.if_(f"{cond}", chained=not first)
+        b.if_(f"_kind == {kind.value}", chained=not first, comment=kind.meaning)
         first = False
 
     if everies:
-        branch("_kind == 0")
+        branch(TimerKind.EVERY)
         with b.indent():
             for i, rule in enumerate(everies):
                 b.if_(f"_ea == {rule.index} and es{rule.index} == _e[1]", chained=i > 0)
@@ -187,11 +187,11 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
             b.nested("continue  # restarted since: this period no longer exists")
     expiring = [r for r in g.p.rules if r.modifiers.expires is not None]
     if expiring:
-        branch("_kind == 1")
+        branch(TimerKind.EXPIRE)
         with b.indent():
             _expire(g, b, expiring)
     if g.p.flows and any(isinstance(i, ir.Wait) for f in g.p.flows for i in f.code):
-        branch("_kind == 2")
+        branch(TimerKind.FLOW_WAIT)
         with b.indent():
             for i, flow in enumerate(g.p.flows):
                 b.if_(f"_ea == {flow.index}", chained=i > 0)
@@ -201,7 +201,7 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
                     g.note(b, "timer", literal(f"{flow.name}: wait over"))
                     b(f"_flow{flow.index}(_eb[1])")
     if g.p.delivery.quiet_start is not None:
-        branch("_kind == 3")
+        branch(TimerKind.HELD_SEND)
         with b.indent():
             if g.holds_sends:
                 b("_r = _ea[2]")  # a flow's send: the token of its run, cancelled if it was stopped

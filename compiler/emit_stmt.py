@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast as python_ast
 import math
 from collections.abc import Callable
+from enum import Enum
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_expr import (
@@ -231,7 +232,7 @@ class Gen:
         if expires:
             b.if_("_ch")
             with b.indent():
-                self.schedule(b, window_end(mods.expires), f"1, {r}, tuple(_ch)")
+                self.schedule(b, window_end(mods.expires), TimerKind.EXPIRE, f"{r}, tuple(_ch)")
 
     # -- actions -------------------------------------------------------------------
     def actions(self, b: Block, actions, values: dict[int, str] | None, em: ExprEmitter,
@@ -350,7 +351,9 @@ class Gen:
         with b.indent():
             b(f"fx[ft{f}] = len(_h)")
             # The run's delivery timers, in the order they were held, become `cancelled` rows.
-            b(f"for _e in sorted(_e for _e in th if _e[2] == 3 and _e[3][2] == ft{f}):")
+            held = TimerKind.HELD_SEND
+            b(f"for _e in sorted(_e for _e in th if _e[2] == {held.value} and _e[3][2] == ft{f}):",
+              held.meaning)
             b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))")
             if self.trace:
                 b("for _t in _h:")
@@ -379,12 +382,27 @@ class Gen:
             b(f"fc{f} = _EMPTY")
 
     # -- timers ----------------------------------------------------------------------
-    def schedule(self, b: Block, due: str, payload: str) -> None:
+    def schedule(self, b: Block, due: str, kind: TimerKind, payload: str) -> None:
         """Push a heap timer (due, seq, kind, a, b) and keep `tnext` a lower bound."""
         b(f"_due = {due}")
-        b(f"heappush(th, (_due, tseq, {payload}))")
+        b(f"heappush(th, (_due, tseq, {kind.value}, {payload}))", kind.meaning)
         b("tseq += 1")
         b("tnext = min(tnext, _due)")
+
+
+class TimerKind(Enum):
+    """The kinds of timer in a lead's heap `th`: entries (due, seq, kind, a, b)."""
+
+    EVERY = 0  # a: the rule; b: None (the period's seq is the entry's seq)
+    EXPIRE = 1  # a: the rule; b: (score, actual change, points) per change
+    FLOW_WAIT = 2  # a: the flow; b: (run token, where to resume)
+    HELD_SEND = 3  # a: (source, kind, run token); b: (target, args)
+
+    @property
+    def meaning(self) -> str:
+        """What the generated code's comment calls it."""
+        return {0: "an every period ends", 1: "points expire", 2: "a flow's wait ends",
+                3: "a send held by quiet hours"}[self.value]
 
 
 def flag(code: str):

@@ -17,18 +17,22 @@ from leadflow.compiler.emit_expr import unwrap
 
 @dataclass(frozen=True)
 class Stmt:
-    """One line of code: `keyword` is "if", "elif" or "else" for a branch, else ""."""
+    """One line of code: `keyword` is "if", "elif" or "else" for a branch, else "";
+    `comment` is written after it."""
 
     depth: int
     text: str
     keyword: str = ""
+    comment: str = ""
 
     def render(self) -> str:
         if self.keyword == "else":
-            return "    " * self.depth + "else:"
-        if self.keyword:
-            return "    " * self.depth + f"{self.keyword} {self.text}:"
-        return "    " * self.depth + self.text
+            code = "else:"
+        elif self.keyword:
+            code = f"{self.keyword} {self.text}:"
+        else:
+            code = self.text
+        return "    " * self.depth + code + (f"  # {self.comment}" if self.comment else "")
 
 
 @dataclass(frozen=True)
@@ -46,16 +50,16 @@ class Block:
         self.entries: list[Stmt | Mark] = []
         self.depth = depth
 
-    def __call__(self, text: str) -> None:
-        self.entries.append(Stmt(self.depth, text))
+    def __call__(self, text: str, comment: str = "") -> None:
+        self.entries.append(Stmt(self.depth, text, comment=comment))
 
     def nested(self, text: str) -> None:
         """A line one level deeper: the one-line body of the statement just written."""
         self.entries.append(Stmt(self.depth + 1, text))
 
-    def if_(self, cond: str, *, chained: bool = False) -> None:
+    def if_(self, cond: str, *, chained: bool = False, comment: str = "") -> None:
         """`if cond:` (`elif cond:` when `chained`); its body follows, one level deeper."""
-        self.entries.append(Stmt(self.depth, cond, "elif" if chained else "if"))
+        self.entries.append(Stmt(self.depth, cond, "elif" if chained else "if", comment))
 
     def elif_(self, cond: str) -> None:
         self.if_(cond, chained=True)
