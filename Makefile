@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/points_bench.py
 	$(BIN)/python bench/report_bench.py
 	$(BIN)/python bench/workers_bench.py
+	$(BIN)/python bench/startup_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

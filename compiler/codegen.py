@@ -56,13 +56,16 @@ def state_vars(g: Gen) -> list[StateVar]:
     """
     p = g.p
     out = [StateVar("now", "None", True, "the lead's clock: the time of its last event or timer"),
-           StateVar("created", "False", True, "whether the lead has been created")]
+           StateVar("created", "False", True, "whether the lead has been created"),
+           StateVar("fseen", "None", True, "first_seen: the time of the lead's first event"),
+           StateVar("lact", "None", True, "last_activity: the time of the lead's last event")]
     if any(r.kind == "every" and r.without is not None for r in p.rules):
         out.append(StateVar("seen", "False", True, "whether an event has been seen (every ... without)"))
     for k, s in enumerate(p.scores):
         out.append(StateVar(f"s{k}", literal(_clamp(0.0, s.low, s.high)), True, f"score {_name(s.name)}"))
     if p.stages:
-        out.append(StateVar("stg", "0", True, "the stage, an index into STAGES"))
+        out += [StateVar("stg", "0", True, "the stage, an index into STAGES"),
+                StateVar("ssince", "None", True, "stage_since: when the lead entered its stage")]
     out += [StateVar("attrs", "attrs", False, "the lead's attributes"),
             StateVar("tags", "set()", False, "the lead's tags"),
             StateVar("acts", "[]", False, "actions emitted"),
@@ -258,7 +261,11 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
         if settle:
             settle_call(g, b)
     b.if_("stop > start")
-    b.nested("created = True")
+    with b.indent():
+        b("created = True")
+        b("lact = times[stop - 1]")
+        b.if_("fseen is None")
+        b.nested("fseen = times[start]")
     return b, set(_columns(g, used))
 
 
@@ -447,11 +454,17 @@ def generate(program: ir.Program, version: str) -> str:
         "stages": program.stages,
         "stage_where": tuple(f"{f}:{n}" for f, n in program.stage_lines),
         "rule_info": rule_info,
+        "flow_names": tuple(flow.name for flow in program.flows),
+        "waits": "{" + ", ".join(
+            f"({flow.index}, {i + 1}): {sum(isinstance(x, ir.Wait) for x in flow.code[:i + 1])}"
+            for flow in program.flows for i, instr in enumerate(flow.code)
+            if isinstance(instr, ir.Wait)) + "}",
         "state": state,
         "legend": [(var.name.ljust(max(len(v.name) for v in state)), var.meaning) for var in state],
         "lead_slots": sorted(["lead_id", "tracing"] + [var.name for var in state], key=natural),
         "snapshot": g.snapshot,
         "stage_now": g.stage_now.replace("stg", "lead.stg"),
+        "stage_since": "lead.ssince" if program.stages else "None",
         "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
                                          for k, s in enumerate(program.scores)) + "}",
         "next_due": next_due(g),

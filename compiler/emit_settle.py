@@ -50,6 +50,7 @@ def settle_function(g: Gen, depth: int) -> Block | None:
                 with b.indent():
                     b("involved.append(-1 - stg)")
                     b("trans.append(Transition(now, STAGES[_old], STAGES[stg]))")
+                    b("ssince = now")
                     g.note(b, "stage", "STAGES[_old] + ' → ' + STAGES[stg]")
                     _stage_groups(g, b, exits, "_old")
                     _stage_groups(g, b, enters, "stg")

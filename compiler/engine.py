@@ -25,6 +25,7 @@ from leadflow.runtime.engine import (
     TraceEntry,
     Transition,
 )
+from leadflow.runtime.pending import Scheduled
 from leadflow.runtime.snapshot import Codec, SlotCodec
 
 
@@ -76,6 +77,26 @@ class CompiledEngine:
         if points:
             self.module.record_points(lead)
         return lead
+
+    def scheduled(self, state: Any) -> list[Scheduled]:
+        """The lead's live timers (runtime/pending.py), read off the module's lead slots."""
+        m, items = self.module, []
+        held_by_stopped = getattr(state, "fx", None) or {}
+        for due, seq, kind, a, b in getattr(state, "th", None) or ():
+            if kind == 0 and getattr(state, f"es{a}") == seq:
+                items.append(Scheduled(due, "every", m._RULES[a][0]))
+            elif kind == 1:
+                items.append(Scheduled(due, "expire", m._RULES[a][0],
+                                       tuple((m.SCORES[k], actual) for k, actual, _ in b)))
+            elif kind == 2 and getattr(state, f"ft{a}") == b[0]:
+                items.append(Scheduled(due, "flow_step", m._FLOW_NAMES[a], m._WAITS[(a, b[1])]))
+            elif kind == 3 and not (a[2] is not None and a[2] in held_by_stopped):
+                items.append(Scheduled(due, "held_send", a[0], b[0]))
+        for index, (rule_id, _) in m._RULES.items():
+            due = getattr(state, f"ed{index}", m._NEVER)
+            if due < m._NEVER:
+                items.append(Scheduled(due, "every", rule_id))
+        return sorted(items, key=lambda item: item.due)
 
     def next_due(self, state: Any) -> int | None:
         """No timer of the lead is due before this time (None: none pending)."""
@@ -132,6 +153,9 @@ def convert_result(r: Any) -> LeadResult:
         transitions=[Transition(t.at, t.from_stage, t.to_stage) for t in r.transitions],
         points=[PointChange(p.at, p.rule, p.score, p.change, p.value) for p in r.points],
         cancelled=[OutAction(a.at, a.rule, a.kind, a.target, dict(a.args)) for a in r.cancelled],
+        first_seen=r.first_seen,
+        last_activity=r.last_activity,
+        stage_since=r.stage_since,
     )
 
 

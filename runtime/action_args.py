@@ -34,14 +34,28 @@ def time_args(model: Model | None) -> TimeArgs:
     return frozenset(found)
 
 
+def set_attributes(model: Model | None) -> tuple[tuple[str, str], ...]:
+    """(name, type) of every declared lead attribute some rule or flow sets, in declaration order."""
+    if model is None:
+        return ()
+    owners: list[Any] = [rule.rule for rule in model.rules] + list(model.flows.values())
+    targets = {node.field for node in _nodes(owners, ast.SetField)}
+    return tuple((name, decl.type) for name, decl in model.lead_fields.items() if name in targets)
+
+
 def _sends(node: Any) -> Iterator[ast.Send]:
     """Every Send node under `node` (rules and flows nest them in steps and branches)."""
-    if isinstance(node, ast.Send):
+    return _nodes(node, ast.Send)
+
+
+def _nodes(node: Any, kind: type) -> Iterator[Any]:
+    """Every node of type `kind` under `node`."""
+    if isinstance(node, kind):
         yield node
     elif isinstance(node, (list, tuple)):
         for item in node:
-            yield from _sends(item)
+            yield from _nodes(item, kind)
     elif dataclasses.is_dataclass(node) and not isinstance(node, type):
         for f in dataclasses.fields(node):
             if f.name != "span":
-                yield from _sends(getattr(node, f.name))
+                yield from _nodes(getattr(node, f.name), kind)

@@ -11,11 +11,12 @@ Dask is an optional dependency (`pip install 'leadflow[dask]'`), imported only h
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from leadflow.runtime.driver import RunOptions, RunResult, check_out_dir
+from leadflow.runtime.driver import RunOptions, RunResult, check_out_dir, output_zone
 from leadflow.runtime.engine import Engine
 from leadflow.runtime.output_set import OutputDir
 from leadflow.runtime.readers import InputError
@@ -79,6 +80,7 @@ def run_on_cluster(engine: Engine, options: RunOptions, label: str | None,
                    workers: int | None, scheduler: str | None) -> RunResult:
     """driver.run, split by lead over worker processes (runtime/partitioned.py)."""
     check_out_dir(options.out_dir, options.format)
+    options = dataclasses.replace(options, tz=output_zone(options.tz, engine.timezone))
     if options.state is not None:
         from leadflow.runtime.incremental import run_with_state
         with open_cluster(workers, scheduler) as cluster:

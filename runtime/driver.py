@@ -11,6 +11,7 @@ so the reference interpreter and a compiled module plug in the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -19,16 +20,19 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress, count
+from operator import ne
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from tqdm import tqdm
 
-from leadflow.runtime.action_args import time_args
+from leadflow.runtime.action_args import set_attributes, time_args
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir
 from leadflow.runtime.outputs import OutputTables
+from leadflow.runtime.pending import describer
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, EventCounts, Staging
 from leadflow.runtime.summary import RunSummary
@@ -68,6 +72,8 @@ class RunOptions:
     ruleset_file: str = ""
     points: bool = False  # write the points ledger (points.FORMAT)
     cancelled: bool = False  # write the held sends of stopped flow runs (cancelled.FORMAT)
+    tz: str | None = None  # write times with this zone's offset (None: UTC)
+    keep_cols: tuple[str, ...] | None = None  # the --leads columns leads.csv carries (None: all)
 
 
 @dataclass
@@ -82,7 +88,7 @@ def stage_inputs(engine: Engine, staging: Staging, options: RunOptions) -> tuple
     """Load the inputs into the work database; the as-of time and whether it was given."""
     staging.load_events(options.events, options.names, dict(engine.events))
     if options.leads is not None:
-        staging.load_leads(options.leads, options.names, tuple(engine.lead_fields))
+        staging.load_leads(options.leads, options.names, tuple(engine.lead_fields), options.keep_cols)
     if options.as_of is None:
         return staging.latest_time(), False
     as_of = staging.parse_time(options.as_of)
@@ -112,11 +118,13 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     state once it is done. With `points` each new lead records the points ledger.
     """
     new_lead, advance, result = engine.new_lead, engine.advance, engine.result
+    scheduled = getattr(engine, "scheduled", None)  # an engine wrapped for analysis has none
     ledger = {"points": True} if points else {}  # engines wrapped for analysis take no points
     if begin is None:
         def begin(lead_id: str, info: Any) -> Any:
             return new_lead(lead_id, info or {}, trace, **ledger)
     feed_segment = segment_feeder(engine, event_names, by_event, slots)
+    run_ends = RunEnds()
     pending = next(attrs, None)
     lead: str | None = None
     state = None
@@ -125,6 +133,8 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         if as_of is not None:
             advance(current, as_of)
         done = result(current)
+        if scheduled is not None:
+            done.pending = scheduled(current)
         check_finite(engine, current, done, trace)
         emit(done)
         if keep is not None:
@@ -148,7 +158,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
             kinds = batch.column(2).to_pylist()
             columns = [batch.column(k).to_pylist() for k in range(3, batch.num_columns)]
             start = 0
-            for stop in pc.run_end_encode(batch.column(0)).run_ends.to_pylist():
+            for stop in run_ends(batch.column(0), ids):
                 lead_id = ids[start]
                 if lead_id != lead:
                     if state is not None:
@@ -198,6 +208,35 @@ def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) ->
                 break
     raise RulesetRuntimeError(f"score {name} became {value} (too large for a number, or "
                               f"undefined){where}")
+
+
+class RunEnds:
+    """Where each lead's run of rows in a batch ends: `ends(column, ids)`, ids its list.
+
+    Arrow's run_end_encode is the quickest way, but importing pyarrow.compute costs
+    more (~65 ms) than a daily `run --state` spends finding the runs of its
+    ~10,000 rows in Python (~1 ms). So the first SMALL rows are split in Python
+    and pyarrow.compute is imported only once a run has read more than that: the
+    same list either way.
+    """
+
+    SMALL = 100_000
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.encode: Callable[[pa.Array], Any] | None = None
+
+    def __call__(self, column: pa.Array, ids: list) -> list[int]:
+        if self.encode is not None:
+            return self.encode(column).run_ends.to_pylist()
+        self.rows += len(ids)
+        if self.rows > self.SMALL:
+            import pyarrow.compute as pc
+            self.encode = pc.run_end_encode
+        ends = list(compress(count(1), map(ne, ids[1:], ids)))
+        if ids:
+            ends.append(len(ids))
+        return ends
 
 
 FeedSegment = Callable[[Any, list, list, list, int, int], None]
@@ -285,6 +324,7 @@ def run(engine: Engine, options: RunOptions, label: str | None = None) -> RunRes
     file instead (runtime/incremental.py).
     """
     check_out_dir(options.out_dir, options.format)
+    options = dataclasses.replace(options, tz=output_zone(options.tz, engine.timezone))
     if options.state is not None:
         from leadflow.runtime.incremental import run_with_state
         return run_with_state(engine, options, label)
@@ -297,12 +337,11 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
     start = time.perf_counter()
     with Staging(engine.timezone, options.memory_limit) as staging:
         as_of, given = stage_inputs(engine, staging, options)
+        carried = carried_columns(staging, engine, options.leads)
         counts = staging.counts(as_of)
         seconds["read"] = time.perf_counter() - start
 
-        tables = OutputTables(staging.con.cursor(), engine.scores,
-                              time_args(getattr(engine, "model", None)), options.points,
-                              options.cancelled)
+        tables = output_tables(staging.con.cursor(), engine, options)
         bar = tqdm(total=counts.applied, unit=" events", unit_scale=True, file=sys.stderr,
                    disable=not options.progress, mininterval=0.5, leave=False)
         run_start = time.perf_counter()
@@ -314,6 +353,7 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
         finally:
             bar.close()
         seconds["run"] = time.perf_counter() - run_start - seconds.get("sort", 0.0)
+        tables.carry(carried, given_columns(carried, staging))
         return publish_outputs(engine, options, label, out, tables, staging.rejects_query(),
                                counts, (as_of, given), seconds)
 
@@ -336,6 +376,54 @@ def publish_outputs(engine: Engine, options: RunOptions, label: str | None, out:
     return RunResult(summary, top, stage_counts)
 
 
+def output_zone(name: str | None, ruleset_zone: str) -> str | None:
+    """`--tz ZONE|ruleset` as the zone times are written in; None for UTC (the `Z` form).
+
+    InputError (exit 2) for a zone the time zone database does not know.
+    """
+    if name is None:
+        return None
+    zone = ruleset_zone if name == "ruleset" else name
+    if zone == "UTC":
+        return None
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"--tz {name}: not a time zone (use an IANA name such as Europe/Madrid, "
+                         f"UTC, or `ruleset` for the ruleset's own)") from None
+    return zone
+
+
+def carried_columns(staging: Staging, engine: Engine, leads: InputFile | None) -> tuple[str, ...]:
+    """The --leads columns leads.csv carries after its own: all but those a rule sets (their
+    column, holding the current value, is there already). InputError for a column named
+    like one leads.csv always has."""
+    fixed = {"lead_id", *engine.scores, "stage", "tags", "first_seen", "last_activity",
+             "stage_since"}
+    clash = [name for name in staging.carried if name in fixed]
+    if clash and leads is not None:
+        raise InputError(f"--leads {leads.path}: column {clash[0]} has the name of a leads.csv "
+                         f"column; choose the columns to carry with --keep-cols")
+    set_names = {name for name, _ in set_attributes(getattr(engine, "model", None))}
+    return tuple(name for name in staging.carried if name not in set_names)
+
+
+def given_columns(columns: Sequence[str], staging: Staging) -> str | None:
+    """SELECT lead_id, k0.. of this run's --leads rows, in `columns` order (None: no --leads)."""
+    if not staging.has_leads:
+        return None
+    picks = ", ".join(f"k{staging.carried.index(name)} AS k{j}" for j, name in enumerate(columns))
+    return f"SELECT lead_id{', ' if picks else ''}{picks} FROM leads WHERE reason IS NULL"
+
+
+def output_tables(con: Any, engine: Engine, options: RunOptions) -> OutputTables:
+    """The output buffers of a run, for this engine's ruleset and the outputs asked for."""
+    model = getattr(engine, "model", None)
+    return OutputTables(con, engine.scores, time_args(model), options.points, options.cancelled,
+                        set_attributes(model), options.tz,
+                        describer(model) if model is not None else None)
+
+
 def run_file(summary: RunSummary, options: RunOptions, run: int | None,
              **extra: Any) -> dict[str, Any]:
     """run.json: which run this is, its as-of, inputs and counts (reproducible: no clock)."""
@@ -348,6 +436,7 @@ def run_file(summary: RunSummary, options: RunOptions, run: int | None,
         **extra,
         "inputs": inputs,
         "format": options.format,
+        **({"tz": options.tz} if options.tz is not None else {}),
         "counts": summary.counts_json(),
         "outputs": [os.path.basename(p) for p in summary.outputs.values()],
     }

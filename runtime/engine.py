@@ -75,6 +75,10 @@ class LeadResult:
     actions: list[OutAction]
     transitions: list[Transition]
     points: list[PointChange] = field(default_factory=list)  # only for a lead made with points=True
+    first_seen: int | None = None  # the lead's first applied event (None: it has none)
+    last_activity: int | None = None  # its last applied event
+    stage_since: int | None = None  # its last stage change (None: never changed stage)
+    pending: list[Any] = field(default_factory=list)  # runtime/pending.py Scheduled items
     # Held sends of a flow run stopped before delivery (kind "cancelled", at: when it
     # stopped); never in `actions` (SPEC 9, Delivery).
     cancelled: list[OutAction] = field(default_factory=list)

@@ -42,10 +42,13 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from leadflow import __version__
-from leadflow.runtime.action_args import time_args
+from leadflow.runtime.action_args import set_attributes
 from leadflow.runtime.driver import (
     RunOptions,
     RunResult,
+    carried_columns,
+    given_columns,
+    output_tables,
     replay,
     run_file,
     timed_batches,
@@ -61,10 +64,10 @@ from leadflow.runtime.output_set import (
 )
 from leadflow.runtime.outputs import OutputTables, output_queries, write_files
 from leadflow.runtime.readers import InputError, InputFile, duckdb_message
-from leadflow.runtime.rows import literal
+from leadflow.runtime.rows import ident, literal
 from leadflow.runtime.snapshot import SnapshotError
 from leadflow.runtime.staging import APPLICABLE, EventCounts, FileCounts, Staging
-from leadflow.runtime.state_store import FORMAT_VERSION, RunRecord, StateFile
+from leadflow.runtime.state_store import FORMAT_VERSION, LEADS_COLUMNS, RunRecord, StateFile
 from leadflow.runtime.summary import RunSummary
 from leadflow.semantics.timemath import format_instant
 
@@ -120,7 +123,7 @@ class _Run:
         start = time.perf_counter()
         store, options = self.store, self.options
         store.attach(self.con)
-        store.check_format()
+        store.check_format(options.rebuild)
         meta = store.meta()
         new = "format" not in meta
         if not new:
@@ -142,23 +145,30 @@ class _Run:
         self.staging.load_events(options.events, options.names, dict(self.engine.events),
                                  keep_raw=True, held=held)
         if options.leads is not None:
-            self.staging.load_leads(options.leads, options.names, tuple(self.engine.lead_fields))
+            self.staging.load_leads(options.leads, options.names, tuple(self.engine.lead_fields),
+                                    options.keep_cols)
+        # The --leads columns leads.csv carries: this run's file's, else the last run's.
+        self.carried = (carried_columns(self.staging, self.engine, options.leads)
+                        if self.staging.has_leads else tuple(json.loads(meta.get("carried", "[]"))))
         self.mark_seen_rows(prev_as_of, rebuild)
         as_of, given = self.choose_as_of(prev_as_of)
         counts = self.staging.counts(as_of)
         self.seconds["read"] = time.perf_counter() - start
         crash_point("staged")
 
-        tables = OutputTables(self.con.cursor(), self.engine.scores,
-                              time_args(getattr(self.engine, "model", None)), options.points,
-                              options.cancelled)
+        tables = output_tables(self.con.cursor(), self.engine, options)
         if self.cluster is not None:
             from leadflow.runtime.partitioned import replay_state_split
             replay_state_split(self, tables, as_of, rebuild, counts.applied)
         else:
             saved = _SavedLeads(self.engine, options.points)
             self.replay(tables, saved, as_of, prev_as_of, rebuild, counts.applied)
-            tables.flush()
+        if _table_exists(self.con, "st", "lead_rows"):
+            add_missing_columns(self.con, "st.lead_rows", "out_leads")
+            tables.carry(self.carried, given_columns(self.carried, self.staging), "st.lead_rows")
+        else:
+            tables.carry(self.carried, given_columns(self.carried, self.staging))
+        if self.cluster is None:
             saved.save_to(self.con)
         crash_point("replayed")
 
@@ -176,7 +186,8 @@ class _Run:
                              self.seconds, outputs)
         info = run_file(summary, options, run_no, state=store.path,
                         previous_as_of=_iso(prev_as_of), rebuild=rebuild,
-                        **({"includes_undelivered_run": last.run_no} if carry else {}))
+                        **({"includes_undelivered_run": last.run_no} if carry else {}),
+                        **({"lead_columns": list(self.carried)} if self.carried else {}))
         crash_point("before-commit")
         self.commit(lambda: self.save(run_no, prev_as_of, as_of, rebuild, info, carry))
         crash_point("committed")
@@ -360,8 +371,8 @@ class _Run:
              info: dict[str, Any], carry: bool) -> None:
         """Everything the run changes in the state file (called inside one transaction)."""
         con, store, options = self.con, self.store, self.options
-        if rebuild:
-            con.execute("DELETE FROM st.leads")
+        if rebuild:  # made anew: empty, and in this format if it was another's
+            con.execute(f"CREATE OR REPLACE TABLE st.leads {LEADS_COLUMNS}")
         else:
             con.execute("DELETE FROM st.leads WHERE lead_id IN (SELECT lead_id FROM saved_leads)")
         con.execute("INSERT INTO st.leads SELECT lead_id, attrs, snapshot, next_due "
@@ -369,8 +380,13 @@ class _Run:
         if self.replaces_rows:
             con.execute("CREATE OR REPLACE TABLE st.lead_rows AS SELECT * FROM out_leads")
         else:  # only the leads this run touched changed
+            add_missing_columns(con, "st.lead_rows", "out_leads")
             con.execute("DELETE FROM st.lead_rows WHERE lead_id IN (SELECT lead_id FROM out_leads)")
-            con.execute("INSERT INTO st.lead_rows SELECT * FROM out_leads")
+            con.execute("INSERT INTO st.lead_rows BY NAME SELECT * FROM out_leads")
+        # pending.csv is a picture of every lead, like leads.csv: the touched leads' rows change.
+        con.execute("DELETE FROM st.pending_rows" if self.replaces_rows else
+                    "DELETE FROM st.pending_rows WHERE lead_id IN (SELECT lead_id FROM out_leads)")
+        con.execute("INSERT INTO st.pending_rows SELECT * FROM out_pending")
         self.save_history(run_no, as_of, rebuild)
         for name in (*EVENT_OUTPUTS, "rejects"):
             con.execute(f"DELETE FROM st.outbox_{name}")
@@ -386,6 +402,7 @@ class _Run:
                 "ruleset_file": options.ruleset_file}
         if as_of is not None:
             meta["as_of"] = str(as_of)
+        meta["carried"] = json.dumps(list(self.carried), ensure_ascii=False)
         store.write_meta(meta)
 
     def save_history(self, run_no: int, as_of: int | None, rebuild: bool) -> None:
@@ -429,7 +446,10 @@ class _Run:
         written = info.get("outputs", ())
         optional = {name: f"st.outbox_{name}" for name in OPTIONAL_OUTPUTS if f"{name}.{fmt}" in written}
         queries = output_queries(self.engine.scores, fmt, leads="st.lead_rows", actions="st.outbox_actions",
-                                 transitions="st.outbox_transitions", **optional)
+                                 transitions="st.outbox_transitions", **optional,
+                                 attributes=set_attributes(getattr(self.engine, "model", None)),
+                                 tz=info.get("tz"), carried=info.get("lead_columns", ()),
+                                 pending="st.pending_rows")
         queries["rejects"] = 'SELECT file, "row", reason FROM st.outbox_rejects ORDER BY seq'
         staged = self.out.staging_dir()
         write_files(self.con, staged, fmt, queries)
@@ -451,6 +471,15 @@ class _Run:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def add_missing_columns(con: Any, table: str, like: str) -> None:
+    """Give `table` the columns of `like` it lacks (empty for its rows): a state written
+    before leads.csv had a column still takes this run's rows."""
+    have = {row[0] for row in con.sql(f"DESCRIBE {table}").fetchall()}
+    for name, kind, *_ in con.sql(f"DESCRIBE {like}").fetchall():
+        if name not in have:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {ident(name)} {kind}")
 
 
 class _SavedLeads:

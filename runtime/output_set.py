@@ -26,12 +26,12 @@ import shutil
 from collections.abc import Iterable
 from typing import Any, Self
 
-from leadflow.runtime.outputs import OUTPUT_FORMATS
 from leadflow.runtime.readers import InputError
+from leadflow.runtime.run_settings import OUTPUT_FORMATS
 
 # Files leadflow writes into --out (NAME.FORMAT, and run.json); anything else there is
 # the user's and is never deleted.
-OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects", "points", "cancelled")
+OUTPUT_NAMES = ("leads", "actions", "transitions", "rejects", "pending", "points", "cancelled")
 OPTIONAL_OUTPUTS = ("points", "cancelled")  # written only when the run asks (RunOptions has a flag of that name)
 
 
@@ -172,7 +172,7 @@ class OutputDir:
                 os.rename(self.path, old)
             crash_point("out-moved-aside")
             os.rename(staged, self.path)
-        _sync_dir(self.parent)
+        _sync_entries(self.parent)
         crash_point("out-swapped")
         shutil.rmtree(old, ignore_errors=True)
 
@@ -226,6 +226,12 @@ def _sync_dir(path: str) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+    _sync_entries(path)
+
+
+def _sync_entries(path: str) -> None:
+    """fsync a directory itself (its names, after a rename), not the files in it: --out's
+    parent may hold anything, such as the state file or the input logs."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

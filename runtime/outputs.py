@@ -6,18 +6,22 @@ in Python for the whole run. At the end each table is written with one COPY, in
 the order SPEC asks for, as CSV, Parquet or JSON Lines:
 
 - leads:       lead_id, one column per score (declaration order), stage, tags
-               (sorted, `;`-joined); sorted by lead_id.
+               (sorted, `;`-joined; a list in JSON Lines and Parquet), first_seen,
+               last_activity, stage_since, the attributes rules set; by lead_id.
 - actions:     lead_id, at, rule, kind, target, args (JSON); in time order, then
                lead_id, then the order the lead emitted them.
 - transitions: lead_id, at, from, to; same order as actions.
 - rejects:     file, row, reason; in file and row order.
+- pending:     lead_id, due, kind, source, what: each lead's scheduled work after
+               the as-of (runtime/pending.py); by lead, then due.
 - points:      (with --points) lead_id, at, rule, score, change, value: one row
                per score change; by lead, then time, then the order it happened.
 - cancelled:   (with --cancelled) the columns of actions, kind `cancelled`: held
                sends of flow runs stopped before delivery; same order as actions.
 
 Times are ISO-8601 UTC (`2024-01-10T08:30:00Z`, with microseconds only when they
-are not zero) in CSV and JSON Lines, and TIMESTAMP WITH TIME ZONE in Parquet.
+are not zero), or with the offset of the zone `--tz` names, in CSV and JSON
+Lines, and TIMESTAMP WITH TIME ZONE in Parquet.
 Scores are written as integers when integral (`15`, not `15.0`), otherwise
 rounded to 6 decimals without trailing zeros (Parquet: a DOUBLE of that value);
 JSON Lines holds them as numbers and `args` as an object.
@@ -28,7 +32,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -36,10 +41,12 @@ import pyarrow as pa
 
 from leadflow.runtime.action_args import TimeArgs
 from leadflow.runtime.engine import LeadResult, OutAction
-from leadflow.runtime.rows import ident, literal
-from leadflow.semantics.timemath import format_instant
+from leadflow.runtime.rows import ident, json_path, literal
+from leadflow.semantics.timemath import format_instant, format_local
 
-OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
+# How a lead attribute of each declared type is held before it is written.
+ARROW_TYPES = {"number": pa.float64(), "int": pa.int64(), "text": pa.string(), "bool": pa.bool_(),
+               "time": pa.int64()}
 FLUSH_ROWS = 50_000
 COPY_OPTIONS = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet",
                 "jsonl": "FORMAT json"}
@@ -82,11 +89,13 @@ def plain_json(value: Any) -> Any:
 _ARGS_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
-def action_args(action: OutAction, times: TimeArgs) -> dict[str, Any]:
-    """The action's arguments, with the ones the ruleset types as `time` as ISO-8601 UTC."""
+def action_args(action: OutAction, times: TimeArgs, tz: str | None = None) -> dict[str, Any]:
+    """The action's arguments, with the ones the ruleset types as `time` as ISO-8601 (UTC, or
+    with `tz`'s offset)."""
     if not times or not action.args:
         return action.args
-    return {name: format_instant(value) if isinstance(value, int) and not isinstance(value, bool)
+    show = format_instant if tz is None else partial(format_local, tz=tz)
+    return {name: show(value) if isinstance(value, int) and not isinstance(value, bool)
             and (action.rule, action.target, name) in times else value
             for name, value in action.args.items()}
 
@@ -100,14 +109,33 @@ def args_json(args: dict[str, Any]) -> str:
 # ------------------------------------------------------------- SQL formatting
 
 
-def iso_sql(column: str) -> str:
-    stamp = f"make_timestamp({column})"
-    return (f"CASE WHEN {column} % 1000000 = 0 THEN strftime({stamp}, '%Y-%m-%dT%H:%M:%SZ') "
-            f"ELSE strftime({stamp}, '%Y-%m-%dT%H:%M:%S.%fZ') END")
+def iso_sql(column: str, tz: str | None = None) -> str:
+    """SQL: the instant `column` (µs) as ISO-8601 text, UTC (`Z`) or with `tz`'s offset."""
+    if tz is None:
+        stamp = f"make_timestamp({column})"
+        return (f"CASE WHEN {column} % 1000000 = 0 THEN strftime({stamp}, '%Y-%m-%dT%H:%M:%SZ') "
+                f"ELSE strftime({stamp}, '%Y-%m-%dT%H:%M:%S.%fZ') END")
+    local = f"timezone({literal(tz)}, make_timestamptz({column}))"  # the wall clock there
+    offset = f"((epoch_us({local}) - {column}) // 60000000)"  # minutes east of UTC
+    return (f"strftime({local}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {column} % 1000000 = 0 "
+            f"THEN '' ELSE strftime({local}, '.%f') END || CASE WHEN {offset} < 0 THEN '-' "
+            f"ELSE '+' END || lpad(CAST(abs({offset}) // 60 AS VARCHAR), 2, '0') || ':' || "
+            f"lpad(CAST(abs({offset}) % 60 AS VARCHAR), 2, '0')")
 
 
-def time_sql(column: str, fmt: str) -> str:
-    return f"make_timestamptz({column})" if fmt == "parquet" else iso_sql(column)
+def time_sql(column: str, fmt: str, tz: str | None = None) -> str:
+    """An instant as written: TIMESTAMP WITH TIME ZONE in Parquet, ISO-8601 text otherwise."""
+    return f"make_timestamptz({column})" if fmt == "parquet" else iso_sql(column, tz)
+
+
+def attribute_sql(column: str, kind: str, fmt: str, tz: str | None) -> str:
+    """A lead attribute of type `kind` as written: typed in Parquet and JSON, text in CSV."""
+    if kind == "time":
+        return time_sql(column, fmt, tz)
+    if kind == "number" and fmt == "csv":  # 15, not 15.0, as scores
+        return (f"CASE WHEN {column} = trunc({column}) AND abs({column}) < 1e15 "
+                f"THEN CAST(CAST({column} AS BIGINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END")
+    return column
 
 
 def score_sql(index: int, fmt: str) -> str:
@@ -173,18 +201,31 @@ class _Buffer:
 def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads",
                    actions: str = "out_actions",
                    transitions: str = "out_transitions",
-                   points: str | None = None, cancelled: str | None = None) -> dict[str, str]:
+                   points: str | None = None, cancelled: str | None = None,
+                   attributes: Sequence[tuple[str, str]] = (),
+                   tz: str | None = None, carried: Sequence[str] = (),
+                   pending: str = "out_pending") -> dict[str, str]:
     """The SELECT that produces each output file, in its final column names and order.
 
     The table names default to a run's buffers (OutputTables); `run --state`
     writes the same files from its state file's tables. `points` and
-    `cancelled` name the tables of those outputs when the run writes them.
+    `cancelled` name the tables of those outputs when the run writes them;
+    `attributes` are the (name, type) of the lead attributes rules set, `tz`
+    the time zone times are written in (None: UTC), `carried` the --leads
+    columns carried through (from the JSON object in `carried`).
     """
     scores = "".join(f", {score_sql(i, fmt)} AS {ident(name)}"
                      for i, name in enumerate(score_names))
-    tags = "tags" if fmt != "csv" else "NULLIF(tags, '') AS tags"
+    # CSV: sorted and `;`-joined; JSON Lines and Parquet: a list.
+    tags = "NULLIF(tags, '') AS tags" if fmt == "csv" else "tag_list AS tags"
     args = "CAST(args AS JSON) AS args" if fmt == "jsonl" else "args"
-    at = time_sql("at_us", fmt)
+    at = time_sql("at_us", fmt, tz)
+    times = "".join(f", {time_sql(column + '_us', fmt, tz)} AS {column}"
+                    for column in ("first_seen", "last_activity", "stage_since"))
+    attrs = "".join(f", {attribute_sql(f'x{j}', kind, fmt, tz)} AS {ident(name)}"
+                    for j, (name, kind) in enumerate(attributes))
+    attrs += "".join(f", json_extract_string(carried, {json_path(name)}) AS {ident(name)}"
+                     for name in carried)
     optional = {}
     if cancelled is not None:
         optional["cancelled"] = (f"SELECT lead_id, {at} AS \"at\", rule, kind, target, {args} "
@@ -196,11 +237,13 @@ def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads
         optional["points"] = (f"SELECT lead_id, {at} AS \"at\", rule, score, {change} AS change, "
                               f"{value} AS \"value\" FROM {points} ORDER BY lead_id, at_us, seq")
     return {
-        "leads": f"SELECT lead_id{scores}, stage, {tags} FROM {leads} ORDER BY lead_id",
+        "leads": f"SELECT lead_id{scores}, stage, {tags}{times}{attrs} FROM {leads} ORDER BY lead_id",
         "actions": (f"SELECT lead_id, {at} AS \"at\", rule, kind, target, {args} "
                     f"FROM {actions} ORDER BY at_us, lead_id, seq"),
         "transitions": (f"SELECT lead_id, {at} AS \"at\", from_stage AS \"from\", "
                         f"to_stage AS \"to\" FROM {transitions} ORDER BY at_us, lead_id, seq"),
+        "pending": (f"SELECT lead_id, {time_sql('due_us', fmt, tz)} AS due, kind, source, what "
+                    f"FROM {pending} ORDER BY lead_id, due_us, kind, source, what"),
         **optional,
     }
 
@@ -221,8 +264,13 @@ class OutputTables:
     """Collects results in the work database and writes the output files."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, scores: Sequence[str],
-                 times: TimeArgs = frozenset(), points: bool = False, cancelled: bool = False):
+                 times: TimeArgs = frozenset(), points: bool = False, cancelled: bool = False,
+                 attributes: Sequence[tuple[str, str]] = (), tz: str | None = None,
+                 describe: Callable[[Any], str] | None = None):
         self.con = con
+        self.attributes = tuple(attributes)  # (name, type) of the attributes rules set
+        self.tz = tz  # times written with this zone's offset (None: UTC)
+        self.describe = describe  # a scheduled item's `what` (runtime/pending.py)
         self.points = points  # whether the points ledger is written
         self.cancelled = cancelled  # whether cancelled held sends are written
         self.scores = tuple(scores)
@@ -231,7 +279,12 @@ class OutputTables:
         score_fields = [(f"{kind}{i}", pa.float64() if kind == "s" else pa.string())
                         for i in range(len(self.scores)) for kind in "st"]
         self._leads = _Buffer(con, "out_leads", pa.schema(
-            [("lead_id", pa.string()), *score_fields, ("stage", pa.string()), ("tags", pa.string())]))
+            [("lead_id", pa.string()), *score_fields, ("stage", pa.string()), ("tags", pa.string()),
+             ("tag_list", pa.list_(pa.string())), ("first_seen_us", pa.int64()),
+             ("last_activity_us", pa.int64()), ("stage_since_us", pa.int64()),
+             *((f"x{j}", ARROW_TYPES[kind]) for j, (_, kind) in enumerate(self.attributes)),
+             ("carried", pa.string())]))
+        self.carried: tuple[str, ...] = ()  # --leads columns carried through (see carry)
         action_schema = pa.schema(
             [("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
              ("kind", pa.string()), ("target", pa.string()), ("args", pa.string())])
@@ -245,8 +298,11 @@ class OutputTables:
             [("lead_id", pa.string()), ("at_us", pa.int64()), ("rule", pa.string()),
              ("score", pa.string()), ("change", pa.string()), ("value", pa.string())]),
             numbered=True)
+        self._pending = _Buffer(con, "out_pending", pa.schema(
+            [("lead_id", pa.string()), ("due_us", pa.int64()), ("kind", pa.string()),
+             ("source", pa.string()), ("what", pa.string())]))
         self.buffers = (self._leads, self._actions, self._transitions, self._points,
-                         self._cancelled)
+                        self._cancelled, self._pending)
 
     # ------------------------------------------------------------ buffering
 
@@ -262,17 +318,26 @@ class OutputTables:
         for name in self.scores:
             value = float(result.scores[name])
             row += (value, format_score(value))
-        row += (result.stage, ";".join(sorted(result.tags)))
+        tags = sorted(result.tags)
+        since = result.stage_since  # never changed stage: in its first stage since it was first seen
+        if since is None and result.stage is not None:
+            since = result.first_seen
+        row += (result.stage, ";".join(tags), tags, result.first_seen, result.last_activity, since)
+        row += tuple(result.attrs.get(name) for name, _ in self.attributes)
+        row.append(None)  # carried: filled in by carry()
         self._leads.extend([tuple(row)])
         times = self.times
         self._actions.extend([(lead_id, a.at, a.rule, a.kind, a.target,
-                               args_json(action_args(a, times)))
+                               args_json(action_args(a, times, self.tz)))
                               for a in result.actions])
         self._cancelled.extend([(lead_id, a.at, a.rule, a.kind, a.target,
-                                 args_json(action_args(a, times)))
+                                 args_json(action_args(a, times, self.tz)))
                                 for a in result.cancelled])
         self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
                                   for t in result.transitions])
+        if self.describe is not None:
+            self._pending.extend([(lead_id, s.due, s.kind, s.source, self.describe(s))
+                                  for s in result.pending])
         self._points.extend([(lead_id, p.at, p.rule, p.score, format_score(p.change),
                               format_score(p.value)) for p in result.points])
         if sum(buffer.pending for buffer in self.buffers) >= FLUSH_ROWS:
@@ -301,7 +366,26 @@ class OutputTables:
     def queries(self, fmt: str) -> dict[str, str]:
         """The SELECT that produces each output file from this run's buffers."""
         return output_queries(self.scores, fmt, points="out_points" if self.points else None,
-                              cancelled="out_cancelled" if self.cancelled else None)
+                              cancelled="out_cancelled" if self.cancelled else None,
+                              attributes=self.attributes, tz=self.tz, carried=self.carried)
+
+    def carry(self, columns: Sequence[str], given: str | None, previous: str | None = None) -> None:
+        """Carry --leads columns through to leads.csv, as one JSON object per lead.
+
+        `given` is a SELECT of lead_id, k0.. (this run's --leads rows, the
+        columns in `columns` order); `previous` a table of earlier rows whose
+        `carried` a lead keeps when this run gives it none (`run --state`).
+        """
+        self.flush()
+        self.carried = tuple(columns)
+        if given is not None and columns:
+            pairs = ", ".join(f"{literal(name)}, k{j}" for j, name in enumerate(columns))
+            self.con.execute(f"UPDATE out_leads SET carried = c.obj FROM (SELECT lead_id, "
+                             f"CAST(json_object({pairs}) AS VARCHAR) AS obj FROM ({given})) c "
+                             f"WHERE out_leads.lead_id = c.lead_id")
+        if previous is not None:
+            self.con.execute(f"UPDATE out_leads SET carried = p.carried FROM {previous} p "
+                             f"WHERE out_leads.lead_id = p.lead_id AND out_leads.carried IS NULL")
 
     def write(self, out_dir: str, fmt: str, rejects_sql: str,
               queries: dict[str, str] | None = None) -> dict[str, str]:

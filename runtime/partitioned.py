@@ -36,10 +36,12 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
-from leadflow.runtime.action_args import TimeArgs, time_args
 from leadflow.runtime.driver import (
     RunOptions,
     RunResult,
+    carried_columns,
+    given_columns,
+    output_tables,
     publish_outputs,
     replay,
     stage_inputs,
@@ -86,22 +88,23 @@ class EngineRecipe:
     """How a worker makes the run's engine: a compiled module's source, or the model."""
 
     kind: str  # "compiled" or "interpreter"
-    payload: Any  # the module source text, or the checked Model
+    model: Any  # the checked Model (the outputs' attribute columns and pending words)
+    source: str | None = None  # the compiled module's source text
 
     @classmethod
     def of(cls, engine: Engine) -> EngineRecipe:
         from leadflow.compiler.engine import CompiledEngine
         if isinstance(engine, CompiledEngine):
-            return cls("compiled", engine.module.__leadflow_source__)
+            return cls("compiled", engine.model, engine.module.__leadflow_source__)
         return cls("interpreter", engine.model)
 
     def make(self) -> Engine:
         if self.kind == "compiled":
             from leadflow.compiler.engine import CompiledEngine
             from leadflow.compiler.load import load_source
-            return CompiledEngine(None, module=load_source(self.payload))  # type: ignore[arg-type]
+            return CompiledEngine(self.model, module=load_source(self.source))
         from leadflow.runtime.interpreter import Interpreter
-        return Interpreter(self.payload)
+        return Interpreter(self.model)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,6 @@ class PartTask:
     parts: int
     engine: EngineRecipe
     options: RunOptions
-    times: TimeArgs
     part_dir: str  # where the part's Parquet files go (beside --out)
     threads: int | None = None  # DuckDB threads of the task (None: DuckDB's default, the cores)
 
@@ -135,6 +137,7 @@ class PartDone:
     counts: Any  # EventCounts (runs), or the number of events replayed (runs with --state)
     files: dict[str, str]  # table → Parquet file
     seconds: float
+    carried: tuple[str, ...] = ()  # the --leads columns its leads rows carry
 
 
 # Work databases between the two steps, in the worker process: (run id, part) →
@@ -174,12 +177,12 @@ def replay_part(run_id: str, part: int, as_of: int | None,
     try:
         counts = staging.counts(as_of)
         counts.missing_fields = staging.missing_fields(usage)
-        tables = OutputTables(staging.con.cursor(), engine.scores, task.times,
-                              task.options.points, task.options.cancelled)
+        tables = output_tables(staging.con.cursor(), engine, task.options)
         replay(engine, staging.event_reader(as_of), staging.event_names, staging.slots.by_event,
                staging.lead_attrs(), as_of, tables.add, slots=staging.slots.slots,
                points=task.options.points)
-        tables.flush()
+        carried = carried_columns(staging, engine, task.options.leads)
+        tables.carry(carried, given_columns(carried, staging))
         files = {}
         for table in (*tables.names, REJECTS):
             files[table] = os.path.join(task.part_dir, f"{table}-{part}.parquet")
@@ -189,7 +192,7 @@ def replay_part(run_id: str, part: int, as_of: int | None,
             staging.con.execute(f"COPY ({sql}) TO {literal(files[table])} (FORMAT parquet)")
     finally:
         staging.close()
-    return PartDone(part, counts, files, time.perf_counter() - start)
+    return PartDone(part, counts, files, time.perf_counter() - start, carried)
 
 
 def drop_part(run_id: str, part: int) -> None:
@@ -279,8 +282,7 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     recipe = EngineRecipe.of(engine)
-    times = time_args(getattr(engine, "model", None))
-    tasks = [PartTask(run_id, k, parts, recipe, options, times, part_dir, cluster.duckdb_threads)
+    tasks = [PartTask(run_id, k, parts, recipe, options, part_dir, cluster.duckdb_threads)
              for k in range(parts)]
     staged_futures = [cluster.submit(stage_part, t, worker=workers[k]) for k, t in enumerate(tasks)]
     try:
@@ -321,8 +323,9 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
     try:
         counts = merge_counts([d.counts for d in done], staged)
         with Staging(engine.timezone, options.memory_limit) as merge:
-            tables = OutputTables(merge.con, engine.scores, times)
+            tables = output_tables(merge.con, engine, options)
             absorb(tables, done)
+            tables.carry(done[0].carried, None)  # the parts' rows carry them already
             paths = [f.path for f in counts.files] + counts.lead_files
             merge.con.execute("CREATE TABLE part_files (file_no INTEGER, path VARCHAR)")
             merge.con.executemany("INSERT INTO part_files VALUES (?, ?)", list(enumerate(paths)))
@@ -373,7 +376,6 @@ class StatePartTask:
 
     part: int
     engine: EngineRecipe
-    times: TimeArgs
     memory_limit: str
     events: str  # Parquet: lead_id, ts_us, ev_no, v0.. sorted by lead and time
     stored: str  # Parquet: lead_id, attrs, snapshot of the leads to replay, in lead order
@@ -381,8 +383,7 @@ class StatePartTask:
     layout: tuple[tuple[str, ...], Any, Any]  # event names, by_event, slots
     as_of: int | None
     part_dir: str
-    points: bool  # the run writes the points ledger
-    cancelled: bool  # the run writes cancelled held sends
+    options: RunOptions  # which outputs the run writes, and how
 
 
 def replay_state_split(run: Any, tables: OutputTables, as_of: int | None, rebuild: bool,
@@ -407,7 +408,6 @@ def replay_state_split(run: Any, tables: OutputTables, as_of: int | None, rebuil
         values = "".join(f", v{j}" for j in range(len(staging.slots.slots)))
         later = f" AND ts_us <= {as_of}" if as_of is not None else ""
         recipe = EngineRecipe.of(run.engine)
-        times = time_args(getattr(run.engine, "model", None))
         layout = (staging.event_names, staging.slots.by_event, staging.slots.slots)
         tasks = []
         for k in range(parts):
@@ -419,9 +419,8 @@ def replay_state_split(run: Any, tables: OutputTables, as_of: int | None, rebuil
                         f"TO {literal(events)} (FORMAT parquet)")
             stored_sql = run.stored_leads_sql(rebuild, partition_of("a.lead_id", parts) + f" = {k}")
             con.execute(f"COPY ({stored_sql}) TO {literal(stored)} (FORMAT parquet)")
-            tasks.append(StatePartTask(k, recipe, times, run.options.memory_limit, events, stored,
-                                       given[k], layout, as_of, part_dir,
-                                       run.options.points, run.options.cancelled))
+            tasks.append(StatePartTask(k, recipe, run.options.memory_limit, events, stored,
+                                       given[k], layout, as_of, part_dir, run.options))
         run.seconds["sort"] = time.perf_counter() - start
         bar = tqdm(total=applied, unit=" events", unit_scale=True, file=sys.stderr,
                    disable=not run.options.progress, mininterval=0.5, leave=False)
@@ -455,9 +454,8 @@ def replay_state_part(task: StatePartTask) -> PartDone:
     start = time.perf_counter()
     event_names, by_event, slots = task.layout
     with Staging(engine.timezone, task.memory_limit) as work:
-        tables = OutputTables(work.con.cursor(), engine.scores, task.times, task.points,
-                              task.cancelled)
-        saved = _SavedLeads(engine, task.points)
+        tables = output_tables(work.con.cursor(), engine, task.options)
+        saved = _SavedLeads(engine, task.options.points)
         events = pq.ParquetFile(task.events)
         leads = _merge_by_lead(_rows(pq.ParquetFile(task.stored).iter_batches(BATCH_ROWS)),
                                iter(task.given))

@@ -161,19 +161,30 @@ def event_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
             f"FROM (SELECT *, {', '.join(inner)} FROM ({rows}))")
 
 
-def lead_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
-                  lead_fields: Sequence[tuple[str, str]], keep: KeepLead | None = None) -> str:
-    """SELECT file_no, row_no, lead_id, a0.., reason for a lead-attribute file.
+def lead_key(source: OpenedInput, names: ColumnNames) -> str:
+    """The column of a lead-attribute file that holds the lead id."""
+    return names.lead if names.lead in source.columns else "lead_id"
 
-    The key is the --lead-col column when the file has it, else `lead_id`.
+
+def lead_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
+                  lead_fields: Sequence[tuple[str, str]], carried: Sequence[str] = (),
+                  keep: KeepLead | None = None) -> str:
+    """SELECT file_no, row_no, lead_id, a0.., k0.., reason for a lead-attribute file.
+
+    The key is the --lead-col column when the file has it, else `lead_id`;
+    k0.. are the `carried` columns as text (for leads.csv), NULL when empty.
+    With `keep`, only the rows whose lead id it accepts.
     """
-    key = names.lead if names.lead in source.columns else "lead_id"
+    key = lead_key(source, names)
     source.require(key, "--lead-col", "lead id")
-    wanted = [f for f, _ in lead_fields]
+    wanted = [f for f, _ in lead_fields] + [c for c in carried if c not in dict(lead_fields)]
     columns = _Columns(source, (key,), wanted, names.properties)
     lead = as_text(*columns.raw(key))
     inner = [f"{lead} AS __lead"]
     outer, reasons = [], []
+    for j, name in enumerate(carried):
+        inner.append(f"{as_text(*columns.raw(name))} AS k{j}")
+        outer.append(f"k{j}")
     for j, (field, kind) in enumerate(lead_fields):
         raw = columns.raw(field)
         if raw is None:

@@ -34,16 +34,21 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from functools import partial
+from itertools import chain
 from typing import Any
+
+from leadflow.runtime.snapshot_codegen import build
 
 FORMAT = 1
 _PLAIN = frozenset({type(None), bool, int, str})  # written as themselves
 _NESTED = frozenset({list, dict})  # what JSON gives back that may hold tagged values
 _UNSET = object()
 _SEQUENCES = frozenset({"~t", "~q", "~s", "~z"})
-_CONTAINERS = frozenset({list, tuple, dict, set, frozenset, deque})
 _FLAT = _PLAIN | {float}  # a float is flat while finite (Codec.careful)
-_DUMPS = {"ensure_ascii": False, "separators": (",", ":"), "allow_nan": False}
+_TUPLES = frozenset({tuple})
+# One encoder for every snapshot (json.dumps with options builds a new one per call).
+_TO_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                            check_circular=False).encode  # what _encode returns is a tree
 
 
 class SnapshotError(ValueError):
@@ -84,7 +89,7 @@ class Codec:
     # ----------------------------------------------------------------- encode
 
     def dumps(self, value: Any) -> str:
-        return self.careful(lambda: json.dumps(self._encode(value, {}), **_DUMPS))
+        return self.careful(lambda: _TO_JSON(self._encode(value, {})))
 
     def careful(self, write: Callable[[], str]) -> str:
         """`write()`, taking floats as flat values (fast); if a float was inf or nan (json
@@ -112,9 +117,11 @@ class Codec:
         if kind is list or kind is deque:
             # Fast shapes, left to the json module's C encoder: flat values, or tuples of
             # flat values (json writes a tuple as a list; "~lt"/"~qt" make them tuples again).
-            if all(type(v) in flat for v in value):
+            # (issuperset over map(type, ...) checks every item without a Python loop)
+            if flat.issuperset(map(type, value)):
                 items = list(value)
-            elif all(type(t) is tuple and all(type(x) in flat for x in t) for t in value):
+            elif _TUPLES.issuperset(map(type, value)) and flat.issuperset(
+                    map(type, chain.from_iterable(value))):
                 return ({"~lt": list(value)} if kind is list
                         else {"~qt": list(value), "m": value.maxlen})
             else:
@@ -236,18 +243,15 @@ class SlotCodec:
                 default = codec._encode(getattr(fresh, name), {})
                 self.layout.append((name, default, None if _empty(default) else json.dumps(default)))
         self.names = frozenset(name for name, _, _ in self.layout)
-        # A slot whose fresh value is an empty container is left out while it is one
-        # of the same kind (and deque length), without encoding it.
-        self.fresh_empty = {name: (type(value), getattr(value, "maxlen", None))
-                            for name in self.names
-                            for value in [getattr(fresh, name)]
-                            if type(value) in _CONTAINERS and not value}
-        # How loads() fills the slots a snapshot leaves out: a fresh lead's values.
-        self.fresh_scalars = [(n, d) for n, d, _ in self.layout if type(d) not in _NESTED]
+        # How loads() fills the container slots a snapshot leaves out: fresh ones.
         self.fresh_containers = [(n, self._maker(d)) for n, d, _ in self.layout
                                  if type(d) in _NESTED]
         self.skipped = [(name, make) for name, make in codec.skip.items()
                         if name in _slots_of(cls)]
+        # The per-slot work below, as straight-line code (runtime/snapshot_codegen.py).
+        self._fields, self._from_fields = build(
+            cls, self.layout, fresh, self.skipped, dict(self.fresh_containers), codec._encode,
+            codec._decode, _NESTED, codec)
 
     def _maker(self, encoded: Any) -> Callable[[], Any]:
         """A quick maker of a fresh container (a new one each time: they are mutated)."""
@@ -262,27 +266,7 @@ class SlotCodec:
         return lambda: self.codec._decode(encoded, {})
 
     def _dumps(self, obj: Any) -> str:
-        encode = self.codec._encode
-        fresh_empty = self.fresh_empty
-        data = {}
-        for name, default, default_json in self.layout:
-            value = getattr(obj, name)
-            kind = type(value)
-            if kind in _PLAIN:
-                if kind is type(default) and value == default:
-                    continue
-                data[name] = value
-                continue
-            if (kind in _CONTAINERS and not value
-                    and fresh_empty.get(name) == (kind, getattr(value, "maxlen", None))):
-                continue
-            encoded = encode(value, {})
-            # 1 == True == 1.0 and -0.0 == 0.0 in Python, not in JSON text: a fresh value
-            # holding numbers is compared as text.
-            if encoded != default or (default_json is not None
-                                      and json.dumps(encoded) != default_json):
-                data[name] = encoded
-        return json.dumps(data, **_DUMPS)
+        return _TO_JSON(self._fields(obj))
 
     def dumps(self, obj: Any) -> str:
         return self.codec.careful(lambda: self._dumps(obj))
@@ -294,20 +278,9 @@ class SlotCodec:
             raise SnapshotError(f"not a lead snapshot ({exc})") from None
         if type(data) is not dict or not data.keys() <= self.names:
             raise SnapshotError("not a lead snapshot of this ruleset")
-        decode = self.codec._decode
-        obj = object.__new__(self.cls)
         try:
-            for name, value in self.fresh_scalars:
-                setattr(obj, name, value)
-            for name, make in self.fresh_containers:
-                if name not in data:
-                    setattr(obj, name, make())
-            for name, value in data.items():
-                setattr(obj, name, value if type(value) not in _NESTED else decode(value, {}))
+            return self._from_fields(data)
         except SnapshotError:
             raise
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             raise SnapshotError(f"not a lead snapshot of this ruleset ({exc})") from None
-        for name, make in self.skipped:
-            setattr(obj, name, make())
-        return obj

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from leadflow.runtime.failures import ResourceError, resource_problem
 from leadflow.runtime.jsonl_scan import utf8_copy
-from leadflow.runtime.reader_sql import event_rows_sql, lead_rows_sql
+from leadflow.runtime.reader_sql import event_rows_sql, lead_key, lead_rows_sql
 from leadflow.runtime.readers import (
     ColumnNames,
     InputError,
@@ -35,10 +35,10 @@ from leadflow.runtime.readers import (
     plain_suffix,
 )
 from leadflow.runtime.rows import literal, time_macro
+from leadflow.runtime.run_settings import DEFAULT_MEMORY_LIMIT
 from leadflow.semantics.slots import FieldSlots
 from leadflow.semantics.timemath import parse_instant
 
-DEFAULT_MEMORY_LIMIT = "512MB"
 BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be cheap
 # `dup`: a row `run --state` has seen before (runtime/incremental.py); false otherwise.
 APPLICABLE = "reason IS NULL AND ev_no IS NOT NULL AND NOT dup"
@@ -148,6 +148,7 @@ class Staging:
         self.event_names: tuple[str, ...] = ()
         self.lead_fields: tuple[tuple[str, str], ...] = ()
         self.has_leads = False
+        self.carried: tuple[str, ...] = ()  # --leads columns carried to leads.csv
         self.columns_seen: list[str] = []  # the event files' columns, in order of appearance
         # Which rows this database keeps, as SQL over the row's lead id (one partition of
         # a `run --workers` run, runtime/partitioned.py); None keeps them all.
@@ -235,11 +236,27 @@ class Staging:
         self.con.execute("ALTER TABLE events ADD COLUMN dup BOOLEAN DEFAULT false")
 
     def load_leads(self, file: InputFile, names: ColumnNames,
-                   lead_fields: Sequence[tuple[str, str]]) -> None:
-        """Read the lead attributes; a second row for the same lead is rejected."""
+                   lead_fields: Sequence[tuple[str, str]],
+                   keep_cols: Sequence[str] | None = None) -> None:
+        """Read the lead attributes; a second row for the same lead is rejected.
+
+        The file's other columns (all, or `keep_cols`) are kept as text for
+        leads.csv: `self.carried` names them, the table `leads` holds k0...
+        """
         self.lead_fields = tuple(lead_fields)
         source = self._source(file, names)
-        sql = lead_rows_sql(source, len(self.files), names, lead_fields, self.keep_lead)
+        key = lead_key(source, names)
+        known = [c for c in source.columns if c not in (key, names.properties)]
+        if keep_cols is None:
+            self.carried = tuple(known)
+        else:
+            unknown = [c for c in keep_cols if c not in known]
+            if unknown:
+                raise InputError(f"--keep-cols {','.join(unknown)}: not a column of {file.path} "
+                                 f"(its columns: {', '.join(known) or 'none but the lead id'})")
+            self.carried = tuple(dict.fromkeys(keep_cols))
+        sql = lead_rows_sql(source, len(self.files), names, lead_fields, self.carried,
+                            self.keep_lead)
         self._add_file(file.path)
         self._create("lead_rows", [(file.path, sql)])
         self.con.execute(

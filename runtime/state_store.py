@@ -14,6 +14,7 @@ Tables (all in FILE; `leadflow state FILE` prints a summary):
                  use; late: rejected as late; rejected: by the rules of a --rebuild)
     runs         one row per committed run: its number, as-ofs, counts, the command's
                  fingerprint, its run.json, whether its outputs reached --out
+    pending_rows each lead's rows of pending.csv as of the last run
     outbox_*     the last run's actions, transitions, rejects, points ledger and cancelled
                  sends, as written to --out
 
@@ -34,11 +35,13 @@ from leadflow.runtime.output_set import FileLock
 from leadflow.runtime.readers import InputError, duckdb_message
 from leadflow.runtime.rows import literal
 
-FORMAT_VERSION = "1"
-SCHEMA = """
+# 2: st.leads without a PRIMARY KEY (keeping its index made each commit of a daily
+# run cost more than the replay; a run writes each lead once: runtime/incremental.py).
+FORMAT_VERSION = "2"
+LEADS_COLUMNS = "(lead_id VARCHAR, attrs VARCHAR, snapshot VARCHAR, next_due BIGINT)"
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS st.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS st.leads (lead_id VARCHAR PRIMARY KEY, attrs VARCHAR,
-    snapshot VARCHAR, next_due BIGINT);
+CREATE TABLE IF NOT EXISTS st.leads {LEADS_COLUMNS};
 CREATE TABLE IF NOT EXISTS st.history (seq BIGINT, run_no INTEGER, lead_id VARCHAR,
     event VARCHAR, ts_us BIGINT, raw VARCHAR, row_hash UHUGEINT, event_id VARCHAR,
     status VARCHAR);
@@ -53,6 +56,8 @@ CREATE TABLE IF NOT EXISTS st.outbox_points (lead_id VARCHAR, at_us BIGINT, rule
     score VARCHAR, change VARCHAR, value VARCHAR, seq BIGINT);
 CREATE TABLE IF NOT EXISTS st.outbox_cancelled (lead_id VARCHAR, at_us BIGINT, rule VARCHAR,
     kind VARCHAR, target VARCHAR, args VARCHAR, seq BIGINT);
+CREATE TABLE IF NOT EXISTS st.pending_rows (lead_id VARCHAR, due_us BIGINT, kind VARCHAR,
+    source VARCHAR, what VARCHAR);
 CREATE TABLE IF NOT EXISTS st.outbox_rejects (file VARCHAR, "row" BIGINT, reason VARCHAR,
     seq BIGINT);
 """
@@ -109,11 +114,14 @@ class StateFile:
     def meta(self) -> dict[str, str]:
         return dict(self.con.sql("SELECT key, value FROM st.meta").fetchall())
 
-    def check_format(self) -> None:
+    def check_format(self, rebuild: bool = False) -> None:
+        """InputError for a state of another format, unless this run rebuilds it (then
+        its leads table is made anew in the run's commit: runtime/incremental.py)."""
         found = self.meta().get("format")
-        if found is not None and found != FORMAT_VERSION:
+        if found is not None and found != FORMAT_VERSION and not rebuild:
             raise InputError(f"--state {self.shown}: written by another version of leadflow "
-                             f"(state format {found}, this leadflow reads {FORMAT_VERSION})")
+                             f"(state format {found}, this leadflow reads {FORMAT_VERSION}); "
+                             f"run with --rebuild to replay its history into this format")
 
     def write_meta(self, values: dict[str, str]) -> None:
         for key, value in values.items():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,11 +56,11 @@ def to_local(us: int, tz: str) -> datetime:
 def _local_at_second(us: int, tz: str) -> datetime:
     """The local datetime of `us` without its microseconds (those are `us % SECOND`).
 
-    The hot path behind calendar months and local clocks: `fromtimestamp` on the
-    whole second runs the same `tzinfo.fromutc` as `to_local`, without its
-    timedelta arithmetic. Exact, because a zone's offsets change only at whole
-    seconds (zoneinfo keeps transitions and offsets in seconds), so the fraction
-    cannot cross a change. Out of datetime's range it raises what `to_local` raises.
+    `fromtimestamp` on the whole second runs the same `tzinfo.fromutc` as
+    `to_local`, without its timedelta arithmetic. Exact, because a zone's offsets
+    change only at whole seconds (zoneinfo keeps transitions and offsets in
+    seconds), so the fraction cannot cross a change. Out of datetime's range it
+    raises what `to_local` raises.
     """
     try:
         return datetime.fromtimestamp(us // SECOND, zone(tz))
@@ -68,7 +68,51 @@ def _local_at_second(us: int, tz: str) -> datetime:
         return to_local(us, tz).replace(microsecond=0)  # raises to_local's own error, as before
 
 
+# (zone, UTC hour) → (local year, month, day, second of the local day) at the start of
+# that hour, or None when the zone's offset changes within it. The hot path behind
+# calendar months and local clocks: most instants a run meets fall in hours it has
+# met before. Exact: an hour whose two ends have the same offset has it throughout,
+# since no zone changes its offset twice within an hour (the closest two changes
+# in tzdata are four days apart; tests/runtime/test_timemath_cache.py checks the
+# installed zones).
+_HOURS: dict[tuple[str, int], tuple[int, int, int, int] | None] = {}
+_HOURS_MAX = 200_000  # entries (a few MB); then the cache starts again
+
+
+def _hour_start(start: int, tz: str) -> tuple[int, int, int, int] | None:
+    z = zone(tz)
+    first = datetime.fromtimestamp(start, z)
+    if first.utcoffset() != datetime.fromtimestamp(start + 3599, z).utcoffset():
+        return None
+    return first.year, first.month, first.day, first.hour * 3600 + first.minute * 60 + first.second
+
+
+def _local_fields(us: int, tz: str) -> tuple[int, int, int, int]:
+    """(year, month, day, second of the day) of `us` in local time, as `_local_at_second`
+    gives them; from the hour's cached start when it has one."""
+    sec = us // SECOND
+    hour, into = divmod(sec, 3600)
+    key = (tz, hour)
+    start = _HOURS.get(key, False)
+    if start is False:
+        try:
+            start = _hour_start(sec - into, tz)
+        except (OverflowError, ValueError, OSError):
+            start = None  # out of datetime's range: _local_at_second raises its own error
+        if len(_HOURS) >= _HOURS_MAX:
+            _HOURS.clear()
+        _HOURS[key] = start
+    if start is not None:
+        year, month, day, second = start
+        second += into
+        if second < 86_400:  # else the hour crosses local midnight: the slow path
+            return year, month, day, second
+    local = _local_at_second(us, tz)
+    return local.year, local.month, local.day, local.hour * 3600 + local.minute * 60 + local.second
+
+
 _EPOCH_NAIVE = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH_NAIVE.toordinal()
 
 
 def from_local(naive: datetime, tz: str) -> int:
@@ -86,20 +130,54 @@ def add_months(us: int, months: int, tz: str) -> int:
     if months == 0:
         return us
     try:
-        local = _local_at_second(us, tz)
+        local_year, local_month, day, second = _local_fields(us, tz)
     except OverflowError:
         return FAR_PAST if us < 0 else FAR_FUTURE
-    total = local.year * 12 + (local.month - 1) + months
+    total = local_year * 12 + (local_month - 1) + months
     year, month0 = divmod(total, 12)
     if year < 1:
         return FAR_PAST
     if year > 9999:
         return FAR_FUTURE
-    day = local.day
     if day > 28:  # every month has 28 days: only a later day can need clamping
         day = min(day, calendar.monthrange(year, month0 + 1)[1])
-    moved = datetime(year, month0 + 1, day, local.hour, local.minute, local.second, us % SECOND)
-    return from_local(moved, tz)
+    return _from_local_fields(year, month0 + 1, day, second, us % SECOND, tz)
+
+
+# (zone, hour of local wall-clock time since 1970) → the UTC offset in seconds that
+# zoneinfo gives (fold=0) to every wall-clock time in that hour, or None when it
+# changes within the hour. Exact for the same reason as _HOURS.
+_WALL_HOURS: dict[tuple[str, int], int | None] = {}
+_MONTH_DAYS: dict[tuple[int, int], int] = {}  # (year, month) → days from 1970-01-01 to its 1st
+_LAST_MICRO = timedelta(microseconds=3600 * SECOND - 1)
+
+
+def _wall_hour_offset(hour: int, tz: str) -> int | None:
+    z = zone(tz)
+    start = _EPOCH_NAIVE + timedelta(hours=hour)
+    first = z.utcoffset(start)
+    if first != z.utcoffset(start + _LAST_MICRO):
+        return None
+    return first.days * 86_400 + first.seconds
+
+
+def _from_local_fields(year: int, month: int, day: int, second: int, micro: int, tz: str) -> int:
+    """`from_local` of that wall-clock time (`second` of the day), with the offset of its
+    hour from _WALL_HOURS when it has one."""
+    days = _MONTH_DAYS.get((year, month))
+    if days is None:
+        days = _MONTH_DAYS[(year, month)] = date(year, month, 1).toordinal() - _EPOCH_ORDINAL
+    wall = (days + day - 1) * 86_400 + second
+    key = (tz, wall // 3600)
+    offset = _WALL_HOURS.get(key, False)
+    if offset is False:
+        if len(_WALL_HOURS) >= _HOURS_MAX:
+            _WALL_HOURS.clear()
+        offset = _WALL_HOURS[key] = _wall_hour_offset(wall // 3600, tz)
+    if offset is None:
+        hour, rest = divmod(second, 3600)
+        return from_local(datetime(year, month, day, hour, rest // 60, rest % 60, micro), tz)
+    return (wall - offset) * SECOND + micro
 
 
 def add_duration(us: int, amount: int, unit: str, tz: str) -> int:
@@ -124,8 +202,7 @@ def duration_value(amount: int, unit: str, now: int, tz: str) -> int:
 
 def local_minutes(us: int, tz: str) -> int:
     """Minutes after local midnight (seconds ignored): the quiet-hours clock."""
-    local = _local_at_second(us, tz)
-    return local.hour * 60 + local.minute
+    return _local_fields(us, tz)[3] // 60
 
 
 def in_clock_range(us: int, start_minutes: int, end_minutes: int, tz: str) -> bool:
@@ -140,9 +217,9 @@ def in_clock_range(us: int, start_minutes: int, end_minutes: int, tz: str) -> bo
 
 def next_local_clock(us: int, clock_minutes: int, tz: str) -> int:
     """The first instant after `us` at which the local clock reads `clock_minutes` (fold=0)."""
-    local = _local_at_second(us, tz)
+    year, month, day, _ = _local_fields(us, tz)
     hour, minute = divmod(clock_minutes, 60)
-    candidate = datetime(local.year, local.month, local.day, hour, minute)
+    candidate = datetime(year, month, day, hour, minute)
     for _ in range(3):  # at most a day or two ahead, even across a DST change
         at = from_local(candidate, tz)
         if at > us:

@@ -12,30 +12,36 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import duckdb
 
-from leadflow.api import load_file
-from leadflow.commands import echo_diagnostics
-from leadflow.compiler.engine import CompiledEngine
-from leadflow.dsl.model import Model
-from leadflow.runtime.driver import LeadFailed, RunOptions, run
-from leadflow.runtime.engine import Engine
-from leadflow.runtime.failures import describe_failure
-from leadflow.runtime.incremental import resolve_as_of, state_fields
-from leadflow.runtime.interpreter import Interpreter
-from leadflow.runtime.output_set import asked_outputs
-from leadflow.runtime.outputs import OUTPUT_FORMATS
-from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
-from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT
-from leadflow.runtime.summary import RunSummary, render_overview
+from leadflow.runtime.run_settings import DEFAULT_MEMORY_LIMIT, OUTPUT_FORMATS
+
+if TYPE_CHECKING:
+    from leadflow.dsl.model import Model
+    from leadflow.runtime.driver import LeadFailed, RunOptions
+    from leadflow.runtime.engine import Engine
+    from leadflow.runtime.summary import RunSummary
+
+# The heavy modules (duckdb, pyarrow, the rule compiler) are imported where they are
+# used, so that `leadflow run --help` starts at once (tests/cli/test_startup.py).
+
+
+def _compiled(model: Model) -> Engine:
+    from leadflow.compiler.engine import CompiledEngine
+    return CompiledEngine(model)
+
+
+def _interpreter(model: Model) -> Engine:
+    from leadflow.runtime.interpreter import Interpreter
+    return Interpreter(model)
+
 
 # Engine name → how to make it from a checked model. The compiled module is the
 # default; the interpreter is the reference it is tested against.
-ENGINES: dict[str, Callable[[Model], Engine]] = {"compiled": CompiledEngine,
-                                                 "interpreter": Interpreter}
+ENGINES: dict[str, Callable[[Model], Engine]] = {"compiled": _compiled,
+                                                 "interpreter": _interpreter}
 
 
 MAX_TOP = 1_000_000_000
@@ -52,6 +58,9 @@ def load_engine(path: str, engine: str, warnings: bool = True) -> Engine:
     Warnings are printed too, unless `warnings` is false (`run --quiet`, for a job
     that should be silent when it succeeds; `leadflow check` shows them).
     """
+    from leadflow.api import load_file
+    from leadflow.commands import echo_diagnostics
+
     loaded = load_file(path)
     if not echo_diagnostics(loaded, warnings):
         sys.exit(1)
@@ -111,6 +120,9 @@ def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None,
                   event_col: str, time_col: str, properties_col: str, memory_limit: str,
                   delimiter: str | None = None, **extra: Any) -> RunOptions:
     """RunOptions from the command line; InputError for a bad file or option."""
+    from leadflow.runtime.driver import RunOptions
+    from leadflow.runtime.readers import ColumnNames, InputError, expand_inputs
+
     files = expand_inputs(events)
     leads_file = None
     if leads is not None:
@@ -129,6 +141,12 @@ def reported_errors(memory_limit: str) -> Iterator[None]:
     A bad input or option exits 2; the ruleset failing on a lead exits 1 naming
     the rules; DuckDB or the system running out of memory or disk exits 2.
     """
+    import duckdb
+
+    from leadflow.runtime.driver import LeadFailed
+    from leadflow.runtime.failures import describe_failure
+    from leadflow.runtime.readers import InputError
+
     try:
         yield
     except InputError as exc:
@@ -175,6 +193,10 @@ def report_failure(exc: LeadFailed) -> None:
               "with the rule that made it.")
 @click.option("--cancelled", is_flag=True, help="Also write cancelled.FORMAT: the sends held by "
               "quiet hours that were never delivered because their flow run stopped.")
+@click.option("--keep-cols", "keep_cols", metavar="COL,...", help="The --leads columns leads "
+              "carries after its own (default: all).")
+@click.option("--tz", "tz", metavar="ZONE|ruleset", help="Write times with this time zone's "
+              "offset (an IANA name, or `ruleset` for the ruleset's). Default: UTC.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None, metavar="N",
@@ -184,7 +206,7 @@ def report_failure(exc: LeadFailed) -> None:
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
             rebuild: bool, event_id_col: str | None, points: bool, cancelled: bool,
-            workers: int | None, scheduler: str | None,
+            workers: int | None, scheduler: str | None, tz: str | None, keep_cols: str | None,
             **inputs: Any) -> None:
     """Replay EVENTS (CSV, JSON Lines or Parquet files, directories or globs) through FILE.
 
@@ -192,21 +214,31 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     ledger, with --cancelled the cancelled held sends) to --out; prints the accounting
     and the time of each phase on stderr, the top leads and stage counts on stdout.
     """
+    from leadflow.runtime.driver import run
+    from leadflow.runtime.incremental import resolve_as_of, state_fields
+    from leadflow.runtime.output_set import asked_outputs
+    from leadflow.runtime.summary import render_overview
+
     ruleset = load_engine(file, engine, warnings=not quiet)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
     if workers is not None and scheduler is not None:
         fail("--workers starts workers on this machine, --scheduler uses a cluster's: give one", 2)
+    if keep_cols is not None and not inputs.get("leads"):
+        fail("--keep-cols chooses columns of --leads FILE; give --leads too", 2)
+    kept = tuple(c.strip() for c in keep_cols.split(",") if c.strip()) if keep_cols is not None else None
     with reported_errors(inputs["memory_limit"]):
         extra: dict[str, Any] = {}
         if state is not None:
             leads = [inputs["leads"]] if inputs.get("leads") else []
             extra = state_fields(file, [*events, *leads], state, rebuild, event_id_col,
                                  {**inputs, "out_dir": out_dir, "fmt": fmt, "engine": engine,
-                                  **asked_outputs(points=points, cancelled=cancelled)})
+                                  **asked_outputs(points=points, cancelled=cancelled),
+                                  **({"tz": tz} if tz else {}),
+                                  **({"keep_cols": keep_cols} if keep_cols is not None else {})})
         inputs["as_of"] = resolve_as_of(inputs.get("as_of"))
         options = build_options(events, out_dir=out_dir, format=fmt, top=top, points=points,
-                                cancelled=cancelled,
+                                cancelled=cancelled, tz=tz, keep_cols=kept,
                                 progress=not quiet and sys.stderr.isatty(), **extra, **inputs)
         if workers is not None or scheduler is not None:
             from leadflow.runtime.cluster import run_on_cluster

@@ -32,6 +32,7 @@ from leadflow.runtime.interpreter import state as lead_state
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.reported import FedEvents, ReportedLead
 from leadflow.runtime.interpreter.state import FlowInstance, LeadState
+from leadflow.runtime.pending import Scheduled, flow_waits
 from leadflow.runtime.snapshot import Codec, SnapshotError
 
 __all__ = ["FedEvents", "FlowInstance", "Interpreter", "LeadState", "ReportedLead",
@@ -86,7 +87,10 @@ class Interpreter:
             actions=list(state.actions),
             transitions=list(state.transitions),
             points=list(state.points or ()),
-            cancelled=list(state.cancelled),
+            cancelled=list(state.cancelled_sends),
+            first_seen=state.first_seen,
+            last_activity=state.last_activity,
+            stage_since=state.stage_since,
         )
 
     def trace(self, state: LeadState) -> list[TraceEntry]:
@@ -105,6 +109,26 @@ class Interpreter:
         lead.points = [] if points else None
         return lead
 
+    def scheduled(self, lead: LeadState) -> list[Scheduled]:
+        """The lead's live timers (runtime/pending.py), in due order."""
+        items = []
+        for due, _, timer in sorted(lead.timers, key=lambda entry: entry[:2]):
+            if timer.cancelled:
+                continue
+            if isinstance(timer, lead_state.EveryTimer):
+                items.append(Scheduled(due, "every", self.index.rule_id(timer.rule)))
+            elif isinstance(timer, lead_state.ExpireTimer):
+                items.append(Scheduled(due, "expire", self.index.rule_id(timer.rule),
+                                       tuple((score, actual) for score, actual, _ in timer.changes)))
+            elif isinstance(timer, lead_state.DeliveryTimer):
+                items.append(Scheduled(due, "held_send", timer.source.id, timer.target))
+            elif lead.flows.get(timer.flow) is timer.instance:
+                steps, position = timer.instance.stack[-1]
+                waits = flow_waits(self.model.flows[timer.flow])
+                number = next(k for k, (s, i) in enumerate(waits, 1) if s is steps and i == position - 1)
+                items.append(Scheduled(due, "flow_step", timer.flow, number))
+        return items
+
     def next_due(self, lead: LeadState) -> int | None:
         """When the lead's next timer is due (None: none pending)."""
         return min((due for due, _, timer in lead.timers if not timer.cancelled), default=None)
@@ -121,7 +145,7 @@ class Interpreter:
                 external=_flow_parts(self.model),
                 # Outputs already written, the trace, the ledger, and a cache rebuilt from `logs`.
                 skip={"actions": list, "transitions": list, "trace": list, "series": dict,
-                      "points": lambda: None, "cancelled": list})
+                      "points": lambda: None, "cancelled_sends": list})
         return codec
 
 

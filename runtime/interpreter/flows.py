@@ -77,7 +77,7 @@ def stop_flow(state: LeadState, name: str, why: str) -> None:
     # ends by running out of steps keeps them.
     for held in instance.held:
         held.cancelled = True
-        state.cancelled.append(OutAction(state.now, name, "cancelled", held.target, dict(held.args)))
+        state.cancelled_sends.append(OutAction(state.now, name, "cancelled", held.target, dict(held.args)))
         state.note("flow", f'{name}: held send "{held.target}" cancelled (the flow stopped)')
     instance.held.clear()
 

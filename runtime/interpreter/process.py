@@ -44,6 +44,9 @@ def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[s
                                  + ")" if present else ""))
     restart_every_clocks(ix, state, event, ts)
     state.had_event = True
+    if state.first_seen is None:
+        state.first_seen = ts
+    state.last_activity = ts
 
     ctx = Context(ts, event, present, ts)
     holding = [r for r in ix.on_rules.get(event, []) if on_event_holds(ix, state, r, ctx)]

@@ -68,6 +68,7 @@ def settle_round(ix: RulesetIndex, state: LeadState) -> list[tuple[str, str]]:
         decl = ix.model.stages[ix.stage_order[new_stage]]
         involved.append((f"stage {new_stage}", f"{decl.span.file}:{decl.span.line}"))
         state.transitions.append(Transition(state.now, old_stage, new_stage))
+        state.stage_since = state.now
         state.note("stage", f"{old_stage} → {new_stage}")
         acted(fire_group(ix, state, ix.exit_rules.get(old_stage, []), ctx))
         acted(fire_group(ix, state, ix.enter_rules.get(new_stage, []), ctx))

@@ -158,6 +158,9 @@ class LeadState(Facts):
     now: int | None = None
     created: bool = False  # settled at least once
     had_event: bool = False
+    first_seen: int | None = None  # the first applied event
+    last_activity: int | None = None  # the last applied event
+    stage_since: int | None = None  # the last stage change
     timers: list[tuple[int, int, Timer]] = field(default_factory=list)  # a heap
     next_seq: int = 0
     rules: dict[int, RuleMemory] = field(default_factory=dict)
@@ -170,7 +173,9 @@ class LeadState(Facts):
     tracing: bool = False
     trace: list[TraceEntry] = field(default_factory=list)
     points: list[PointChange] | None = None  # the points ledger, when asked for
-    cancelled: list[OutAction] = field(default_factory=list)  # held sends of stopped flow runs
+    # Held sends of stopped flow runs (LeadResult.cancelled). Not `cancelled`: the snapshot
+    # codec skips fields by name, and a Timer has a `cancelled` flag it must keep.
+    cancelled_sends: list[OutAction] = field(default_factory=list)
 
     def memory(self, rule: int) -> RuleMemory:
         if rule not in self.rules:

@@ -364,7 +364,7 @@ def test_item10_the_output_set_is_replaced_whole(tmp_path):
     assert run(tmp_path, write_events(tmp_path, "csv"), format="parquet").exit_code == 0
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     # No file of the earlier --format, no `.partial` file, run.json beside the set.
-    assert names == ["actions.parquet", "leads.parquet", "rejects.parquet", "run.json",
+    assert names == ["actions.parquet", "leads.parquet", "pending.parquet", "rejects.parquet", "run.json",
                      "transitions.parquet"]
     strays = [p.name for p in tmp_path.iterdir() if ".leadflow-" in p.name
               and not p.name.endswith("-lock")]

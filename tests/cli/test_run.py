@@ -66,12 +66,17 @@ def test_outputs_have_the_columns_and_values_spec_asks_for(tmp_path):
     assert result.exit_code == 0, result.stderr
     out = tmp_path / "out"
     leads = {r["lead_id"]: r for r in read_csv(out / "leads.csv")}
-    assert list(next(iter(leads.values()))) == ["lead_id", "engagement", "fit", "stage", "tags"]
+    # Then the --leads columns, carried through as given (shop_log.write_leads: name, country).
+    assert list(next(iter(leads.values()))) == ["lead_id", "engagement", "fit", "stage", "tags",
+                                                "first_seen", "last_activity", "stage_since",
+                                                "name", "country"]
     # ana: 1 (open) + 10 + 10 (big) + 4 (busy visit) - 4 x 2.5 (cooling) = 15: mql; Spanish: fit 5.
     assert leads["ana"]["fit"] == "5" and leads["ana"]["stage"] == "mql"
     # eve has attributes and no events: she still gets her `while` points.
     assert leads["eve"] == {"lead_id": "eve", "engagement": "0", "fit": "5", "stage": "visitor",
-                            "tags": ""}
+                            "tags": "", "first_seen": "", "last_activity": "", "stage_since": "",
+                            "name": "x", "country": "ES"}
+    assert (leads["carla"]["name"], leads["carla"]["country"]) == ("", "")  # not in --leads
     # dan's visit is not vip; 7 days without activity only pass after as-of (2024-02-10).
     assert leads["dan"]["engagement"] == "0"
     # carla: 1 on Feb 10; her cooling timer fired on Jan 10 (from 0): a fraction never shows.
@@ -93,6 +98,12 @@ def test_outputs_have_the_columns_and_values_spec_asks_for(tmp_path):
     transitions = read_csv(out / "transitions.csv")
     assert list(transitions[0]) == ["lead_id", "at", "from", "to"]
     assert ("ana", "visitor", "mql") in [(t["lead_id"], t["from"], t["to"]) for t in transitions]
+    # ana: first seen at her 09:00 Madrid email open, last active at her visit; an MQL since
+    # her last transition. bob never changed stage: a visitor since he was first seen.
+    assert (leads["ana"]["first_seen"], leads["ana"]["last_activity"]) == (
+        "2024-01-02T08:00:00Z", "2024-01-21T09:00:00Z")
+    assert leads["ana"]["stage_since"] == [t["at"] for t in transitions if t["lead_id"] == "ana"][-1]
+    assert leads["bob"]["stage"] == "visitor" and leads["bob"]["stage_since"] == "2024-01-05T11:00:00Z"
     assert read_csv(out / "rejects.csv") == []
     assert (out / "rejects.csv").read_text() == "file,row,reason\n"
 
@@ -226,6 +237,8 @@ def _text(value) -> str:
         return str(int(value))
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):  # tags: a list, where CSV joins them with `;`
+        return ";".join(value)
     return str(value)
 
 

@@ -205,3 +205,28 @@ def test_state_of_a_file_a_run_holds_says_so(tmp_path):
     finally:
         holder.close()
     assert shown.returncode == 2 and "in use by a running leadflow run" in shown.stderr
+
+
+def test_a_state_of_an_older_format_needs_rebuild_which_brings_it_up_to_date(tmp_path):
+    """Format 1 kept a PRIMARY KEY on leads; a state of it is refused (exit 2, naming
+    --rebuild), and --rebuild replays its history into the current format."""
+    assert run(tmp_path, write_events(tmp_path, "csv", EARLY, "a"), "o1").exit_code == 0
+    con = duckdb.connect(str(tmp_path / "state.duckdb"))
+    con.execute("CREATE OR REPLACE TABLE leads (lead_id VARCHAR PRIMARY KEY, attrs VARCHAR, "
+                "snapshot VARCHAR, next_due BIGINT)")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
+    con.close()
+    later = write_events(tmp_path, "csv", LATER, "b")
+    refused = run(tmp_path, later, "o2")
+    assert refused.exit_code == 2
+    assert "state format 1" in refused.stderr and "--rebuild" in refused.stderr
+    rebuilt = run(tmp_path, later, "o3", "--rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    state = json.loads(leadflow("state", tmp_path / "state.duckdb", "--json").stdout)
+    assert state["format"] == "2" and state["leads"] == 6
+    con = duckdb.connect(str(tmp_path / "state.duckdb"), read_only=True)
+    keys = con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'leads' "
+                   "AND constraint_type = 'PRIMARY KEY'").fetchall()[0][0]
+    con.close()
+    assert keys == 0
+    assert outputs(tmp_path / "o3")["leads"] == full_run(tmp_path, write_events(tmp_path, "csv"))["leads"]

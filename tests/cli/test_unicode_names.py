@@ -112,7 +112,9 @@ def test_run_and_explain_with_unicode_names(files, tmp_path, engine):
     result = leadflow("run", rules, events, "--out", out, "--engine", engine)
     assert result.exit_code == 0, result.output
     [lead] = read_csv(out / "leads.csv")
-    assert lead == {"lead_id": "l1", "puntuación": "12", "stage": "interesado", "tags": ""}
+    assert lead == {"lead_id": "l1", "puntuación": "12", "stage": "interesado", "tags": "",
+                    "first_seen": "2024-01-10T08:00:00Z", "last_activity": "2024-01-12T09:00:00Z",
+                    "stage_since": "2024-01-10T09:00:00Z"}
     actions = [(a["rule"], a["target"], a["args"]) for a in read_csv(out / "actions.csv")]
     assert actions == [("recuperación", "carrito", '{"dirección": "/Mi-Cesta"}'),
                        ("categoría_favorita", "favorita", '{"categoría": "botas"}')]

@@ -1,9 +1,8 @@
-"""A Dask cluster of 2 worker processes for the whole directory, and helpers to compare runs."""
+"""A Dask cluster of 2 worker processes for the whole directory (helpers: cluster_support.py)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ distributed = pytest.importorskip("distributed", reason="needs leadflow[dask]")
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "runtime"))  # ruleset_strategies, as the property tests
+sys.path.insert(0, str(ROOT / "tests" / "cluster"))  # cluster_support
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +32,3 @@ def dask_client(scheduler):
         yield client
 
 
-def output_files(directory: str | Path) -> dict[str, bytes]:
-    """Every file of an output directory, by name, as bytes."""
-    return {name: (Path(directory) / name).read_bytes() for name in sorted(os.listdir(directory))}

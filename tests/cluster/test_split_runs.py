@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, output_files
+from cluster_support import ROOT, output_files
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from ruleset_strategies import Row, event_logs, rulesets
 
 from leadflow.cli import cli
 from leadflow.runtime import cluster
-from leadflow.semantics import timemath
 from leadflow.runtime.partitioned import partition_of, stable_partition
+from leadflow.semantics import timemath
 
 EXAMPLES = ROOT / "examples"
 EVENTS = str(EXAMPLES / "data" / "zapateria_events.csv")

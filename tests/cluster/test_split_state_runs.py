@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-from conftest import ROOT, output_files
+from cluster_support import ROOT, output_files
 from hypothesis import assume, given, note, settings
 from ruleset_strategies import rulesets
 from test_incremental_properties import split_logs

@@ -38,6 +38,8 @@ def run_fed(engine: Any, rows: list[Row], attrs: dict, as_of: int) -> dict[str, 
                 engine.feed(state, row.ts, row.event, row.values)
             engine.advance(state, as_of)
             out[lead] = engine.result(state)
+            out[lead].scheduled = sorted((s.due, s.kind, s.source, repr(s.detail))
+                                          for s in engine.scheduled(state))
         except RulesetRuntimeError as exc:
             out[lead] = ("error", str(exc))
     return out
@@ -88,9 +90,12 @@ def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
             for name in a.scores.keys() | b.scores.keys():
                 if not _close(a.scores.get(name), b.scores.get(name)):
                     found.append(f"{lead} score {name}: {a.scores.get(name)} != {b.scores.get(name)}")
-            for what in ("stage", "tags", "attrs", "transitions"):
+            for what in ("stage", "tags", "attrs", "transitions", "first_seen", "last_activity",
+                         "stage_since"):
                 if getattr(a, what) != getattr(b, what):
                     found.append(f"{lead} {what}: {getattr(a, what)} != {getattr(b, what)}")
+            if hasattr(a, "scheduled") and hasattr(b, "scheduled") and a.scheduled != b.scheduled:
+                found.append(f"{lead} pending: {a.scheduled} != {b.scheduled}")
             for what in ("actions", "cancelled"):
                 if not _same_actions(getattr(a, what), getattr(b, what)):
                     found.append(f"{lead} {what}: {getattr(a, what)} != {getattr(b, what)}")

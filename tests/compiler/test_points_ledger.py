@@ -20,7 +20,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from leadflow import testing
-from leadflow.api import load_file
+from leadflow.api import load_file, load_text
 from leadflow.cli import cli as main
 from leadflow.compiler.engine import CompiledEngine
 from leadflow.runtime.engine import RulesetRuntimeError
@@ -114,3 +114,24 @@ def test_without_points_no_ledger_is_written(tmp_path):
                                        "--out", str(tmp_path / "out"), "-q"])
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "out" / "points.csv").exists()
+
+
+CANCELLING = """timezone "UTC"
+event open
+score a min 0 max 60
+rule idle: every 1 month without activity add 1
+"""
+
+
+@pytest.mark.parametrize("engine_type", [Interpreter, CompiledEngine])
+def test_a_saved_lead_keeps_its_cancelled_timers_cancelled(engine_type):
+    """A regression: the interpreter's snapshot skipped every field named like the lead's
+    list of cancelled sends, Timer.cancelled too, which brought the `every` timer that
+    activity had restarted back to life: it fired twice."""
+    engine = engine_type(load_text(CANCELLING, "c.leadflow").model)
+    state = engine.new_lead("l", {}, points=True)
+    engine.feed(state, 0, "open", {})
+    engine.feed(state, DAY, "open", {})  # restarts the clock: the first timer is cancelled
+    state = engine.load_state(engine.save_state(state), points=True)
+    engine.advance(state, 40 * DAY)
+    assert [(p.rule, p.change) for p in engine.result(state).points] == [("idle", 1.0)]

@@ -3,7 +3,7 @@
 For a generated ruleset and event log, split at random times into 1-6 parts
 (some empty, leads that first appear in a later part, flows, held sends and
 decay timers that span parts), running the parts in order with one state
-file must give: the last run's leads.csv equal to one full run's, and the
+file must give: the last run's leads.csv and pending.csv equal to one full run's, and the
 runs' actions.csv, transitions.csv and cancelled.csv, concatenated, equal to
 the full run's, and so do their points ledgers (points.csv, ordered by lead: concatenated and
 then sorted by lead, keeping each lead's rows in order).
@@ -53,7 +53,7 @@ def run_once(engine, text: str, log: InputFile, out: str, as_of: int, state: str
                          points=True, cancelled=True)
     run(engine, options)
     tables = {}
-    for name in ("leads", "actions", "transitions", "points", "cancelled"):
+    for name in ("leads", "actions", "transitions", "points", "cancelled", "pending"):
         with open(os.path.join(out, f"{name}.csv"), newline="", encoding="utf-8") as handle:
             tables[name] = list(csv.reader(handle))
     return tables
@@ -105,6 +105,7 @@ def test_runs_with_a_state_equal_one_full_run(tmp_path_factory, engine_name, rul
         points += got["points"][1:]
         cancelled += got["cancelled"][1:]
     assert got["leads"] == full["leads"]
+    assert got["pending"] == full["pending"]
     assert [full["points"][0], *sorted(points, key=lambda row: row[0])] == full["points"]
     assert actions == full["actions"]
     assert transitions == full["transitions"]

@@ -72,12 +72,14 @@ def read(path):
 def test_csv_outputs_columns_order_and_values(tmp_path, monkeypatch):
     tables = tables_with_results(monkeypatch)
     written = tables.write(str(tmp_path), "csv", REJECTS)
-    assert list(written) == ["leads", "actions", "transitions", "rejects"]
+    assert list(written) == ["leads", "actions", "transitions", "pending", "rejects"]
+    assert read(written["pending"]) == [["lead_id", "due", "kind", "source", "what"]]
     assert read(written["leads"]) == [
-        ["lead_id", "engagement", "fit", "stage", "tags"],
-        ["a", "15", "1.5", "mql", "deporte;vestir"],
-        ["b", "2.25", "1.5", "", ""],
-        ["c", "0", "1.5", "visitor", ""],
+        ["lead_id", "engagement", "fit", "stage", "tags", "first_seen", "last_activity",
+         "stage_since"],
+        ["a", "15", "1.5", "mql", "deporte;vestir", "", "", ""],
+        ["b", "2.25", "1.5", "", "", "", "", ""],
+        ["c", "0", "1.5", "visitor", "", "", "", ""],
     ]
     assert read(written["actions"]) == [
         ["lead_id", "at", "rule", "kind", "target", "args"],
@@ -100,7 +102,9 @@ def test_jsonl_outputs_hold_numbers_and_objects(tmp_path, monkeypatch):
     written = tables_with_results(monkeypatch).write(str(tmp_path), "jsonl", REJECTS)
     leads = [json.loads(line) for line in Path(written["leads"]).read_text().splitlines()]
     assert leads[0] == {"lead_id": "a", "engagement": 15, "fit": 1.5, "stage": "mql",
-                        "tags": "deporte;vestir"}
+                        "tags": ["deporte", "vestir"], "first_seen": None, "last_activity": None,
+                        "stage_since": None}
+    assert leads[1]["tags"] == []
     assert leads[1]["stage"] is None
     actions = [json.loads(line) for line in Path(written["actions"]).read_text().splitlines()]
     assert actions[-1]["args"] == {"category": "boda", "n": 2}
@@ -130,4 +134,4 @@ def test_overview_queries(monkeypatch):
 def test_no_partial_files_are_left(tmp_path, monkeypatch):
     tables_with_results(monkeypatch).write(str(tmp_path / "new" / "dir"), "csv", REJECTS)
     assert sorted(p.name for p in (tmp_path / "new" / "dir").iterdir()) == [
-        "actions.csv", "leads.csv", "rejects.csv", "transitions.csv"]
+        "actions.csv", "leads.csv", "pending.csv", "rejects.csv", "transitions.csv"]

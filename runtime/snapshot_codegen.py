@@ -1,0 +1,143 @@
+"""Straight-line `dumps`/`loads` for a SlotCodec (runtime/snapshot.py), made once per class.
+
+A daily `run --state` loads and saves every lead it touches; a loop over ~70
+slots that looks up how to treat each one cost more than the rules' work on
+those leads. SlotCodec knows each slot's fresh value up front, so it writes one
+function with one short block per slot, decided in advance, and compiles it.
+
+The generated text holds nothing but slot names (checked to be identifiers) and
+references to values in its own namespace; a snapshot's text only ever reaches
+it as the argument of `loads`, as parsed JSON, never as code. The output is the
+same JSON object SlotCodec has always written: only what differs from fresh.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import math
+from collections import deque
+from collections.abc import Callable, Iterable
+from itertools import chain
+from typing import Any
+
+# What a snapshot value is written as without encoding (see snapshot._PLAIN).
+PLAIN_TYPES = (type(None), bool, int, str)
+_INF = math.inf
+
+
+def _differs(encoded: Any, fresh: Any, fresh_json: str | None) -> bool:
+    """An encoded value differs from the encoded fresh one (1 == 1.0 == True in Python,
+    not in JSON text: a fresh value holding numbers is compared as text too)."""
+    return encoded != fresh or (fresh_json is not None and json.dumps(encoded) != fresh_json)
+
+
+def _check(name: str) -> str:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"not a slot name: {name!r}")
+    return name
+
+
+def build(cls: type, layout: Iterable[tuple[str, Any, str | None]], fresh: Any,
+          skipped: Iterable[tuple[str, Callable[[], Any]]], makers: dict[str, Callable[[], Any]],
+          encode: Callable[[Any, dict], Any], decode: Callable[[Any, dict], Any],
+          nested: frozenset[type], codec: Any = None
+          ) -> tuple[Callable[[Any], dict], Callable[[dict], Any]]:
+    """(dumps(obj) → dict to write as JSON, loads(parsed dict) → obj) for `cls`.
+
+    `layout` is SlotCodec's (slot, encoded fresh value, its JSON or None); `fresh` a
+    fresh object; `makers` make the fresh value of slots whose fresh value is a container.
+    With `codec` (the Codec whose `encode` and `decode` these are), a slot whose fresh
+    value is an empty deque is written and read inline when it holds flat values or
+    tuples of them (`_deque_blocks`), as `encode`/`decode` would: a lead's windows of
+    recent events are such deques, and most of what a daily run saves and loads.
+    """
+    space: dict[str, Any] = {"PLAIN": frozenset(PLAIN_TYPES), "NESTED": nested, "enc": encode,
+                             "dec": decode, "differs": _differs, "copysign": math.copysign,
+                             "INF": _INF, "NEW": object.__new__, "CLS": cls, "MISSING": object(),
+                             "DEQUE": deque, "TUPLE": frozenset({tuple}), "CHAIN": chain,
+                             "C": codec}
+    save = ["def dumps(o):", "    data = {}"]
+    if codec is not None:
+        save.append("    flat = C._flat")  # what Codec.careful lets through as is, this call
+    load = ["def loads(data):", "    o = NEW(CLS)", "    get = data.get"]
+    for i, (name, encoded_fresh, fresh_json) in enumerate(layout):
+        name = _check(name)
+        value = getattr(fresh, name)
+        kind = type(value)
+        space[f"T{i}"] = kind
+        write = (f"data[{name!r}] = x if t in PLAIN or (t is float and -INF < x < INF) "
+                 f"else enc(x, {{}})")
+        save += [f"    x = o.{name}", "    t = type(x)"]
+        if kind in PLAIN_TYPES or (kind is float and math.isfinite(value)):
+            space[f"D{i}"] = value
+            same = f"t is T{i} and x == D{i}"
+            if kind is float and value == 0.0:  # -0.0 == 0.0, but it is written as -0.0
+                same += f" and copysign(1.0, x) == {math.copysign(1.0, value)!r}"
+            save += [f"    if not ({same}):", f"        {write}"]
+            fill = f"D{i}"
+        elif name in makers and not value:  # an empty container: left out while it is one
+            same = f"t is T{i} and not x"
+            if hasattr(value, "maxlen"):
+                space[f"M{i}"] = value.maxlen
+                same += f" and x.maxlen == M{i}"
+            save += [f"    if not ({same}):"]
+            fill = f"MAKE{i}()"
+            if kind is deque and codec is not None:
+                dumps_block, loads_block = _deque_blocks(name, write, fill)
+                save += dumps_block
+                load += loads_block
+                space[f"MAKE{i}"] = makers[name]
+                continue
+            save.append(f"        {write}")
+        else:  # anything else: encoded, and compared with the encoded fresh value
+            space[f"E{i}"], space[f"J{i}"] = encoded_fresh, fresh_json
+            save += ["    e = enc(x, {})", f"    if differs(e, E{i}, J{i}):",
+                     f"        data[{name!r}] = e"]
+            if name in makers:
+                fill = f"MAKE{i}()"
+            else:
+                space[f"D{i}"] = encoded_fresh
+                fill = f"D{i}"
+        if name in makers:
+            space[f"MAKE{i}"] = makers[name]
+        load += [f"    x = get({name!r}, MISSING)",
+                 (f"    o.{name} = {fill} if x is MISSING else "
+                  f"(x if type(x) not in NESTED else dec(x, {{}}))")]
+    for i, (name, make) in enumerate(skipped):
+        space[f"SKIP{i}"] = make
+        load.append(f"    o.{_check(name)} = SKIP{i}()")
+    save.append("    return data")
+    load.append("    return o")
+    exec(compile("\n".join(save + [""] + load) + "\n", f"<snapshot codec of {cls.__name__}>",  # noqa: S102
+                 "exec"), space)
+    return space["dumps"], space["loads"]
+
+
+def _deque_blocks(name: str, write: str, fill: str) -> tuple[list[str], list[str]]:
+    """The inline dumps and loads lines of a slot whose fresh value is an empty deque.
+
+    The same JSON as Codec._encode writes ({"~q": items, "m": maxlen}, or "~qt" for
+    tuples of flat values) and the same deque as Codec._decode makes of it; any
+    other value (or a snapshot holding something else there) takes the general way.
+    """
+    dumps = [
+        "        if t is DEQUE and flat.issuperset(map(type, x)):",
+        f"            data[{name!r}] = {{'~q': list(x), 'm': x.maxlen}}",
+        "        elif (t is DEQUE and TUPLE.issuperset(map(type, x))",
+        "              and flat.issuperset(map(type, CHAIN.from_iterable(x)))):",
+        f"            data[{name!r}] = {{'~qt': list(x), 'm': x.maxlen}}",
+        "        else:",
+        f"            {write}"]
+    loads = [
+        f"    x = get({name!r}, MISSING)",
+        "    tag = next(iter(x), None) if type(x) is dict else None",
+        "    if x is MISSING:",
+        f"        o.{name} = {fill}",
+        "    elif tag == '~q' and type(x['~q']) is list and NESTED.isdisjoint(map(type, x['~q'])):",
+        f"        o.{name} = DEQUE(x['~q'], x['m'])",
+        "    elif tag == '~qt':",
+        f"        o.{name} = DEQUE(map(tuple, x['~qt']), x['m'])",
+        "    else:",
+        f"        o.{name} = x if type(x) not in NESTED else dec(x, {{}})"]
+    return dumps, loads
