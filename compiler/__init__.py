@@ -56,10 +56,16 @@ def compile_with_warnings(model, optimized: bool = True, skip: Iterable[str] = (
                           ) -> tuple[str, tuple[tuple[str, int, str], ...]]:
     """(source, warnings): the passes' warnings are (file, line, message), e.g. dead rules."""
     from leadflow.compiler.codegen import generate
+
+    program = optimized_program(model, optimized, skip)
+    return generate(program, compiler_version()), program.warnings
+
+
+def optimized_program(model, optimized: bool = True, skip: Iterable[str] = ()):
+    """The IR (compiler/ir.py Program) the code generator starts from: lowered, then optimized."""
     from leadflow.compiler.passes import optimize
 
-    program = optimize(lower(model), optimized, skip)
-    return generate(program, compiler_version()), program.warnings
+    return optimize(lower(model), optimized, skip)
 
 
 def dead_rule_warnings(model) -> list[Diagnostic]:

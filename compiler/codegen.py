@@ -15,70 +15,99 @@ the columns (times, event codes, one column per field slot), fires timers up to
 
 from __future__ import annotations
 
-import ast as python_ast
 import io
 import re
 import tokenize
 from functools import lru_cache
+from typing import NamedTuple
 
 import jinja2
 
 from leadflow.compiler import ir
-from leadflow.compiler.codetext import Block, Sources, merge_nested_ifs
 from leadflow.compiler.embed import embedded_semantics
 from leadflow.compiler.emit_events import record, restart_every
 from leadflow.compiler.emit_expr import Consts, literal
 from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
 from leadflow.compiler.emit_settle import settle_call, settle_function, timers_function
 from leadflow.compiler.emit_stmt import Gen, field_slots
+from leadflow.compiler.writer import Block, Sources, Stmt
 
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+]?=)(?!=)")
-_SOURCE_MARK = re.compile(r"^\s*# @(src (\d+)|end)$")
 
 
 # ----------------------------------------------------------------- state
 
 
-def state_vars(g: Gen) -> list[tuple[str, str, bool]]:
-    """(name, initial value, is a scalar) of every per-lead variable `_run` keeps in a local.
+class StateVar(NamedTuple):
+    """A per-lead variable: its generated name, initial value, whether it is a scalar, and
+    what it holds (the module docstring's legend)."""
+
+    name: str
+    init: str
+    scalar: bool
+    meaning: str
+
+
+def state_vars(g: Gen) -> list[StateVar]:
+    """Every per-lead variable `_run` keeps in a local.
 
     Scalars are stored back into the lead object when `_run` ends; the others
     are mutable objects shared with it.
     """
     p = g.p
-    out: list[tuple[str, str, bool]] = [("now", "None", True), ("created", "False", True),
-                                        ("fseen", "None", True), ("lact", "None", True)]
+    out = [StateVar("now", "None", True, "the lead's clock: the time of its last event or timer"),
+           StateVar("created", "False", True, "whether the lead has been created"),
+           StateVar("fseen", "None", True, "first_seen: the time of the lead's first event"),
+           StateVar("lact", "None", True, "last_activity: the time of the lead's last event")]
     if any(r.kind == "every" and r.without is not None for r in p.rules):
-        out.append(("seen", "False", True))
+        out.append(StateVar("seen", "False", True, "whether an event has been seen (every ... without)"))
     for k, s in enumerate(p.scores):
-        out.append((f"s{k}", literal(_clamp(0.0, s.low, s.high)), True))
+        out.append(StateVar(f"s{k}", literal(_clamp(0.0, s.low, s.high)), True, f"score {_name(s.name)}"))
     if p.stages:
-        out += [("stg", "0", True), ("ssince", "None", True)]
-    out += [("attrs", "attrs", False), ("tags", "set()", False), ("acts", "[]", False),
-            ("trans", "[]", False), ("trc", "[] if trace else None", False),
-            ("pts", "[] if points else None", False)]
+        out += [StateVar("stg", "0", True, "the stage, an index into STAGES"),
+                StateVar("ssince", "None", True, "stage_since: when the lead entered its stage")]
+    out += [StateVar("attrs", "attrs", False, "the lead's attributes"),
+            StateVar("tags", "set()", False, "the lead's tags"),
+            StateVar("acts", "[]", False, "actions emitted"),
+            StateVar("trans", "[]", False, "stage transitions"),
+            StateVar("trc", "[] if trace else None", False, "trace lines for explain (trace=True)"),
+            StateVar("pts", "[] if points else None", False, "the points ledger (points=True)")]
     for k, (name, _) in enumerate(p.lead_fields):
-        out.append((f"la{k}", f"attrs.get({literal(name)})", True))
+        out.append(StateVar(f"la{k}", f"attrs.get({literal(name)})", True, f"lead attribute {_name(name)}"))
     for agg in p.aggregates:
-        out += _aggregate_vars(agg)
+        out += _aggregate_vars(g, agg)
     for t in p.trackers:
-        out.append((f"k{t.id}", "[]" if t.replay else "None", not t.replay))
+        out.append(StateVar(f"k{t.id}", "[]" if t.replay else "None", not t.replay,
+                            f"since: the last {_name(p.events[t.event].name)}"
+                            + (" (every one, filtered at each read)" if t.replay else "")))
     for rule in p.rules:
         out += _rule_vars(g, rule)
     for flow in p.flows:
-        out += [(f"ft{flow.index}", "0", True), (f"fc{flow.index}", "_EMPTY", True)]
+        f, name = flow.index, _name(flow.name)
+        out += [StateVar(f"ft{f}", "0", True, f"flow {name}: its run's token (0: not running)"),
+                StateVar(f"fc{f}", "_EMPTY", True, f"flow {name}: the event that started it")]
     if p.flows:
-        out.append(("ftok", "0", True))
+        out.append(StateVar("ftok", "0", True, "the last flow run token given"))
     if g.holds_sends:  # flow sends held by quiet hours, by run token (emit_stmt.Gen.cancel_held)
-        out += [("fh", "{}", False), ("fx", "{}", False)]
-    out.append(("cnc", "[]", False))  # held sends cancelled by a stopped flow run
+        out += [StateVar("fh", "{}", False, "targets of sends held by quiet hours, by flow run token"),
+                StateVar("fx", "{}", False, "held sends of stopped flow runs, by run token")]
+    out.append(StateVar("cnc", "[]", False, "held sends cancelled by a stopped flow run"))
     if g.heap:
-        out.append(("th", "[]", False))
+        out.append(StateVar("th", "[]", False, "the timer heap: (due, seq, kind, a, b)"))
     if p.timers != "none" and not g.single_every:
-        out += [("tseq", "0", True), ("tnext", "_NEVER", True)]
+        out += [StateVar("tseq", "0", True, "the next timer's sequence number (ties: first set, first run)"),
+                StateVar("tnext", "_NEVER", True, "no timer is due before this time")]
     if p.delivery.send_limit is not None:
-        out.append(("dl", f"deque(maxlen={p.delivery.send_limit})", False))
+        out.append(StateVar("dl", f"deque(maxlen={p.delivery.send_limit})", False,
+                            "times of the last sends (delivery limit)"))
     return out
+
+
+def _name(text: str) -> str:
+    """A name from the rule file as the legend (in a docstring) writes it: `name`, or escaped."""
+    if text.isidentifier():
+        return f"`{text}`"
+    return repr(text).replace("\\", "\\\\").replace('"', "\\x22")
 
 
 def _clamp(value: float, low, high) -> float:
@@ -89,46 +118,53 @@ def _clamp(value: float, low, high) -> float:
     return value
 
 
-def _aggregate_vars(agg: ir.Aggregate) -> list[tuple[str, str, bool]]:
+_STORAGE_INIT = {"counter": "0", "window": "deque()", "distinct": "set()"}
+
+
+def _aggregate_vars(g: Gen, agg: ir.Aggregate) -> list[StateVar]:
     name = f"g{agg.id}"
-    if agg.storage == "counter":
-        return [(name, "0", True)]
+    what = f"aggregate {agg.func} of {_name(g.p.events[agg.event].name)}"
+    if agg.field is not None:
+        what += f".{_name(agg.field)}"
+    what += f", kept as {agg.storage}"
     if agg.storage == "recent":
-        return [(name, f"deque(maxlen={agg.keep})", False)]
-    if agg.storage == "window":
-        return [(name, "deque()", False)]
-    if agg.storage == "distinct":
-        return [(name, "set()", False)]
+        return [StateVar(name, f"deque(maxlen={agg.keep})", False, what)]
+    if agg.storage in _STORAGE_INIT:
+        return [StateVar(name, _STORAGE_INIT[agg.storage], agg.storage == "counter", what)]
     if agg.storage == "running":
         if agg.func == "avg":
-            return [(name, "0", True), (f"gn{agg.id}", "0", True)]
-        return [(name, "0" if agg.func == "sum" else "None", True)]
-    return [(name, "[]", False)]  # history, replay
+            return [StateVar(name, "0", True, what + " (the sum)"),
+                    StateVar(f"gn{agg.id}", "0", True, what + " (the count)")]
+        return [StateVar(name, "0" if agg.func == "sum" else "None", True, what)]
+    return [StateVar(name, "[]", False, what)]  # history, replay
 
 
-def _rule_vars(g: Gen, rule: ir.Rule) -> list[tuple[str, str, bool]]:
+def _rule_vars(g: Gen, rule: ir.Rule) -> list[StateVar]:
     r, mods = rule.index, rule.modifiers
+    rule_name = f"rule {_name(rule.id)}"
     out = []
     if mods.needs_count:
-        out.append((f"rc{r}", "0", True))
+        out.append(StateVar(f"rc{r}", "0", True, f"{rule_name}: times fired"))
     if mods.per is not None:
-        out.append((f"rl{r}", "None", True))
+        out.append(StateVar(f"rl{r}", "None", True, f"{rule_name}: when it last fired (once per)"))
     if mods.cap is not None:
         for k in sorted({a.score for a in rule.actions if isinstance(a, ir.AddScore)}):
-            out.append((f"rk{r}_{k}", "0.0", True))
+            out.append(StateVar(f"rk{r}_{k}", "0.0", True,
+                                f"{rule_name}: points it added to {_name(g.p.scores[k].name)} (capped)"))
     if rule.kind == "while":
-        out.append((f"wh{r}", "None", True))
+        out.append(StateVar(f"wh{r}", "None", True, f"{rule_name}: the points it holds while true"))
     if rule.kind == "when":
-        out.append((f"wp{r}", "False", True))
+        out.append(StateVar(f"wp{r}", "False", True, f"{rule_name}: whether it held at the last settle"))
     if rule.kind == "every":
         if g.heap and not g.every_scalar:
-            out.append((f"es{r}", "-1", True))
+            out.append(StateVar(f"es{r}", "-1", True, f"{rule_name}: its period's sequence number"))
         else:
-            out.append((f"ed{r}", "_NEVER", True))
+            out.append(StateVar(f"ed{r}", "_NEVER", True, f"{rule_name}: when its period next ends"))
             if not g.single_every:
-                out.append((f"eq{r}", "0", True))
+                out.append(StateVar(f"eq{r}", "0", True, f"{rule_name}: its timer's sequence number"))
         if rule.period.calendar:
-            out += [(f"ea{r}", "None", True), (f"ek{r}", "0", True)]
+            out += [StateVar(f"ea{r}", "None", True, f"{rule_name}: the start its months count from"),
+                    StateVar(f"ek{r}", "0", True, f"{rule_name}: periods elapsed")]
     return out
 
 
@@ -138,7 +174,7 @@ def _rule_vars(g: Gen, rule: ir.Rule) -> list[tuple[str, str, bool]]:
 def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: bool) -> str:
     g = Gen(program, consts, sources, trace)
     state = state_vars(g)
-    scalars = {name for name, _, scalar in state if scalar}
+    scalars = {var.name for var in state if var.scalar}
     nested = []
     settle = settle_function(g, 1)
     if settle is not None:
@@ -157,28 +193,30 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
         work("sw = None  # what settle last went quiet on (none yet: the first call settles)")
         scalars.add("sw")
     for block in nested:
-        work.lines += _with_nonlocals(block.lines, scalars)
+        work.extend(_with_nonlocals(block, scalars))
     work("try:")
-    work.lines += loop.lines
-    work.lines += tail(g, settle is not None).lines
+    work.extend(loop)
+    work.extend(tail(g, settle is not None))
     work("except RulesetRuntimeError:")
-    work("    raise")
+    work.nested("raise")
     work("except Exception as exc:")
-    work("    raise _runtime_error(exc) from exc")
+    work.nested("raise _runtime_error(exc) from exc")
     # Load only the state this ruleset's code reads, store back only what it assigns.
-    used = names_in("\n".join(line.strip() for line in work.lines))
-    assigned = {m.group(1) for m in map(_ASSIGNED.match, work.lines) if m}
+    stmts = [e for e in work.entries if isinstance(e, Stmt)]
+    used = names_in("\n".join(e.text for e in stmts))
+    assigned = {m.group(1) for m in (_ASSIGNED.match(e.text) for e in stmts if not e.keyword) if m}
     body = Block(1)
-    for name, _, _ in state:
-        if name in used:
-            body(f"{name} = lead.{name}")
-    body.lines += work.lines
-    for name, _, scalar in state:
-        if scalar and name in assigned:
-            body(f"lead.{name} = {name}")
+    for var in state:
+        if var.name in used:
+            body(f"{var.name} = lead.{var.name}")
+    body.extend(work)
+    for var in state:
+        if var.scalar and var.name in assigned:
+            body(f"lead.{var.name} = {var.name}")
     name = "_run_traced" if trace else "_run"
-    lines = merge_nested_ifs(body.lines)
-    return f"def {name}(lead, times, codes, columns, start, stop, until):\n" + "\n".join(lines) + "\n"
+    lines, spans = body.lines()
+    source = f"def {name}(lead, times, codes, columns, start, stop, until):\n" + "\n".join(lines) + "\n"
+    return source, [(first + 1, last + 1, source_id) for first, last, source_id in spans]
 
 
 def names_in(code: str) -> set[str]:
@@ -201,33 +239,39 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
         if p.timers != "none":
             every = next((r for r in p.rules if r.kind == "every"), None)
             due = f"ed{every.index}" if g.single_every else "tnext"
-            b(f"if {due} <= t:")  # timers due at t fire before the event at t
-            b("    _timers(t)")
+            b.if_(f"{due} <= t")  # timers due at t fire before the event at t
+            b.nested("_timers(t)")
         b("now = t")
         b("code = codes[i]")
+        rest = Block(b.depth)
         if g.trace:
-            b(f"trc.append(TraceEntry(now, 'event', _event_text(code, columns, i), {g.snapshot}, "
-              f"{g.stage_now}))")
-        restart_every(g, b)
+            rest(f"trc.append(TraceEntry(now, 'event', _event_text(code, columns, i), {g.snapshot}, "
+                 f"{g.stage_now}))")
+        restart_every(g, rest)
         if p.dispatch:
-            _dispatch(g, b, used)
+            _dispatch(g, rest, used)
         else:
-            _undispatched(g, b, used)
+            _undispatched(g, rest, used)
+        # Field values are read once per event, right after `code`, where every branch sees
+        # them (the plain program); with dispatch each branch reads its own (see _dispatch).
+        if not p.dispatch:
+            for j in _columns(g, used):
+                b(f"f{j} = c{j}[i]")
+        b.extend(rest)
         if settle:
             settle_call(g, b)
-    b("if stop > start:")
-    b("    created = True")
-    b("    lact = times[stop - 1]")
-    b("    if fseen is None:")
-    b("        fseen = times[start]")
-    columns = {int(n[1:]) for n in used if re.fullmatch(r"f\d+", n)}
-    loads = [f"f{j} = c{j}[i]" for j in sorted(columns)]
-    # Field values are read once per event, right after `code`, where every branch sees them
-    # (the plain program); with dispatch each branch reads its own (see _dispatch).
-    if not p.dispatch and loads:
-        at = b.lines.index("    " * 3 + "code = codes[i]") + 1
-        b.lines[at:at] = ["    " * 3 + line for line in loads]
-    return b, columns
+    b.if_("stop > start")
+    with b.indent():
+        b("created = True")
+        b("lact = times[stop - 1]")
+        b.if_("fseen is None")
+        b.nested("fseen = times[start]")
+    return b, set(_columns(g, used))
+
+
+def _columns(g: Gen, used: set[str]) -> list[int]:
+    """The field columns (slots) whose locals `f<slot>` the emitted code reads, in order."""
+    return sorted({slot for slot in g.slot_of.values() if f"f{slot}" in used})
 
 
 def _event_parts(g: Gen, b: Block, event: int, em_used: set[str]) -> None:
@@ -260,14 +304,14 @@ def _dispatch(g: Gen, b: Block, used: set[str]) -> None:
         branch = Block(b.depth + 1)
         branch_used: set[str] = set()
         _event_parts(g, branch, event, branch_used)
-        if not branch.lines:
+        if branch.empty():
             continue
         used |= branch_used
-        b(f"{'if' if first else 'elif'} code == {event}:")
+        b.if_(f"code == {event}", chained=not first)
         first = False
-        for j in sorted(int(n[1:]) for n in branch_used if re.fullmatch(r"f\d+", n)):
-            b(f"    f{j} = c{j}[i]")
-        b.lines += branch.lines
+        for j in _columns(g, branch_used):
+            b.nested(f"f{j} = c{j}[i]")
+        b.extend(branch)
 
 
 def _undispatched(g: Gen, b: Block, used: set[str]) -> None:
@@ -294,24 +338,24 @@ def _per_event_type(g: Gen, b: Block, used: set[str], emit) -> None:
     for event in range(len(g.p.events)):
         part = Block(b.depth + 1)
         emit(g, part, event, g.event_emitter(event, used))
-        if part.lines:
-            b(f"if code == {event}:")
-            b.lines += part.lines
+        if not part.empty():
+            b.if_(f"code == {event}")
+            b.extend(part)
 
 
 def tail(g: Gen, settle: bool) -> Block:
     """After the events: timers up to `until`; a lead never seen is created and settled then."""
     b = Block(2)
-    b("if until is not None:")
+    b.if_("until is not None")
     with b.indent():
         if g.p.timers != "none":
             every = next((r for r in g.p.rules if r.kind == "every"), None)
             due = f"ed{every.index}" if g.single_every else "tnext"
-            b(f"if {due} <= until:")
-            b("    _timers(until)")
-        b("if now is None or until > now:")
-        b("    now = until")
-        b("if not created:")
+            b.if_(f"{due} <= until")
+            b.nested("_timers(until)")
+        b.if_("now is None or until > now")
+        b.nested("now = until")
+        b.if_("not created")
         with b.indent():
             b("created = True")
             if settle:
@@ -328,17 +372,21 @@ def next_due(g: Gen) -> str | None:
     return "lead.tnext"
 
 
-def _with_nonlocals(lines: list[str], scalars: set[str]) -> list[str]:
+def _with_nonlocals(block: Block, scalars: set[str]) -> Block:
     """Insert `nonlocal` for the state scalars a nested function assigns."""
+    stmts = [e for e in block.entries if isinstance(e, Stmt)]
     assigned = []
-    for line in lines[1:]:
-        match = _ASSIGNED.match(line)
+    for stmt in stmts[1:]:
+        match = None if stmt.keyword else _ASSIGNED.match(stmt.text)
         if match and match.group(1) in scalars and match.group(1) not in assigned:
             assigned.append(match.group(1))
     if not assigned:
-        return lines
-    indent = re.match(r"\s*", lines[1]).group(0)
-    return [lines[0], f"{indent}nonlocal {', '.join(sorted(assigned))}"] + lines[1:]
+        return block
+    out = Block(block.depth)
+    at = block.entries.index(stmts[0]) + 1
+    out.entries = (block.entries[:at] + [Stmt(stmts[1].depth, f"nonlocal {', '.join(sorted(assigned))}")]
+                   + block.entries[at:])
+    return out
 
 
 # ---------------------------------------------------------------- module
@@ -376,8 +424,8 @@ def generate(program: ir.Program, version: str) -> str:
     """The module's source text."""
     consts = Consts()
     sources = Sources()
-    run = run_function(program, consts, sources, trace=False)
-    run_traced = run_function(program, consts, sources, trace=True)
+    run, run_spans = run_function(program, consts, sources, trace=False)
+    run_traced, traced_spans = run_function(program, consts, sources, trace=True)
     imports, semantics = embedded_semantics()
     g = Gen(program, consts, sources, False)
     needs_deque = (program.delivery.send_limit is not None
@@ -412,31 +460,28 @@ def generate(program: ir.Program, version: str) -> str:
             for flow in program.flows for i, instr in enumerate(flow.code)
             if isinstance(instr, ir.Wait)) + "}",
         "state": state,
-        "lead_slots": sorted(["lead_id", "tracing"] + [name for name, _, _ in state], key=natural),
+        "legend": [(var.name.ljust(max(len(v.name) for v in state)), var.meaning) for var in state],
+        "lead_slots": sorted(["lead_id", "tracing"] + [var.name for var in state], key=natural),
         "snapshot": g.snapshot,
         "stage_now": g.stage_now.replace("stg", "lead.stg"),
         "stage_since": "lead.ssince" if program.stages else "None",
         "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
                                          for k, s in enumerate(program.scores)) + "}",
         "next_due": next_due(g),
-        "run": run,
-        "run_traced": run_traced,
         "consts": consts.lines,
         "functions": consts.functions,
+        # Only the unoptimized program keeps `1 > 2` unfolded (emit_expr records writing one).
+        "constant_compares": consts.constant_compares,
     }
-    template = _environment().get_template("module.py.j2")
-    text = template.render(context, constant_compares=False)
-    if _compares_constants(text):  # only the unoptimized program keeps `1 > 2` unfolded
-        text = template.render(context, constant_compares=True)
-    return _append_source_map(text, sources)
-
-
-def _compares_constants(source: str) -> bool:
-    for node in python_ast.walk(python_ast.parse(source)):
-        if isinstance(node, python_ast.Compare) and all(
-                isinstance(side, python_ast.Constant) for side in [node.left, *node.comparators]):
-            return True
-    return False
+    skeleton = _environment().get_template("module.py.j2").render(context)
+    # The two loops follow the skeleton; their `def` lines are counted as the text is put
+    # together, so the source map's spans become module line numbers without reading it back.
+    text = skeleton + "\n\n" + run + "\n" + run_traced
+    run_line = skeleton.count("\n") + 3
+    traced_line = run_line + run.count("\n") + 1
+    spans = sorted([(run_line + a, run_line + z, s) for a, z, s in run_spans]
+                   + [(traced_line + a, traced_line + z, s) for a, z, s in traced_spans])
+    return text + _source_map(sources, spans)
 
 
 def natural(name: str):
@@ -444,23 +489,12 @@ def natural(name: str):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def _append_source_map(text: str, sources: Sources) -> str:
+def _source_map(sources: Sources, ranges: list[tuple[int, int, int]]) -> str:
     """`_SOURCES` and `_LINE_MAP`: which generated lines belong to which rule's file:line."""
-    ranges, stack = [], []
-    for number, line in enumerate(text.splitlines(), 1):
-        mark = _SOURCE_MARK.match(line)
-        if mark is None:
-            continue
-        if mark.group(2) is not None:
-            stack.append((number, int(mark.group(2))))
-        else:
-            begin, source = stack.pop()
-            ranges.append((begin, number, source))
-    ranges.sort()
     entries = ",\n".join(f"    ({literal(label)}, {literal(file)}, {line})"
                          for label, file, line in sources.entries)
     spans = ",\n".join(f"    ({a}, {z}, {s})" for a, z, s in ranges)
-    return (text + "\n# Source map: (label, file, line) per rule, flow or stage, and the\n"
+    return ("\n\n# Source map: (label, file, line) per rule, flow or stage, and the\n"
             "# generated line ranges that belong to each (innermost range wins).\n"
             f"_SOURCES = (\n{entries}{',' if entries else ''}\n)\n"
             f"_LINE_MAP = (\n{spans}{',' if spans else ''}\n)\n")

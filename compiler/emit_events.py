@@ -3,10 +3,12 @@ and the `every D without X` clocks it restarts (and their firing, a timer)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from leadflow.compiler import ir
-from leadflow.compiler.codetext import Block
-from leadflow.compiler.emit_expr import ExprEmitter, literal, window_start
-from leadflow.compiler.emit_stmt import Gen, flag, window_end
+from leadflow.compiler.emit_expr import ExprEmitter, literal, micros_text, window_start
+from leadflow.compiler.emit_stmt import Gen, TimerKind, flag, window_end
+from leadflow.compiler.writer import Block
 
 SLACK = 86_400_000_000  # calendar windows: prune a day late, so a DST change never drops a live entry
 
@@ -47,9 +49,11 @@ def _record_aggregate(g: Gen, b: Block, agg: ir.Aggregate, em: ExprEmitter) -> N
         cutoff = window_start(agg.within)
         if agg.within.calendar:
             cutoff = f"{cutoff} - {SLACK}"
-        _guarded(b, _and(where, *present), [f"{name}.append((now, {value}))",
-                                            f"if len({name}) > 32:",
-                                            f"    _prune({name}, {cutoff})"])
+        def append_and_prune(b: Block) -> None:
+            b(f"{name}.append((now, {value}))")
+            b.if_(f"len({name}) > 32")
+            b.nested(f"_prune({name}, {cutoff})")
+        _guarded(b, _and(where, *present), append_and_prune)
     elif storage == "distinct":
         _guarded(b, _and(where, *present), [f"{name}.add({value})"])
     elif storage == "running":
@@ -74,7 +78,7 @@ def restart_every(g: Gen, b: Block) -> None:
         if rule.without is None:
             schedule_every(g, b, rule, first=True)
             continue
-        b(f"if code == {rule.without} or not seen:")
+        b.if_(f"code == {rule.without} or not seen")
         with b.indent():
             schedule_every(g, b, rule, first=True)
     if any(r.kind == "every" and r.without is not None for r in g.p.rules):
@@ -97,24 +101,24 @@ def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
     if g.heap and not g.every_scalar:  # the plain program: a heap entry, older ones go stale
         if period.calendar:
             _calendar_due(b, r, period, first)
-            b("if _d is not None:")
+            b.if_("_d is not None")
             with b.indent():
                 b(f"es{r} = tseq")
-                g.schedule(b, "_d", f"0, {r}, None")
+                g.schedule(b, "_d", TimerKind.EVERY, f"{r}, None")
         else:
             b(f"es{r} = tseq")
-            g.schedule(b, window_end(period), f"0, {r}, None")
+            g.schedule(b, window_end(period), TimerKind.EVERY, f"{r}, None")
         return
     if period.calendar:
         _calendar_due(b, r, period, first)
-        b("if _d is None:")
-        b(f"    ed{r} = _NEVER")
-        b("else:")
+        b.if_("_d is None")
+        b.nested(f"ed{r} = _NEVER")
+        b.else_()
         with b.indent():
             b(f"ed{r} = _d")
             _every_seq(g, b, r)
     else:
-        b(f"ed{r} = now + {period.micros}")
+        b(f"ed{r} = now + {micros_text(period.micros)}")
         _every_seq(g, b, r)
 
 
@@ -145,7 +149,7 @@ def fire_every(g: Gen, b: Block, rule: ir.Rule) -> None:
     if cond == "True":
         schedule_every(g, b, rule, first=False)
     else:
-        b(f"if {cond}:")  # `once` / `up to N` used up for good: later periods could never fire
+        b.if_(f"{cond}")  # `once` / `up to N` used up for good: later periods could never fire
         with b.indent():
             schedule_every(g, b, rule, first=False)
 
@@ -155,12 +159,17 @@ def _and(*parts: str) -> str:
     return " and ".join(kept) if kept else "True"
 
 
-def _guarded(b: Block, cond: str, lines: list[str]) -> None:
+def _guarded(b: Block, cond: str, body: list[str] | Callable[[Block], None]) -> None:
+    """`body` (lines, or a function writing them) under `if cond:`, or bare when cond is True."""
+    def write() -> None:
+        if callable(body):
+            body(b)
+        else:
+            for line in body:
+                b(line)
     if cond == "True":
-        for line in lines:
-            b(line)
+        write()
         return
-    b(f"if {cond}:")
+    b.if_(cond)
     with b.indent():
-        for line in lines:
-            b(line)
+        write()

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 
 from leadflow.compiler import ir
-from leadflow.semantics.globmatch import glob_to_regex
+from leadflow.semantics.timemath import FIXED_UNITS
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PY_OPS = {"==", "!=", "<", "<=", ">", ">="}
@@ -59,11 +59,25 @@ def literal(value) -> str:
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
+def micros_text(micros: int) -> str:
+    """A fixed duration in µs as Python showing its length: `30 * 86_400_000_000` is 30 days.
+
+    The product of two constants is folded by CPython when the module is
+    compiled, so it costs what the bare number would.
+    """
+    for unit in ("day", "hour", "minute"):
+        length = FIXED_UNITS[unit]
+        if micros >= length and micros % length == 0:
+            count = micros // length
+            return f"{length:_}" if count == 1 else f"{count} * {length:_}"
+    return f"{micros:_}"
+
+
 def window_start(dur: ir.Dur, now: str = "now") -> str:
     """Python for the exclusive start of the window `(now - dur, now]`."""
     if dur.calendar:
         return f"_shift({now}, {-dur.months})"
-    return f"({now} - {dur.micros})"
+    return f"({now} - {micros_text(dur.micros)})"
 
 
 def month_bounds(months: int) -> tuple[int, int]:
@@ -89,23 +103,20 @@ def month_bounds(months: int) -> tuple[int, int]:
     return lo * day - slack, (hi + 3) * day + slack
 
 
-def glob_string_test(regex: str, operand: str) -> str | None:
+def glob_string_test(glob: str, operand: str) -> str | None:
     """A glob with at most a leading and a trailing `*` as a string test, else None.
 
     `*/tacon*` → `'/tacon' in x`, `abc*` → `x.startswith('abc')`, `*abc` →
     `x.endswith('abc')`: for a string, the same truth as the whole-string match
     of its regular expression (`.*` matches any run of characters, newlines
-    too), at a fraction of the cost. Only a regex that is exactly the
-    translation of such a glob (compiler/lower.py) qualifies.
+    too), at a fraction of the cost. The glob is the one the rule file wrote
+    (ir.Match.glob); any other wildcard (`?`, or `*` inside) keeps the regex.
     """
-    lead = regex.startswith(".*")
-    trail = regex.endswith(".*") and len(regex) >= (4 if lead else 2)
-    core = regex[2 if lead else 0:len(regex) - 2 if trail else len(regex)]
-    text = re.sub(r"\\(.)", r"\1", core, flags=re.DOTALL)  # undo re.escape
+    lead = glob.startswith("*")
+    trail = glob.endswith("*") and len(glob) >= (2 if lead else 1)
+    text = glob[1 if lead else 0:len(glob) - 1 if trail else len(glob)]
     if not text or "*" in text or "?" in text:
         return None
-    if glob_to_regex(("*" if lead else "") + text + ("*" if trail else "")) != regex:
-        return None  # `.` (a `?`), or anything else that is not a plain literal
     if lead and trail:
         return f"{literal(text)} in {operand}"
     if lead:
@@ -123,6 +134,7 @@ class Consts:
         self.params: dict[tuple, list[str]] = {}
         self.lines: list[str] = []  # `name = value` lines
         self.functions: list[str] = []  # module-level filter functions
+        self.constant_compares = False  # whether some emitted comparison has constants on both sides
 
     def _add(self, key: tuple, prefix: str, code: str) -> str:
         if key not in self.names:
@@ -195,6 +207,11 @@ def outer_names(expr: ir.Expr | None, program: ir.Program) -> list[str]:
             todo.append(trackers[node.id])
         todo.extend(getattr(node, k) for k in ("operand", "left", "right") if getattr(node, k, None))
     return sorted(found)
+
+
+def _written_as_constant(e: ir.Expr) -> bool:
+    """A constant `literal` writes as a Python literal (not `_NAN` or `_INF`)."""
+    return isinstance(e, ir.Const) and not (isinstance(e.value, float) and not math.isfinite(e.value))
 
 
 def unwrap(code: str) -> str:
@@ -372,6 +389,8 @@ class ExprEmitter:
             return fast
         g1, left = self._guarded(e.left)
         g2, right = self._guarded(e.right)
+        if _written_as_constant(e.left) and _written_as_constant(e.right):
+            self.consts.constant_compares = True  # left unfolded: the unoptimized program
         return "(" + " and ".join(g1 + g2 + [f"{left} {e.op} {right}"]) + ")"
 
     def _logic(self, e, word, cond):
@@ -391,7 +410,7 @@ class ExprEmitter:
 
     def _Match(self, e, cond):
         guards, operand = self._guarded(e.operand)
-        test = glob_string_test(e.regex, operand)
+        test = glob_string_test(e.glob, operand)
         if test is None:
             test = f"{self.consts.regex(e.regex)}.fullmatch({operand}) is not None"
         return "(" + " and ".join(guards + [test]) + ")"
@@ -485,7 +504,7 @@ class ExprEmitter:
         if agg.within is None:
             return f"(len({g}) >= {n})"
         if not agg.within.calendar:
-            return f"(len({g}) >= {n} and {nth} > {now} - {agg.within.micros})"
+            return f"(len({g}) >= {n} and {nth} > {now} - {micros_text(agg.within.micros)})"
         if agg.within.months >= 12_000:  # reaches before year 1: no shortcut from the distance
             return f"(len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months}))"
         lo, hi = month_bounds(agg.within.months)

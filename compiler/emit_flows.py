@@ -6,9 +6,9 @@ The nested functions close over `_run`'s locals; `codegen` adds their `nonlocal`
 from __future__ import annotations
 
 from leadflow.compiler import ir
-from leadflow.compiler.codetext import Block
 from leadflow.compiler.emit_expr import ExprEmitter, literal, window_start
-from leadflow.compiler.emit_stmt import Gen, window_end
+from leadflow.compiler.emit_stmt import Gen, TimerKind, window_end
+from leadflow.compiler.writer import Block
 
 
 def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
@@ -17,7 +17,7 @@ def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
         stops = [g.cond(em, t.where) for t in flow.stops if t.event == event]
         if stops:
             f = flow.index
-            b(f"if ft{f}{_any(stops)}:")
+            b.if_(f"ft{f}{_any(stops)}")
             with b.indent():
                 g.note(b, "flow", literal(f"{flow.name}: stops (stop on {g.p.events[event].name})"))
                 g.cancel_held(b, flow)
@@ -31,8 +31,8 @@ def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
             starting.append(flow)
     for flow in starting:
         context = g.evdict(event, em) if flow.event == event else "_EMPTY"
-        b(f"if y{flow.index}:")
-        b(f"    _start{flow.index}({context})")
+        b.if_(f"y{flow.index}")
+        b.nested(f"_start{flow.index}({context})")
 
 
 def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
@@ -41,7 +41,7 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
     start = Block(depth)
     start(f"def _start{f}(ctx, why=''):")  # why: ' (started by RULE)' for a start action
     with start.indent():
-        start(f"if ft{f}:")
+        start.if_(f"ft{f}")
         with start.indent():
             g.note(start, "flow", literal(f"{flow.name}: already running, start ignored"))
             start("return")
@@ -59,10 +59,13 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
         run("while True:")
         with run.indent():
             for i, instr in enumerate(flow.code):
-                run(f"{'if' if i == 0 else 'elif'} pc == {i}:")
+                run.if_(f"pc == {i}", chained=i > 0)
                 with run.indent():
                     _flow_instr(g, run, flow, i, instr)
-            run("else:" if flow.code else "if True:")
+            if flow.code:
+                run.else_()
+            else:
+                run.if_("True")
             with run.indent():
                 run(f"ft{f} = 0")
                 run(f"fc{f} = _EMPTY")
@@ -82,11 +85,11 @@ def _flow_instr(g: Gen, b: Block, flow: ir.Flow, i: int, instr: ir.Instr) -> Non
             context = f"fc{f}" if flow.event is not None and flow.event == target.event else "_EMPTY"
         g.actions(b, (action,), None, em, flow.name, None, None, "flow", context)
         if isinstance(action, ir.FlowOp):
-            b(f"if ft{f} != tok:")  # the step stopped (or restarted) this very flow
-            b("    return")
+            b.if_(f"ft{f} != tok")  # the step stopped (or restarted) this very flow
+            b.nested("return")
         b(f"pc = {i + 1}")
     elif isinstance(instr, ir.Wait):
-        g.schedule(b, window_end(instr.dur), f"2, {f}, (tok, {i + 1})")
+        g.schedule(b, window_end(instr.dur), TimerKind.FLOW_WAIT, f"{f}, (tok, {i + 1})")
         g.note(b, "flow", f"{literal(flow.name + ': wait ' + instr.text + ', until ')} + "
                           f"format_local(_due, TIMEZONE)")
         b("return")
@@ -107,16 +110,17 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
         if d.quiet_start is not None and d.quiet_start != d.quiet_end:  # `A to A` holds nothing
             # in_clock_range(now, start, end, TIMEZONE), with the range test written out
             send("_m = local_minutes(now, TIMEZONE)")
+            hours = f"quiet hours {_clock(d.quiet_start)} to {_clock(d.quiet_end)} (minutes of the day)"
             if d.quiet_start < d.quiet_end:
-                send(f"if {d.quiet_start} <= _m < {d.quiet_end}:")
+                send.if_(f"{d.quiet_start} <= _m < {d.quiet_end}", comment=hours)
             else:
-                send(f"if _m >= {d.quiet_start} or _m < {d.quiet_end}:")
+                send.if_(f"_m >= {d.quiet_start} or _m < {d.quiet_end}", comment=hours)
             with send.indent():
                 if g.holds_sends:
-                    send("if run is not None:")
-                    send("    fh.setdefault(run, []).append(target)")
+                    send.if_("run is not None")
+                    send.nested("fh.setdefault(run, []).append(target)")
                 g.schedule(send, f"next_local_clock(now, {d.quiet_end}, TIMEZONE)",
-                           "3, (src, kind, run), (target, args)")
+                           TimerKind.HELD_SEND, "(src, kind, run), (target, args)")
                 g.note(send, "", "src + ': send ' + _quote(target) + ' held by quiet hours until ' "
                                  "+ format_local(_due, TIMEZONE)", "kind")
                 send("return")
@@ -126,7 +130,7 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
     with deliver.indent():
         if d.send_limit is not None:
             n = d.send_limit
-            deliver(f"if len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per)}:")
+            deliver.if_(f"len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per)}")
             with deliver.indent():
                 deliver("acts.append(OutAction(now, src, 'suppressed', target, args))")
                 g.note(deliver, "", "src + ': send ' + _quote(target) + "
@@ -145,3 +149,8 @@ def _any(conditions: list[str]) -> str:
     if len(conditions) == 1:
         return f" and {conditions[0]}"
     return f" and ({' or '.join(conditions)})"
+
+
+def _clock(minutes: int) -> str:
+    """Minutes since midnight as the rule file writes a time: 1320 → 22:00."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

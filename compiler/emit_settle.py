@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from leadflow.compiler import ir
-from leadflow.compiler.codetext import Block
 from leadflow.compiler.emit_events import fire_every
 from leadflow.compiler.emit_expr import literal, literal_names, unwrap
-from leadflow.compiler.emit_stmt import Gen, flag
+from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
+from leadflow.compiler.writer import Block
 
 
 def settle_function(g: Gen, depth: int) -> Block | None:
@@ -34,8 +34,8 @@ def settle_function(g: Gen, depth: int) -> Block | None:
                     file, line = p.stage_lines[k]
                     with b.mapped(g.sources.add(f"stage {p.stages[k]}", file, line)):
                         em = g.plain_emitter()
-                        b(f"if {em.cond(p.stage_conds[k])}:")
-                        b(f"    _new = {k}")
+                        b.if_(f"{em.cond(p.stage_conds[k])}")
+                        b.nested(f"_new = {k}")
                 b("stg = _new")
             for rule in whens:
                 with b.mapped(g.rule_source(rule)):
@@ -46,7 +46,7 @@ def settle_function(g: Gen, depth: int) -> Block | None:
             if whens:
                 g.group(b, [(r, flag(f"u{r.index}")) for r in whens], g.plain_emitter, involved=True)
             if p.stages:
-                b("if stg != _old:")
+                b.if_("stg != _old")
                 with b.indent():
                     b("involved.append(-1 - stg)")
                     b("trans.append(Transition(now, STAGES[_old], STAGES[stg]))")
@@ -54,10 +54,10 @@ def settle_function(g: Gen, depth: int) -> Block | None:
                     g.note(b, "stage", "STAGES[_old] + ' → ' + STAGES[stg]")
                     _stage_groups(g, b, exits, "_old")
                     _stage_groups(g, b, enters, "stg")
-            b("if not involved:")
+            b.if_("not involved")
             if p.settle_watch is not None:
-                b(f"    sw = {watched(g)}")  # quiet on these values: skip until one changes
-            b("    return")
+                b.nested(f"sw = {watched(g)}")  # quiet on these values: skip until one changes
+            b.nested("return")
         b("raise _not_settled(involved)")
     return b
 
@@ -73,8 +73,8 @@ def settle_call(g: Gen, b: Block) -> None:
     if g.p.settle_watch is None:
         b("_settle()")
         return
-    b(f"if {watched(g)} != sw:")
-    b("    _settle()")
+    b.if_(f"{watched(g)} != sw")
+    b.nested("_settle()")
 
 
 def _stage_groups(g: Gen, b: Block, rules: list[ir.Rule], stage_var: str) -> None:
@@ -94,17 +94,17 @@ def _while_step(g: Gen, b: Block, rule: ir.Rule) -> None:
     with b.mapped(g.rule_source(rule)):
         em = g.plain_emitter()
         b(f"_c = {em.cond(rule.when)}")
-        b(f"if _c and wh{r} is None:")
+        b.if_(f"_c and wh{r} is None")
         with b.indent():
             b(f"_a = {em.value(action.amount)}")
-            b("if _a is None:")
-            b("    _a = 0.0")
+            b.if_("_a is None")
+            b.nested("_a = 0.0")
             b(f"_o = s{k}")
             g.change_score(b, k, "_a", rule.id)
             b(f"wh{r} = s{k} - _o")
             b(f"involved.append({r})")
             g.note(b, "while", f"{literal(rule.id + ': holds → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")
-        b(f"elif not _c and wh{r} is not None:")
+        b.elif_(f"not _c and wh{r} is not None")
         with b.indent():
             g.change_score(b, k, f"-wh{r}", f"while:{rule.id}")
             b(f"wh{r} = None")
@@ -129,10 +129,10 @@ def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
         b("while True:")
         with b.indent():
             if g.heap:
-                b("if th:")
-                b("    _due, _seq = th[0][0], th[0][1]")
-                b("else:")
-                b("    _due, _seq = _NEVER, 0")
+                b.if_("th")
+                b.nested("_due, _seq = th[0][0], th[0][1]")
+                b.else_()
+                b.nested("_due, _seq = _NEVER, 0")
             elif not g.single_every:
                 b("_due, _seq = _NEVER, 0")
             if scalar and not g.single_every:
@@ -140,18 +140,18 @@ def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
             for rule in scalar if not g.single_every else []:
                 r = rule.index
                 tie = "" if g.single_every else f" or (ed{r} == _due and eq{r} < _seq)"
-                b(f"if ed{r} < _due{tie}:")
-                b(f"    _due, _seq, _which = ed{r}, eq{r}, {r}" if not g.single_every
-                  else f"    _due = ed{r}")
+                b.if_(f"ed{r} < _due{tie}")
+                b.nested(f"_due, _seq, _which = ed{r}, eq{r}, {r}" if not g.single_every
+                         else f"_due = ed{r}")
             if g.single_every:
                 b(f"_due = ed{scalar[0].index}")
-            b("if _due > bound:")
-            b("    tnext = _due" if not g.single_every else "    return")
+            b.if_("_due > bound")
+            b.nested("tnext = _due" if not g.single_every else "return")
             if not g.single_every:
-                b("    return")
+                b.nested("return")
             b("now = _due")
             if g.heap and scalar:
-                b("if _which == -1:")
+                b.if_("_which == -1")
                 with b.indent():
                     _heap_timer(g, b, [])
             elif g.heap:
@@ -159,7 +159,7 @@ def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
             if g.single_every:
                 fire_every(g, b, scalar[0])
             for rule in scalar if not g.single_every else []:
-                b(f"{'elif' if g.heap or rule is not scalar[0] else 'if'} _which == {rule.index}:")
+                b.if_(f"_which == {rule.index}", chained=g.heap or rule is not scalar[0])
                 with b.indent():
                     fire_every(g, b, rule)
             if settle:
@@ -172,51 +172,51 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
     b("_kind, _ea, _eb = _e[2], _e[3], _e[4]")
     first = True
 
-    def branch(cond: str):
+    def branch(kind: TimerKind):
         nonlocal first
-        b(f"{'if' if first else 'elif'} {cond}:")
+        b.if_(f"_kind == {kind.value}", chained=not first, comment=kind.meaning)
         first = False
 
     if everies:
-        branch("_kind == 0")
+        branch(TimerKind.EVERY)
         with b.indent():
             for i, rule in enumerate(everies):
-                b(f"{'if' if i == 0 else 'elif'} _ea == {rule.index} and es{rule.index} == _e[1]:")
+                b.if_(f"_ea == {rule.index} and es{rule.index} == _e[1]", chained=i > 0)
                 with b.indent():
                     fire_every(g, b, rule)
-            b("else:")
-            b("    continue  # restarted since: this period no longer exists")
+            b.else_()
+            b.nested("continue  # restarted since: this period no longer exists")
     expiring = [r for r in g.p.rules if r.modifiers.expires is not None]
     if expiring:
-        branch("_kind == 1")
+        branch(TimerKind.EXPIRE)
         with b.indent():
             _expire(g, b, expiring)
     if g.p.flows and any(isinstance(i, ir.Wait) for f in g.p.flows for i in f.code):
-        branch("_kind == 2")
+        branch(TimerKind.FLOW_WAIT)
         with b.indent():
             for i, flow in enumerate(g.p.flows):
-                b(f"{'if' if i == 0 else 'elif'} _ea == {flow.index}:")
+                b.if_(f"_ea == {flow.index}", chained=i > 0)
                 with b.indent():
-                    b(f"if ft{flow.index} != _eb[0]:")
-                    b("    continue  # the instance was stopped: its wait is cancelled")
+                    b.if_(f"ft{flow.index} != _eb[0]")
+                    b.nested("continue  # the instance was stopped: its wait is cancelled")
                     g.note(b, "timer", literal(f"{flow.name}: wait over"))
                     b(f"_flow{flow.index}(_eb[1])")
     if g.p.delivery.quiet_start is not None:
-        branch("_kind == 3")
+        branch(TimerKind.HELD_SEND)
         with b.indent():
             if g.holds_sends:
                 b("_r = _ea[2]")  # a flow's send: the token of its run, cancelled if it was stopped
-                b("if _r in fx:")
+                b.if_("_r in fx")
                 with b.indent():
                     b("fx[_r] -= 1")
-                    b("if not fx[_r]:")
-                    b("    del fx[_r]")
+                    b.if_("not fx[_r]")
+                    b.nested("del fx[_r]")
                     b("continue")
-                b("if _r in fh:")
+                b.if_("_r in fh")
                 with b.indent():
                     b("fh[_r].remove(_eb[0])")
-                    b("if not fh[_r]:")
-                    b("    del fh[_r]")
+                    b.if_("not fh[_r]")
+                    b.nested("del fh[_r]")
             g.note(b, "timer", "'quiet hours over: send ' + _quote(_eb[0])")
             b("_deliver(_ea[0], _ea[1], _eb[0], _eb[1])")
 
@@ -224,13 +224,13 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
 def _expire(g: Gen, b: Block, rules: list[ir.Rule]) -> None:
     """`expires after D`: take back what one firing changed; its points leave the contribution."""
     for i, rule in enumerate(rules):
-        b(f"{'if' if i == 0 else 'elif'} _ea == {rule.index}:")
+        b.if_(f"_ea == {rule.index}", chained=i > 0)
         with b.indent(), b.mapped(g.rule_source(rule)):
             b("for _k, _actual, _points in _eb:")
             with b.indent():
                 scores = sorted({a.score for a in rule.actions if isinstance(a, ir.AddScore)})
                 for j, k in enumerate(scores):
-                    b(f"{'if' if j == 0 else 'elif'} _k == {k}:")
+                    b.if_(f"_k == {k}", chained=j > 0)
                     with b.indent():
                         g.change_score(b, k, "-_actual", f"expire:{rule.id}")
                         if rule.modifiers.cap is not None:

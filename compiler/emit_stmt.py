@@ -13,18 +13,20 @@ from __future__ import annotations
 import ast as python_ast
 import math
 from collections.abc import Callable
+from enum import Enum
 
 from leadflow.compiler import ir
-from leadflow.compiler.codetext import Block, Sources
 from leadflow.compiler.emit_expr import (
     Consts,
     ExprEmitter,
     ident,
     literal,
     maybe_missing,
+    micros_text,
     unwrap,
     window_start,
 )
+from leadflow.compiler.writer import Block, Sources
 from leadflow.semantics.slots import FieldSlots
 
 
@@ -115,11 +117,11 @@ class Gen:
         """
         info = self.p.scores[k]
         if info.low is not None and not (delta is not None and delta >= 0):
-            b(f"if s{k} < {literal(info.low)}:")
-            b(f"    s{k} = {literal(float(info.low))}")
+            b.if_(f"s{k} < {literal(info.low)}")
+            b.nested(f"s{k} = {literal(float(info.low))}")
         if info.high is not None and not (delta is not None and delta <= 0):
-            b(f"if s{k} > {literal(info.high)}:")
-            b(f"    s{k} = {literal(float(info.high))}")
+            b.if_(f"s{k} > {literal(info.high)}")
+            b.nested(f"s{k} = {literal(float(info.high))}")
 
     def change_score(self, b: Block, k: int, delta: str, cause: str) -> None:
         """Add `delta` to score k and clamp; a lead made with points=True gets a ledger row.
@@ -134,8 +136,8 @@ class Gen:
         else:
             b(f"s{k} = s{k} + {delta}")
         self.clamp(b, k, constant)
-        b(f"if pts is not None and s{k} != _lo:")
-        b(f"    pts.append((now, {literal(cause)}, {literal(self.p.scores[k].name)}, s{k} - _lo, s{k}))")
+        b.if_(f"pts is not None and s{k} != _lo")
+        b.nested(f"pts.append((now, {literal(cause)}, {literal(self.p.scores[k].name)}, s{k} - _lo, s{k}))")
 
     # -- rule groups ---------------------------------------------------------------
     def allowed(self, rule: ir.Rule) -> list[str]:
@@ -166,7 +168,7 @@ class Gen:
             cond = _all([trigger(em)] + self.allowed(rule))
             with b.mapped(self.rule_source(rule)):
                 b(f"x{rule.index} = False")
-                b(f"if {cond}:")
+                b.if_(f"{cond}")
                 with b.indent():
                     b(f"x{rule.index} = True")
                     plans[rule.index] = self.plan_values(b, rule, em)
@@ -182,7 +184,7 @@ class Gen:
                 if cond == "True":
                     self.apply_rule(b, rule, values, em, involved)
                 else:
-                    b(f"if {cond}:")
+                    b.if_(f"{cond}")
                     with b.indent():
                         self.apply_rule(b, rule, values, em, involved)
 
@@ -228,9 +230,9 @@ class Gen:
             b("_ch = []")
         self.actions(b, rule.actions, values, em, rule.id, rule.event, rule, "rule")
         if expires:
-            b("if _ch:")
+            b.if_("_ch")
             with b.indent():
-                self.schedule(b, window_end(mods.expires), f"1, {r}, tuple(_ch)")
+                self.schedule(b, window_end(mods.expires), TimerKind.EXPIRE, f"{r}, tuple(_ch)")
 
     # -- actions -------------------------------------------------------------------
     def actions(self, b: Block, actions, values: dict[int, str] | None, em: ExprEmitter,
@@ -275,7 +277,7 @@ class Gen:
             amount = "_a"
         missing = maybe_missing(action.amount, self.p) and not _constant_value(value)
         if missing:
-            b(f"if {amount} is not None:")
+            b.if_(f"{amount} is not None")
             b.depth += 1
         points = amount
         if mods.cap is not None:
@@ -301,7 +303,7 @@ class Gen:
         if missing:
             b.depth -= 1
             if self.trace:
-                b("else:")
+                b.else_()
                 with b.indent():
                     self.note(b, kind, missing_note)
 
@@ -310,10 +312,10 @@ class Gen:
         local = f"la{action.index}"
         b(f"{local} = {value}")
         if maybe_missing(action.value, self.p):
-            b(f"if {local} is None:")
-            b(f"    attrs.pop({literal(name)}, None)")
-            b("else:")
-            b(f"    attrs[{literal(name)}] = {local}")
+            b.if_(f"{local} is None")
+            b.nested(f"attrs.pop({literal(name)}, None)")
+            b.else_()
+            b.nested(f"attrs[{literal(name)}] = {local}")
         else:
             b(f"attrs[{literal(name)}] = {local}")
         self.note(b, kind, f"{literal(source + ': set lead.' + name + ' = ')} + _value_text({local})")
@@ -345,12 +347,14 @@ class Gen:
             return
         f = flow.index
         b(f"_h = fh.pop(ft{f}, None)")
-        b("if _h:")
+        b.if_("_h")
         with b.indent():
             b(f"fx[ft{f}] = len(_h)")
             # The run's delivery timers, in the order they were held, become `cancelled` rows.
-            b(f"for _e in sorted(_e for _e in th if _e[2] == 3 and _e[3][2] == ft{f}):")
-            b(f"    cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))")
+            held = TimerKind.HELD_SEND
+            b(f"for _e in sorted(_e for _e in th if _e[2] == {held.value} and _e[3][2] == ft{f}):",
+              held.meaning)
+            b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))")
             if self.trace:
                 b("for _t in _h:")
                 with b.indent():
@@ -370,7 +374,7 @@ class Gen:
                 ctx = "_EMPTY"
             b(f"_start{f}({ctx}, {literal(f' (started by {source})')})")
             return
-        b(f"if ft{f}:")
+        b.if_(f"ft{f}")
         with b.indent():
             self.note(b, "flow", literal(f"{flow.name}: stops (stopped by {source})"))
             self.cancel_held(b, flow)
@@ -378,12 +382,27 @@ class Gen:
             b(f"fc{f} = _EMPTY")
 
     # -- timers ----------------------------------------------------------------------
-    def schedule(self, b: Block, due: str, payload: str) -> None:
+    def schedule(self, b: Block, due: str, kind: TimerKind, payload: str) -> None:
         """Push a heap timer (due, seq, kind, a, b) and keep `tnext` a lower bound."""
         b(f"_due = {due}")
-        b(f"heappush(th, (_due, tseq, {payload}))")
+        b(f"heappush(th, (_due, tseq, {kind.value}, {payload}))", kind.meaning)
         b("tseq += 1")
         b("tnext = min(tnext, _due)")
+
+
+class TimerKind(Enum):
+    """The kinds of timer in a lead's heap `th`: entries (due, seq, kind, a, b)."""
+
+    EVERY = 0  # a: the rule; b: None (the period's seq is the entry's seq)
+    EXPIRE = 1  # a: the rule; b: (score, actual change, points) per change
+    FLOW_WAIT = 2  # a: the flow; b: (run token, where to resume)
+    HELD_SEND = 3  # a: (source, kind, run token); b: (target, args)
+
+    @property
+    def meaning(self) -> str:
+        """What the generated code's comment calls it."""
+        return {0: "an every period ends", 1: "points expire", 2: "a flow's wait ends",
+                3: "a send held by quiet hours"}[self.value]
 
 
 def flag(code: str):
@@ -395,7 +414,7 @@ def window_end(dur: ir.Dur, now: str = "now") -> str:
     """`now + dur` (calendar months in the ruleset's timezone)."""
     if dur.calendar:
         return f"_shift({now}, {dur.months})"
-    return f"({now} + {dur.micros})"
+    return f"({now} + {micros_text(dur.micros)})"
 
 
 def _number_text(code: str) -> float | int | None:

@@ -152,10 +152,11 @@ class InList:
 
 @dataclass(frozen=True)
 class Match:
-    """A glob over the whole string, already translated to a regular expression."""
+    """A glob over the whole string: as written, and translated to a regular expression."""
 
     operand: Expr
     regex: str
+    glob: str = ""
 
 
 @dataclass(frozen=True)

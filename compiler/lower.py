@@ -177,7 +177,7 @@ class _Lowerer:
         return ir.InList(self.expr(node.operand, fields), tuple(items), node.negated)
 
     def _Matches(self, node, fields):
-        return ir.Match(self.expr(node.operand, fields), glob_to_regex(node.pattern))
+        return ir.Match(self.expr(node.operand, fields), glob_to_regex(node.pattern), node.pattern)
 
     def _IsMissing(self, node, fields):
         return ir.IsMissing(self.expr(node.operand, fields), node.negated)

@@ -1,7 +1,8 @@
 """`leadflow compile FILE -o OUT.py`: a standalone Python module for a ruleset.
 
 The module imports only the standard library and is the same, byte for byte,
-for the same input. Exit 1 when the ruleset has errors, 2 when OUT cannot be
+for the same input. `--emit ir` writes the optimized IR instead, as text
+(compiler/irdump.py). Exit 1 when the ruleset has errors, 2 when OUT cannot be
 written.
 """
 
@@ -15,7 +16,8 @@ import click
 
 from leadflow.api import load_file
 from leadflow.commands import echo_diagnostics
-from leadflow.compiler import compile_with_warnings
+from leadflow.compiler import compile_with_warnings, optimized_program
+from leadflow.compiler.irdump import dump
 from leadflow.compiler.lower import CompileError
 from leadflow.compiler.passes import PASS_NAMES
 from leadflow.dsl import ast
@@ -29,13 +31,19 @@ from leadflow.dsl.diagnostics import error, warning
 @click.option("--no-optimize", is_flag=True, help="Turn every optimizer pass off.")
 @click.option("--skip-pass", "skip", multiple=True, type=click.Choice(PASS_NAMES),
               help="Leave out one optimizer pass (repeatable).")
-def command(file: str, output: str, no_optimize: bool, skip: tuple[str, ...]) -> None:
+@click.option("--emit", type=click.Choice(["module", "ir"]), default="module", show_default=True,
+              help="What to write: the Python module, or the optimized IR as text.")
+def command(file: str, output: str, no_optimize: bool, skip: tuple[str, ...], emit: str) -> None:
     """Compile a rule file to a standalone Python module."""
     loaded = load_file(file)
     if not echo_diagnostics(loaded):
         sys.exit(1)
     try:
-        source, notes = compile_with_warnings(loaded.model, not no_optimize, skip)
+        if emit == "ir":
+            program = optimized_program(loaded.model, not no_optimize, skip)
+            source, notes = dump(program), program.warnings
+        else:
+            source, notes = compile_with_warnings(loaded.model, not no_optimize, skip)
     except CompileError as exc:
         span = exc.span or ast.Span(file, 1, 1, 1, 1)
         click.echo(error(f"cannot compile: {exc}", span).render(loaded.sources.get(span.file)), err=True)

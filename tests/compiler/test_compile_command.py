@@ -98,6 +98,21 @@ def test_passes_can_be_turned_off(tmp_path):
     assert len({plain, skipped, optimized}) == 3
 
 
+def test_emit_ir_shows_what_the_passes_decided(tmp_path):
+    def ir(*options: str) -> str:
+        result = compile_cli("rules.leadflow", "--emit", "ir", "-o", "-", *options, cwd=tmp_path)[0]
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    optimized = ir()
+    assert optimized.startswith("Program\n")
+    assert "      where: Compare(op='>', left=Field(name='amount'), right=Const(value=100))" in optimized
+    assert "  dispatch: True" in optimized
+    assert "  dispatch: True" not in ir("--skip-pass", "dispatch_by_event")
+    assert "  dispatch: True" not in ir("--no-optimize")
+    assert ir() == optimized
+
+
 def test_dead_rule_warnings_for_leadflow_check():
     loaded = load_text(RULES + "rule never: on buy where amount > 1 and 2 < 1 add 5\n", "w.leadflow")
     (found,) = dead_rule_warnings(loaded.model)

@@ -1,0 +1,191 @@
+"""The writer the emitters write through: statements at a depth, kept as records, not text.
+
+A `Block` holds one entry per statement: its depth, its text, and for
+`if`/`elif`/`else` its keyword and condition; a rule's (or flow's, stage's)
+code is bracketed by span marks. Merging nested ifs and measuring the source
+map work on those records, so nothing here reads generated text back; `lines`
+renders them once, at the end.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+from leadflow.compiler.emit_expr import unwrap
+
+
+@dataclass(frozen=True)
+class Stmt:
+    """One line of code: `keyword` is "if", "elif" or "else" for a branch, else "";
+    `comment` is written after it."""
+
+    depth: int
+    text: str
+    keyword: str = ""
+    comment: str = ""
+
+    def render(self) -> str:
+        if self.keyword == "else":
+            code = "else:"
+        elif self.keyword:
+            code = f"{self.keyword} {self.text}:"
+        else:
+            code = self.text
+        return "    " * self.depth + code + (f"  # {self.comment}" if self.comment else "")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Where a source's code starts (`source` its number in Sources) or ends (`source` None)."""
+
+    depth: int
+    source: int | None
+
+
+class Block:
+    """Statements at an indentation depth; `with b.indent():` nests (adding `pass` if empty)."""
+
+    def __init__(self, depth: int = 0):
+        self.entries: list[Stmt | Mark] = []
+        self.depth = depth
+
+    def __call__(self, text: str, comment: str = "") -> None:
+        self.entries.append(Stmt(self.depth, text, comment=comment))
+
+    def nested(self, text: str) -> None:
+        """A line one level deeper: the one-line body of the statement just written."""
+        self.entries.append(Stmt(self.depth + 1, text))
+
+    def if_(self, cond: str, *, chained: bool = False, comment: str = "") -> None:
+        """`if cond:` (`elif cond:` when `chained`); its body follows, one level deeper."""
+        self.entries.append(Stmt(self.depth, cond, "elif" if chained else "if", comment))
+
+    def elif_(self, cond: str) -> None:
+        self.if_(cond, chained=True)
+
+    def else_(self) -> None:
+        self.entries.append(Stmt(self.depth, "", "else"))
+
+    def extend(self, other: Block) -> None:
+        self.entries += other.entries
+
+    def empty(self) -> bool:
+        return not any(isinstance(e, Stmt) for e in self.entries)
+
+    @contextmanager
+    def indent(self):
+        self.depth += 1
+        start = len(self.entries)
+        yield
+        if not any(isinstance(e, Stmt) for e in self.entries[start:]):
+            self("pass")
+        self.depth -= 1
+
+    @contextmanager
+    def mapped(self, source: int):
+        """Code that belongs to one rule (or flow, stage): the source map records its lines."""
+        self.entries.append(Mark(self.depth, source))
+        yield
+        self.entries.append(Mark(self.depth, None))
+
+    def lines(self) -> tuple[list[str], list[tuple[int, int, int]]]:
+        """The rendered lines, and (first, last, source) per mapped range (0-based, inclusive)."""
+        lines: list[str] = []
+        spans, open_marks = [], []
+        for entry in merge_nested_ifs(self.entries):
+            if isinstance(entry, Stmt):
+                lines.append(entry.render())
+            elif entry.source is not None:
+                open_marks.append((len(lines), entry.source))
+            else:
+                first, source = open_marks.pop()
+                if len(lines) > first:
+                    spans.append((first, len(lines) - 1, source))
+        return lines, spans
+
+
+class Sources:
+    """The source map's table: (label, file, line) per rule, flow and stage, numbered."""
+
+    def __init__(self):
+        self.entries: list[tuple[str, str, int]] = []
+
+    def add(self, label: str, file: str, line: int) -> int:
+        entry = (label, file, line)
+        if entry not in self.entries:
+            self.entries.append(entry)
+        return self.entries.index(entry)
+
+
+def merge_nested_ifs(entries: list[Stmt | Mark]) -> list[Stmt | Mark]:
+    """`if a:` whose whole body is `if b:` (no else on either) becomes `if a and b:`.
+
+    Also `elif a:` when no `else:` ends its chain (an event dispatch chain):
+    there, falling through to the following `elif`s instead changes nothing.
+    A source-map range around the inner `if` moves out to cover the merged line.
+    """
+    entries = list(entries)
+    i = 0
+    while i < len(entries) - 1:
+        outer = entries[i]
+        if not (isinstance(outer, Stmt) and outer.keyword in ("if", "elif")):
+            i += 1
+            continue
+        depth = outer.depth
+        marked = isinstance(entries[i + 1], Mark) and entries[i + 1].source is not None
+        at = i + 2 if marked else i + 1
+        inner = entries[at] if at < len(entries) else None
+        if isinstance(inner, Stmt) and inner.keyword == "if" and inner.depth == depth + 1:
+            end_outer = _block_end(entries, i, depth)
+            end_inner = _block_end(entries, at, depth + 1)
+            closing = end_inner + 1 if marked else end_inner
+            safe = (not _continues(entries, end_outer, depth) if outer.keyword == "if"
+                    else not _chain_has_else(entries, end_outer, depth))
+            if (closing == end_outer and safe and not _continues(entries, end_inner, depth + 1)
+                    and (not marked or _is_end(entries, end_inner))):
+                cond = f"{_operand(outer.text)} and {_operand(inner.text)}"
+                body = [replace(e, depth=e.depth - 1) for e in entries[at + 1:end_inner]]
+                merged = [replace(outer, text=cond)] + body
+                if marked:
+                    merged = ([replace(entries[i + 1], depth=depth)] + merged
+                              + [replace(entries[end_inner], depth=depth)])
+                entries[i:closing] = merged
+                continue
+        i += 1
+    return entries
+
+
+def _is_end(entries: list[Stmt | Mark], at: int) -> bool:
+    return at < len(entries) and isinstance(entries[at], Mark) and entries[at].source is None
+
+
+def _chain_has_else(entries: list[Stmt | Mark], at: int, depth: int) -> bool:
+    """Whether the if/elif chain continuing at `at` ends with an `else:`."""
+    while _continues(entries, at, depth):
+        if entries[at].keyword == "else":
+            return True
+        at = _block_end(entries, at, depth)
+    return False
+
+
+def _block_end(entries: list[Stmt | Mark], start: int, depth: int) -> int:
+    """Index just past the statement at `start` and its body (entries deeper than `depth`)."""
+    end = start + 1
+    while end < len(entries) and entries[end].depth > depth:
+        end += 1
+    return end
+
+
+def _continues(entries: list[Stmt | Mark], at: int, depth: int) -> bool:
+    if at >= len(entries):
+        return False
+    entry = entries[at]
+    return isinstance(entry, Stmt) and entry.depth == depth and entry.keyword in ("elif", "else")
+
+
+def _operand(cond: str) -> str:
+    """A condition as an operand of `and`: parenthesized unless it is one name or one group."""
+    if cond.isidentifier() or unwrap(cond) != cond:
+        return cond
+    return f"({cond})"
