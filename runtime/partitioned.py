@@ -321,7 +321,8 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
     try:
         counts = merge_counts([d.counts for d in done], staged)
         with Staging(engine.timezone, options.memory_limit) as merge:
-            tables = OutputTables(merge.con, engine.scores, times)
+            tables = OutputTables(merge.con, engine.scores, times, options.points,
+                                  options.cancelled)
             absorb(tables, done)
             paths = [f.path for f in counts.files] + counts.lead_files
             merge.con.execute("CREATE TABLE part_files (file_no INTEGER, path VARCHAR)")

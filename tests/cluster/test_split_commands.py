@@ -1,0 +1,76 @@
+"""Split runs with every output table, and the commands beside `run` that take --workers.
+
+`run --points --cancelled` hands the ledger and the cancelled sends over from
+each partition, with and without --state; `report --scheduler` writes the same
+page as one process. The Dask cluster is the directory's 2-worker LocalCluster.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from conftest import ROOT, output_files
+from test_split_runs import LEADFLOW, leadflow
+from test_split_state_runs import cut_log, same_outputs, state_contents
+
+EXAMPLES = ROOT / "examples"
+EVENTS = str(EXAMPLES / "data" / "zapateria_events.csv")
+LEADS = str(EXAMPLES / "data" / "zapateria_leads.csv")
+EVERY_TABLE = ["--points", "--cancelled"]
+
+
+def test_points_and_cancelled_sends_split_as_one(tmp_path, scheduler):
+    args = [EXAMPLES / "zapateria_v2.leadflow", EVENTS, "--leads", LEADS, *EVERY_TABLE, "-q"]
+    for mode, extra in (("one", []), ("split", ["--scheduler", scheduler])):
+        done = leadflow("run", *args, "--out", tmp_path / mode, *extra)
+        assert done.exit_code == 0, done.stderr
+    files = output_files(tmp_path / "one")
+    assert {"points.csv", "cancelled.csv"} <= set(files)
+    assert files["points.csv"].count(b"\n") > 1  # rows beside the header: the test can fail
+    assert output_files(tmp_path / "split") == files
+
+
+def test_points_and_cancelled_sends_in_state_runs_with_workers(tmp_path):
+    parts = cut_log(tmp_path, 2)
+    for k, part in enumerate(parts):
+        args = ["run", str(EXAMPLES / "zapateria_v2.leadflow"), str(part), "--leads", LEADS,
+                *EVERY_TABLE, "-q"]
+        alone = leadflow(*args, "--state", tmp_path / "one.duckdb", "--out", tmp_path / f"one{k}")
+        assert alone.exit_code == 0, alone.stderr
+        subprocess.run([*LEADFLOW, *args, "--state", str(tmp_path / "split.duckdb"),
+                        "--out", str(tmp_path / f"split{k}"), "--workers", "2"],
+                       check=True, capture_output=True)
+    for k in range(len(parts)):
+        assert "points.csv" in output_files(tmp_path / f"one{k}")
+        same_outputs(tmp_path / f"one{k}", tmp_path / f"split{k}")
+    assert state_contents(tmp_path / "split.duckdb") == state_contents(tmp_path / "one.duckdb")
+
+
+def test_report_on_the_cluster_is_the_same_page(tmp_path, scheduler):
+    args = ["report", EXAMPLES / "zapateria.leadflow", EVENTS, "--leads", LEADS, "-q"]
+    one = leadflow(*args, "--out", tmp_path / "one.html")
+    split = leadflow(*args, "--out", tmp_path / "split.html", "--scheduler", scheduler)
+    assert one.exit_code == 0, one.stderr
+    assert split.exit_code == 0, split.stderr
+    page = drawn_once(tmp_path / "one.html")
+    assert b"rows read" in page
+    assert drawn_once(tmp_path / "split.html") == page
+
+
+def drawn_once(path: Path) -> bytes:
+    """The page, its SVG gradients numbered as in a fresh process.
+
+    The charts library numbers gradients on from the last chart it drew in the
+    process, and both reports here are made in this one.
+    """
+    return re.sub(rb"gradient_\d+", b"gradient_0", path.read_bytes())
+
+
+def test_report_refuses_workers_and_scheduler_together(tmp_path):
+    done = leadflow("report", EXAMPLES / "zapateria.leadflow", EVENTS, "--out",
+                    tmp_path / "r.html", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1")
+    assert done.exit_code == 2
+    assert "give one" in done.stderr
+    assert not Path(tmp_path / "r.html").exists()
