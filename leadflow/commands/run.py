@@ -107,6 +107,21 @@ def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def workers_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--workers and --scheduler: split the run by lead (runtime/cluster.py)."""
+    function = click.option(
+        "--scheduler", metavar="ADDRESS", help="Split the run by lead over the workers of the "
+        "Dask cluster at ADDRESS (e.g. tcp://host:8786); they must reach the inputs.")(function)
+    return click.option("--workers", type=click.IntRange(1, 1024), default=None, metavar="N",
+                        help="Split the run by lead over N worker processes on this "
+                        "machine.")(function)
+
+
+def check_workers(workers: int | None, scheduler: str | None) -> None:
+    if workers is not None and scheduler is not None:
+        fail("--workers starts workers on this machine, --scheduler uses a cluster's: give one", 2)
+
+
 def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None, lead_col: str,
                   event_col: str, time_col: str, properties_col: str, memory_limit: str,
                   delimiter: str | None = None, **extra: Any) -> RunOptions:
@@ -177,10 +192,7 @@ def report_failure(exc: LeadFailed) -> None:
               "quiet hours that were never delivered because their flow run stopped.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
-@click.option("--workers", type=click.IntRange(1, 1024), default=None, metavar="N",
-              help="Split the run by lead over N worker processes on this machine.")
-@click.option("--scheduler", metavar="ADDRESS", help="Split the run by lead over the workers of "
-              "the Dask cluster at ADDRESS (e.g. tcp://host:8786); they must reach the inputs.")
+@workers_options
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
             rebuild: bool, event_id_col: str | None, points: bool, cancelled: bool,
@@ -195,8 +207,7 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     ruleset = load_engine(file, engine, warnings=not quiet)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
-    if workers is not None and scheduler is not None:
-        fail("--workers starts workers on this machine, --scheduler uses a cluster's: give one", 2)
+    check_workers(workers, scheduler)
     with reported_errors(inputs["memory_limit"]):
         extra: dict[str, Any] = {}
         if state is not None:
