@@ -74,3 +74,35 @@ def test_report_refuses_workers_and_scheduler_together(tmp_path):
     assert done.exit_code == 2
     assert "give one" in done.stderr
     assert not Path(tmp_path / "r.html").exists()
+
+
+def test_local_workers_split_by_duckdb_hash_and_reject_each_bad_row_once(tmp_path):
+    """`--workers` partitions with DuckDB's hash(); a row without a lead id is still rejected once."""
+    log = tmp_path / "events.csv"
+    lines = Path(EVENTS).read_text(encoding="utf-8").splitlines(keepends=True)
+    width = lines[0].count(",")
+    bad = [",page_view,2024-01-03 10:00:00" + "," * (width - 2) + "\n",  # no lead id
+           "Z0101,page_view,not a time" + "," * (width - 2) + "\n"]
+    log.write_text("".join(lines[:40] + bad + lines[40:]), encoding="utf-8")
+    base = [*LEADFLOW, "run", str(EXAMPLES / "zapateria.leadflow"), str(log), "--leads", LEADS,
+            "--out", "out", *EVERY_TABLE]
+    for name, extra in (("one", []), ("split", ["--workers", "2"])):
+        (tmp_path / name).mkdir()
+        subprocess.run([*base, *extra], capture_output=True, check=True, cwd=tmp_path / name)
+    rejects = (tmp_path / "one" / "out" / "rejects.csv").read_text(encoding="utf-8")
+    assert rejects.count(",40,missing lead_id\n") == 1, rejects  # the added rows, once each
+    assert rejects.count(",41,cannot read time 'not a time'\n") == 1, rejects
+    assert output_files(tmp_path / "split" / "out") == output_files(tmp_path / "one" / "out")
+
+
+def test_the_same_duckdb_partition_keeps_rows_without_a_lead_in_partition_0():
+    import duckdb
+
+    from leadflow.runtime.partitioned import partition_of
+    con = duckdb.connect()
+    rows = con.sql(f"SELECT {partition_of('id', 3, same_duckdb=True)} FROM (VALUES ('L1'), "
+                   f"('lead-ñ'), (''), (NULL)) AS t(id)").fetchall()
+    assert all(0 <= p < 3 for (p,) in rows) and rows[-1] == (0,)
+    spread = con.sql(f"SELECT count(DISTINCT {partition_of('i::VARCHAR', 3, True)}) "
+                     f"FROM range(100) AS t(i)").fetchall()[0][0]
+    assert spread == 3
