@@ -172,11 +172,7 @@ def stage_part(task: PartTask) -> Staged:
 def replay_part(run_id: str, part: int, as_of: int | None,
                 usage: Sequence[tuple[int, int]]) -> PartDone:
     """Step 2 on the same worker: replay the partition's leads up to as-of, write its part."""
-    found = _STAGED.pop((run_id, part), None)
-    if found is None:
-        raise InputError(f"partition {part}: its worker lost the rows it read (did the worker "
-                         f"restart?); run again")
-    task, engine, staging = found
+    task, engine, staging = take_staged(run_id, part)
     start = time.perf_counter()
     try:
         counts = staging.counts(as_of)
@@ -197,6 +193,15 @@ def replay_part(run_id: str, part: int, as_of: int | None,
     finally:
         staging.close()
     return PartDone(part, counts, files, time.perf_counter() - start)
+
+
+def take_staged(run_id: str, part: int) -> tuple[PartTask, Engine, Staging]:
+    """What step 1 of a partition kept on this worker, for its step 2."""
+    found = _STAGED.pop((run_id, part), None)
+    if found is None:
+        raise InputError(f"partition {part}: its worker lost the rows it read (did the worker "
+                         f"restart?); run again")
+    return found
 
 
 def drop_part(run_id: str, part: int) -> None:
@@ -290,19 +295,12 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
     times = time_args(getattr(engine, "model", None))
     tasks = [PartTask(run_id, k, parts, recipe, options, times, part_dir, cluster.duckdb_threads,
                       cluster.same_duckdb) for k in range(parts)]
-    staged_futures = [cluster.submit(stage_part, t, worker=workers[k]) for k, t in enumerate(tasks)]
     try:
-        staged = gather_first_error(staged_futures)
+        staged, as_of = stage_parts(cluster, tasks)
     except BaseException:
-        # Close what the other partitions kept (a Dask worker lives on after the run).
-        for future in [cluster.submit(drop_part, run_id, k, worker=workers[k])
-                       for k in range(parts)]:
-            future.exception()
         shutil.rmtree(part_dir, ignore_errors=True)
         raise
     given = staged[0].given
-    latest = [s.latest for s in staged if s.latest is not None]
-    as_of = staged[0].latest if given else (max(latest) if latest else None)
     seconds["read"] = time.perf_counter() - start
     usage = summed_usage(staged)
 
@@ -346,6 +344,27 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
                                    (as_of, given), seconds)
     finally:
         shutil.rmtree(part_dir, ignore_errors=True)
+
+
+def stage_parts(cluster: Cluster, tasks: Sequence[PartTask]) -> tuple[list[Staged], int | None]:
+    """Step 1 of every partition, one per worker; what each found and the run's as-of.
+
+    The as-of is the one given, else the latest time over all partitions.
+    """
+    workers = list(cluster.workers)
+    futures = [cluster.submit(stage_part, t, worker=workers[t.part]) for t in tasks]
+    try:
+        staged = gather_first_error(futures)
+    except BaseException:
+        # Close what the other partitions kept (a Dask worker lives on after the run).
+        for future in [cluster.submit(drop_part, t.run_id, t.part, worker=workers[t.part])
+                       for t in tasks]:
+            future.exception()
+        raise
+    if staged[0].given:
+        return staged, staged[0].latest
+    latest = [s.latest for s in staged if s.latest is not None]
+    return staged, (max(latest) if latest else None)
 
 
 def gather_first_error(futures: Sequence[Any]) -> list[Any]:

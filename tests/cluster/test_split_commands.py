@@ -106,3 +106,35 @@ def test_the_same_duckdb_partition_keeps_rows_without_a_lead_in_partition_0():
     spread = con.sql(f"SELECT count(DISTINCT {partition_of('i::VARCHAR', 3, True)}) "
                      f"FROM range(100) AS t(i)").fetchall()[0][0]
     assert spread == 3
+
+
+def changed_shop(tmp_path: Path) -> Path:
+    """The shop with one rule's points changed: the same events, many leads change."""
+    text = (EXAMPLES / "zapateria.leadflow").read_text(encoding="utf-8")
+    old = "rule click:    on email_click add 2"
+    assert old in text
+    path = tmp_path / "changed.leadflow"
+    path.write_text(text.replace(old, "rule click:    on email_click add 3.3"), encoding="utf-8")
+    return path
+
+
+def test_diff_on_the_cluster_prints_and_details_what_one_process_does(tmp_path, scheduler):
+    args = ["diff", EXAMPLES / "zapateria.leadflow", changed_shop(tmp_path), EVENTS,
+            "--leads", LEADS, "--format", "json"]
+    one = leadflow(*args, "--detail", tmp_path / "one.csv")
+    split = leadflow(*args, "--detail", tmp_path / "split.csv", "--scheduler", scheduler)
+    assert one.exit_code == split.exit_code == 0, split.stderr
+    assert '"changed": 0' not in one.stdout  # leads change: the test compares something
+    assert split.stdout == one.stdout
+    detail = (tmp_path / "one.csv").read_bytes()
+    assert detail.count(b"\n") > 2
+    assert (tmp_path / "split.csv").read_bytes() == detail
+
+
+def test_diff_with_workers_from_the_command_line(tmp_path):
+    base = [*LEADFLOW, "diff", str(EXAMPLES / "zapateria.leadflow"), str(changed_shop(tmp_path)),
+            EVENTS, "--leads", LEADS, "--format", "markdown"]
+    one = subprocess.run(base, capture_output=True, text=True, check=True)
+    split = subprocess.run([*base, "--workers", "2"], capture_output=True, text=True, check=True)
+    assert "changed" in one.stdout.lower()
+    assert split.stdout == one.stdout
