@@ -10,7 +10,8 @@ ruleset bench/workers_points.leadflow and the shop's examples/zapateria.leadflow
 runs `leadflow run` alone and with `--workers 2`, alternating, `--rounds` times
 each, and prints the best wall time of each, the events per second, the ratio,
 and the peak resident memory of the command and of each worker process (VmHWM,
-read from /proc while they run). PASS when the ratio is at least --target
+read from /proc while they run), the CPU seconds and their ratio, the load
+average at the start and the kernel's autogroup setting. PASS when the ratio is at least --target
 (1.6 by default) and every worker stays under 1 GB. The outputs of the two runs
 are compared byte for byte. Other work on the machine slows both sides, not
 evenly: run it on a quiet machine and read the ratio with that in mind. The CPU
@@ -127,10 +128,25 @@ def compare(name: str, ruleset: str, log: str, rows: int, rounds: int, target: f
         print(f"  {label:<12} {result['seconds']:6.1f} s  {rows / result['seconds']:>11,.0f} rows/s  "
               f"CPU {result['cpu']:.1f} s  peak RSS {result['main_mb']:,.0f} MB{workers}")
         print(f"  {'':<12} {result['phases']}")
+    print(f"  CPU ratio    {two['cpu'] / one['cpu']:.2f}x the CPU seconds of one process "
+          f"(the split's extra work; 1.00 is free)")
     print(f"  ratio        {ratio:.2f}x (target {target:.1f}x), outputs "
           f"{'identical' if identical else 'DIFFERENT'}  {'PASS' if ok else 'FAIL'}")
     shutil.rmtree(work, ignore_errors=True)
     return ok
+
+
+def autogroup() -> str:
+    """What the kernel's autogroup setting means for the wall-time ratio."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled", encoding="ascii") as handle:
+            enabled = handle.read().strip() == "1"
+    except OSError:
+        return "autogroup setting unknown (no /proc/sys/kernel/sched_autogroup_enabled)"
+    if enabled:
+        return ("autogroup on: this session's processes share one group's part of the CPUs, "
+                "so with other sessions busy --workers 2 may not get 2 cores; read the CPU ratio")
+    return "autogroup off: every process competes for the cores on its own"
 
 
 def data_file(events: int, leads: int) -> str:
@@ -150,7 +166,8 @@ def main() -> None:
     parser.add_argument("--scaling", action="store_true",
                         help="also 1M and 16M events (leads in proportion), points ruleset")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start")
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start; "
+          f"{autogroup()}")
     results = [compare(name, path, data_file(args.events, args.leads), args.events, args.rounds,
                        args.target) for name, path in RULESETS.items()]
     if args.scaling:

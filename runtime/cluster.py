@@ -34,6 +34,7 @@ class DaskCluster:
         info = client.scheduler_info(n_workers=-1)
         self.workers: Sequence[str] = sorted(info.get("workers", {}))
         self.duckdb_threads = None  # a worker's machine may have more cores than it has workers
+        self.same_duckdb = False  # its workers may run another DuckDB version: MD5 partitions
 
     def submit(self, function: Callable[..., Any], *args: Any, worker: str) -> Any:
         # Pinned: a partition's second step must find the rows its first step kept.

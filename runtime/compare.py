@@ -144,8 +144,12 @@ class DiffSummary:
         self.leads += 1
         self.stage_matrix[(old.stage, new.stage)] += 1
         change = compare_lead(old, new)
-        if change is None:
-            return None
+        if change is not None:
+            self.count_change(change)
+        return change
+
+    def count_change(self, change: LeadChange) -> None:
+        """Add a changed lead; in lead order, as `add` meets them (score means add up in it)."""
         self.changed += 1
         if change.stage_changed:
             self.counts["stage"] += 1
@@ -166,7 +170,6 @@ class DiffSummary:
                 counter[(a.kind, a.target)] += 1
                 self.action_leads.setdefault((a.kind, a.target), set()).add(change.lead_id)
         self.attrs_changed += change.attrs_changed
-        return change
 
 
 def new_summary(old: Engine, new: Engine, old_label: str, new_label: str) -> DiffSummary:

@@ -58,6 +58,8 @@ class LocalWorkers:
         self.workers: Sequence[str] = [f"local-{k}" for k in range(count)]
         # The workers share this machine's cores: DuckDB in each gets its share.
         self.duckdb_threads = max(1, (os.cpu_count() or 1) // count)
+        # Children of this process load its DuckDB library: hash() agrees between them.
+        self.same_duckdb = True
         self._conns: list[Connection] = []
         self._pending: list[deque[Future]] = []
         self._processes = []

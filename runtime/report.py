@@ -78,12 +78,20 @@ def run_options(options: RunOptions, out_dir: str, top: int) -> RunOptions:
                                progress=False, state=None, points=True, cancelled=True)
 
 
-def build_report(engine: Engine, options: RunOptions, label: str, top: int = 10) -> Report:
+def build_report(engine: Engine, options: RunOptions, label: str, top: int = 10,
+                 workers: int | None = None, scheduler: str | None = None) -> Report:
+    """The report of a run; with `workers` or `scheduler` the run is split by lead
+    (runtime/cluster.py), which writes the same files, so the page is the same."""
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="leadflow-report-") as work:
         out_dir = os.path.join(work, "out")
-        result = run(engine, run_options(options, out_dir, top), label)
+        private = run_options(options, out_dir, top)
+        if workers is not None or scheduler is not None:
+            from leadflow.runtime.cluster import run_on_cluster
+            result = run_on_cluster(engine, private, label, workers, scheduler)
+        else:
+            result = run(engine, private, label)
         # The private files are gone once the report is made: warnings point at the page.
         result.summary.outputs = {"rejects": "the report's data quality section"}
         seconds["run"] = time.perf_counter() - start

@@ -15,7 +15,15 @@ from typing import Any
 
 import click
 
-from leadflow.commands.run import build_options, fail, input_options, load_engine, report_failure
+from leadflow.commands.run import (
+    build_options,
+    check_workers,
+    fail,
+    input_options,
+    load_engine,
+    report_failure,
+    workers_options,
+)
 from leadflow.runtime.compare import diff, new_summary
 from leadflow.runtime.diff_report import DetailWriter, render_json, render_markdown, render_text
 from leadflow.runtime.driver import LeadFailed
@@ -42,14 +50,17 @@ def open_detail(path: str):
 @click.option("--detail", metavar="FILE", help="Write one row per changed lead here "
               "(CSV; JSON Lines when FILE ends in .jsonl).")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when any lead changes (for CI).")
+@workers_options
 def command(old: str, new: str, events: tuple[str, ...], engine: str, fmt: str,
-            detail: str | None, fail_on_change: bool, **inputs: Any) -> None:
+            detail: str | None, fail_on_change: bool, workers: int | None, scheduler: str | None,
+            **inputs: Any) -> None:
     """Compare ruleset versions OLD and NEW over the same EVENTS and as-of.
 
     Prints a stage-change matrix (old stage x new stage), the score changes per
     score, tags gained and lost, and actions added and removed per kind and
     template.
     """
+    check_workers(workers, scheduler)
     before = load_engine(old, engine)
     after = load_engine(new, engine)
     summary = new_summary(before, after, old, new)
@@ -59,7 +70,14 @@ def command(old: str, new: str, events: tuple[str, ...], engine: str, fmt: str,
         if detail is not None:
             handle = open_detail(detail)
             writer = DetailWriter(handle, summary.scores, detail.lower().endswith(".jsonl"))
-        diff(before, after, options, summary, writer.write if handle else lambda change: None)
+        on_change = writer.write if handle else lambda change: None
+        if (workers is not None or scheduler is not None) and before.events == after.events:
+            from leadflow.runtime.cluster import open_cluster
+            from leadflow.runtime.partitioned_diff import diff_split
+            with open_cluster(workers, scheduler) as cluster:
+                diff_split(before, after, options, summary, cluster, on_change)
+        else:  # versions with different events read the log twice, in this process
+            diff(before, after, options, summary, on_change)
     except InputError as exc:
         fail(str(exc), 2)
     except LeadFailed as exc:

@@ -18,11 +18,13 @@ import click
 from leadflow.commands.run import (
     MAX_TOP,
     build_options,
+    check_workers,
     fail,
     input_options,
     load_engine,
     reported_errors,
     ruleset_label,
+    workers_options,
 )
 from leadflow.runtime.readers import InputError
 
@@ -37,8 +39,9 @@ from leadflow.runtime.readers import InputError
               help="Leads to show with their timelines (0: none).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the report's path (no rule "
               "warnings or summary; data warnings and errors still show).")
+@workers_options
 def command(file: str, events: tuple[str, ...], engine: str, out_file: str, top: int,
-            quiet: bool, **inputs: Any) -> None:
+            quiet: bool, workers: int | None, scheduler: str | None, **inputs: Any) -> None:
     """Write an HTML report of replaying EVENTS through FILE: funnel, scores, points, actions."""
     from leadflow.runtime.report import build_report, check_report_path, write_report
     from leadflow.runtime.report_charts import ChartsUnavailable, converter
@@ -48,10 +51,11 @@ def command(file: str, events: tuple[str, ...], engine: str, out_file: str, top:
         check_report_path(out_file)
     except (ChartsUnavailable, InputError) as exc:
         fail(str(exc), 2)
+    check_workers(workers, scheduler)
     ruleset = load_engine(file, engine, warnings=not quiet)
     with reported_errors(inputs["memory_limit"]):
         report = build_report(ruleset, build_options(events, **inputs),
-                              ruleset_label(file, ruleset), top)
+                              ruleset_label(file, ruleset), top, workers, scheduler)
         write_report(out_file, report.html)
     for line in report.result.summary.warnings():
         click.echo(line, err=True)

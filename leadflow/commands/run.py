@@ -116,6 +116,21 @@ def input_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def workers_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--workers and --scheduler: split the run by lead (runtime/cluster.py)."""
+    function = click.option(
+        "--scheduler", metavar="ADDRESS", help="Split the run by lead over the workers of the "
+        "Dask cluster at ADDRESS (e.g. tcp://host:8786); they must reach the inputs.")(function)
+    return click.option("--workers", type=click.IntRange(1, 1024), default=None, metavar="N",
+                        help="Split the run by lead over N worker processes on this "
+                        "machine.")(function)
+
+
+def check_workers(workers: int | None, scheduler: str | None) -> None:
+    if workers is not None and scheduler is not None:
+        fail("--workers starts workers on this machine, --scheduler uses a cluster's: give one", 2)
+
+
 def build_options(events: tuple[str, ...], leads: str | None, as_of: str | None, lead_col: str,
                   event_col: str, time_col: str, properties_col: str, memory_limit: str,
                   delimiter: str | None = None, **extra: Any) -> RunOptions:
@@ -199,10 +214,7 @@ def report_failure(exc: LeadFailed) -> None:
               "offset (an IANA name, or `ruleset` for the ruleset's). Default: UTC.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary, overview or rule "
               "warnings (data warnings and errors still show).")
-@click.option("--workers", type=click.IntRange(1, 1024), default=None, metavar="N",
-              help="Split the run by lead over N worker processes on this machine.")
-@click.option("--scheduler", metavar="ADDRESS", help="Split the run by lead over the workers of "
-              "the Dask cluster at ADDRESS (e.g. tcp://host:8786); they must reach the inputs.")
+@workers_options
 def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: str, top: int,
             strict: bool, max_reject_rate: float | None, quiet: bool, state: str | None,
             rebuild: bool, event_id_col: str | None, points: bool, cancelled: bool,
@@ -222,8 +234,7 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     ruleset = load_engine(file, engine, warnings=not quiet)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
-    if workers is not None and scheduler is not None:
-        fail("--workers starts workers on this machine, --scheduler uses a cluster's: give one", 2)
+    check_workers(workers, scheduler)
     if keep_cols is not None and not inputs.get("leads"):
         fail("--keep-cols chooses columns of --leads FILE; give --leads too", 2)
     kept = tuple(c.strip() for c in keep_cols.split(",") if c.strip()) if keep_cols is not None else None

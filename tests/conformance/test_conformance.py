@@ -30,10 +30,10 @@ from conformance_case import (
     read_case,
     typed_value,
 )
-from leadflow.dsl.model import Model
-from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError, run_lead
 
 from leadflow.api import load_text
+from leadflow.dsl.model import Model
+from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError, run_lead
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.case"))
