@@ -11,7 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from conftest import ROOT, output_files
+from cluster_support import ROOT, output_files
 from test_split_runs import LEADFLOW, leadflow
 from test_split_state_runs import cut_log, same_outputs, state_contents
 
