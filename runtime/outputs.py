@@ -326,13 +326,8 @@ class OutputTables:
         row += tuple(result.attrs.get(name) for name, _ in self.attributes)
         row.append(None)  # carried: filled in by carry()
         self._leads.extend([tuple(row)])
-        times = self.times
-        self._actions.extend([(lead_id, a.at, a.rule, a.kind, a.target,
-                               args_json(action_args(a, times, self.tz)))
-                              for a in result.actions])
-        self._cancelled.extend([(lead_id, a.at, a.rule, a.kind, a.target,
-                                 args_json(action_args(a, times, self.tz)))
-                                for a in result.cancelled])
+        self._actions.extend(self._action_rows(lead_id, result.actions))
+        self._cancelled.extend(self._action_rows(lead_id, result.cancelled))
         self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
                                   for t in result.transitions])
         if self.describe is not None:
@@ -342,6 +337,12 @@ class OutputTables:
                               format_score(p.value)) for p in result.points])
         if sum(buffer.pending for buffer in self.buffers) >= FLUSH_ROWS:
             self.flush()
+
+    def _action_rows(self, lead_id: str, actions: list[OutAction]) -> list[tuple]:
+        """actions.csv's rows (and cancelled.csv's) of one lead."""
+        times, tz = self.times, self.tz
+        return [(lead_id, a.at, a.rule, a.kind, a.target, args_json(action_args(a, times, tz)))
+                for a in actions]
 
     def flush(self) -> None:
         for buffer in self.buffers:
