@@ -92,11 +92,21 @@ class CompiledEngine:
                 items.append(Scheduled(due, "flow_step", m._FLOW_NAMES[a], m._WAITS[(a, b[1])]))
             elif kind == 3 and not (a[2] is not None and a[2] in held_by_stopped):
                 items.append(Scheduled(due, "held_send", a[0], b[0]))
-        for index, (rule_id, _) in m._RULES.items():
-            due = getattr(state, f"ed{index}", m._NEVER)
+        for rule_id, slot in self._every_slots:
+            due = getattr(state, slot, m._NEVER)
             if due < m._NEVER:
                 items.append(Scheduled(due, "every", rule_id))
         return sorted(items, key=lambda item: item.due)
+
+    @property
+    def _every_slots(self) -> list[tuple[str, str]]:
+        """(rule id, the lead slot of its next `every` deadline), made once per engine:
+        `scheduled` runs for every lead a run writes."""
+        slots = self.__dict__.get("_every_slots_cache")
+        if slots is None:
+            slots = self.__dict__["_every_slots_cache"] = [
+                (rule_id, f"ed{index}") for index, (rule_id, _) in self.module._RULES.items()]
+        return slots
 
     def next_due(self, state: Any) -> int | None:
         """No timer of the lead is due before this time (None: none pending)."""

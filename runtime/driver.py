@@ -104,7 +104,8 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
            emit: Callable[[LeadResult], None], tick: Callable[[int], None] = lambda n: None,
            trace: bool = False, slots: Sequence[tuple[str, str]] | None = None,
            begin: Callable[[str, Any], Any] | None = None,
-           keep: Callable[[Any], None] | None = None, points: bool = False) -> Any:
+           keep: Callable[[Any], None] | None = None, points: bool = False,
+           pending: bool = False) -> Any:
     """Feed each lead's events (sorted by lead, then time) and advance it to as-of.
 
     `attrs` yields (lead_id, attributes) sorted by lead_id; a lead with attributes
@@ -115,10 +116,12 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     `begin(lead_id, info)` makes a lead's state from what `attrs` gave for it (None
     for a lead it did not name); by default a new lead with those attributes.
     `run --state` passes saved leads this way, and `keep(state)` sees each lead's
-    state once it is done. With `points` each new lead records the points ledger.
+    state once it is done. With `points` each new lead records the points ledger;
+    with `pending` each result lists the lead's live timers (pending.csv).
     """
     new_lead, advance, result = engine.new_lead, engine.advance, engine.result
-    scheduled = getattr(engine, "scheduled", None)  # an engine wrapped for analysis has none
+    # An engine wrapped for analysis has no `scheduled`; only a run writes pending.csv.
+    scheduled = getattr(engine, "scheduled", None) if pending else None
     ledger = {"points": True} if points else {}  # engines wrapped for analysis take no points
     if begin is None:
         def begin(lead_id: str, info: Any) -> Any:
@@ -349,7 +352,7 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
             batches = timed_batches(lambda: staging.event_reader(as_of), seconds)
             replay(engine, batches, staging.event_names, staging.slots.by_event,
                    staging.lead_attrs(), as_of, tables.add, bar.update,
-                   slots=staging.slots.slots, points=options.points)
+                   slots=staging.slots.slots, points=options.points, pending=True)
         finally:
             bar.close()
         seconds["run"] = time.perf_counter() - run_start - seconds.get("sort", 0.0)

@@ -163,13 +163,12 @@ class _Run:
         else:
             saved = _SavedLeads(self.engine, options.points)
             self.replay(tables, saved, as_of, prev_as_of, rebuild, counts.applied)
+            saved.save_to(self.con)
+        previous = None  # the leads rows of earlier runs, whose carried columns a lead keeps
         if _table_exists(self.con, "st", "lead_rows"):
             add_missing_columns(self.con, "st.lead_rows", "out_leads")
-            tables.carry(self.carried, given_columns(self.carried, self.staging), "st.lead_rows")
-        else:
-            tables.carry(self.carried, given_columns(self.carried, self.staging))
-        if self.cluster is None:
-            saved.save_to(self.con)
+            previous = "st.lead_rows"
+        tables.carry(self.carried, given_columns(self.carried, self.staging), previous)
         crash_point("replayed")
 
         write_start = time.perf_counter()
@@ -321,7 +320,8 @@ class _Run:
             batches = timed_batches(lambda: self.staging.event_reader(as_of), self.seconds)
             replay(self.engine, batches, self.staging.event_names,
                    self.staging.slots.by_event, leads, as_of, tables.add, bar.update,
-                   slots=self.staging.slots.slots, begin=saved.begin, keep=saved.keep)
+                   slots=self.staging.slots.slots, begin=saved.begin, keep=saved.keep,
+                   pending=True)
         finally:
             bar.close()
         self.seconds["run"] = time.perf_counter() - run_start - self.seconds.get("sort", 0.0)

@@ -90,21 +90,23 @@ def stable_partition(lead_id: str | None, parts: int) -> int:
 
 @dataclass(frozen=True)
 class EngineRecipe:
-    """How a worker makes the run's engine: a compiled module's source, or the model."""
+    """How a worker makes the run's engine: the checked model, and a compiled module's source.
 
-    kind: str  # "compiled" or "interpreter"
-    model: Any  # the checked Model (the outputs' attribute columns and pending words)
-    source: str | None = None  # the compiled module's source text
+    The model also gives the outputs their attribute columns and pending.csv its words.
+    """
+
+    model: Any  # the checked Model
+    source: str | None = None  # the compiled module's source text; None: the interpreter
 
     @classmethod
     def of(cls, engine: Engine) -> EngineRecipe:
         from leadflow.compiler.engine import CompiledEngine
         if isinstance(engine, CompiledEngine):
-            return cls("compiled", engine.model, engine.module.__leadflow_source__)
-        return cls("interpreter", engine.model)
+            return cls(engine.model, engine.module.__leadflow_source__)
+        return cls(engine.model)
 
     def make(self) -> Engine:
-        if self.kind == "compiled":
+        if self.source is not None:
             from leadflow.compiler.engine import CompiledEngine
             from leadflow.compiler.load import load_source
             return CompiledEngine(self.model, module=load_source(self.source))
@@ -183,7 +185,7 @@ def replay_part(run_id: str, part: int, as_of: int | None,
         tables = output_tables(staging.con.cursor(), engine, task.options)
         replay(engine, staging.event_reader(as_of), staging.event_names, staging.slots.by_event,
                staging.lead_attrs(), as_of, tables.add, slots=staging.slots.slots,
-               points=task.options.points)
+               points=task.options.points, pending=True)
         carried = carried_columns(staging, engine, task.options.leads)
         tables.carry(carried, given_columns(carried, staging))
         files = {}
@@ -487,7 +489,8 @@ def replay_state_part(task: StatePartTask) -> PartDone:
         leads = _merge_by_lead(_rows(pq.ParquetFile(task.stored).iter_batches(BATCH_ROWS)),
                                iter(task.given))
         replay(engine, events.iter_batches(BATCH_ROWS), event_names, by_event, leads,
-               task.as_of, tables.add, begin=saved.begin, keep=saved.keep, slots=slots)
+               task.as_of, tables.add, begin=saved.begin, keep=saved.keep, slots=slots,
+               pending=True)
         tables.flush()
         saved.save_to(work.con)
         files = {}
