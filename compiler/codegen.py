@@ -248,13 +248,13 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
             rest(f"trc.append(TraceEntry(now, 'event', _event_text(code, columns, i), {g.snapshot}, "
                  f"{g.stage_now}))")
         restart_every(g, rest)
-        if p.dispatch:
+        if p.dispatch is not None:
             _dispatch(g, rest, used)
         else:
             _undispatched(g, rest, used)
         # Field values are read once per event, right after `code`, where every branch sees
         # them (the plain program); with dispatch each branch reads its own (see _dispatch).
-        if not p.dispatch:
+        if p.dispatch is None:
             for j in _columns(g, used):
                 b(f"f{j} = c{j}[i]")
         b.extend(rest)
@@ -274,12 +274,13 @@ def _columns(g: Gen, used: set[str]) -> list[int]:
     return sorted({slot for slot in g.slot_of.values() if f"f{slot}" in used})
 
 
-def _event_parts(g: Gen, b: Block, event: int, em_used: set[str]) -> None:
+def _event_parts(g: Gen, b: Block, branch: ir.EventBranch, em_used: set[str]) -> None:
     """Steps 2-5 of an event of one type: record it, its `on` rules, its flow triggers."""
+    event = branch.event
     def emitter(rule=None):
         return g.event_emitter(event, em_used)
     record(g, b, event, emitter())
-    rules = [r for r in g.p.rules if r.kind == "on" and r.event == event]
+    rules = [g.p.rule(index) for index in branch.rules]
     g.group(b, [(r, _trigger(g, r)) for r in rules], emitter)
     flow_triggers(g, b, event, emitter())
 
@@ -298,20 +299,16 @@ def _trigger(g: Gen, rule: ir.Rule):
 
 
 def _dispatch(g: Gen, b: Block, used: set[str]) -> None:
-    """`if code == 3: ... elif code == 0: ...`: an event runs only what names its type."""
-    first = True
-    for event in range(len(g.p.events)):
-        branch = Block(b.depth + 1)
+    """`if code == 0: ... elif code == 2: ...`: the program's `Dispatch`, one branch per type."""
+    for k, branch in enumerate(g.p.dispatch.branches):
+        code = Block(b.depth + 1)
         branch_used: set[str] = set()
-        _event_parts(g, branch, event, branch_used)
-        if branch.empty():
-            continue
+        _event_parts(g, code, branch, branch_used)
         used |= branch_used
-        b.if_(f"code == {event}", chained=not first)
-        first = False
+        b.if_(f"code == {branch.event}", chained=k > 0)
         for j in _columns(g, branch_used):
             b.nested(f"f{j} = c{j}[i]")
-        b.extend(branch)
+        b.extend(code)
 
 
 def _undispatched(g: Gen, b: Block, used: set[str]) -> None:

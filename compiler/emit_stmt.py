@@ -84,12 +84,12 @@ class Gen:
         return ExprEmitter(self.p, self.consts, field)
 
     def cond(self, em: ExprEmitter, expr: ir.Expr | None) -> str:
-        """A filter: inline, or (plain program) a call to a module-level function."""
+        """A filter: a call to a module-level function for an `ir.FilterCall`, else inline."""
         if expr is None:
             return "True"
-        if self.p.inline_filters:
+        if not isinstance(expr, ir.FilterCall):
             return em.cond(expr)
-        name, params = self.consts.function(self.p, expr, None, em.field)
+        name, params = self.consts.function(self.p, expr.operand, None, em.field)
         for param in params:
             em.var(param)
         return f"{name}({', '.join(params)})"

@@ -10,9 +10,13 @@ and referred to by id, durations are `Span`s (fixed microseconds or calendar
 months), flows are flat instruction lists. Every node is a frozen dataclass
 compared by value, so pass fixtures can state the expected IR literally.
 
-Decisions a pass takes are plain fields here (an aggregate's `storage`, a rule's
-`fused`, the program's `dispatch` and `timers`); `lower` fills them with the
-plain, unoptimized choice, so code generation works with every pass turned off.
+Every optimizer pass rewrites this IR, and code generation renders what it
+says: a pass either transforms nodes (folds, removes, shares, inlines) or
+writes its decision as a typed node or field (an aggregate's `storage`, a
+rule's `fused`, the program's `dispatch`, `timers` and `settle_watch`).
+`lower` builds the plain, unoptimized program (filters as `FilterCall`s, no
+`Dispatch`), so code generation works with every pass turned off, and an IR
+dump (compiler/irdump.py) shows what each pass changed.
 """
 
 from __future__ import annotations
@@ -195,9 +199,22 @@ class InValue:
     negated: bool = False
 
 
+@dataclass(frozen=True)
+class FilterCall:
+    """A filter evaluated by a call to a module-level function of its own (the plain choice).
+
+    `lower` wraps each filter this way: an `on` rule's `where` and `when`, a
+    flow trigger's `where`, the `where` of an aggregate or `since` tracker that
+    is not replayed; `passes.inline_filters` replaces each with the expression
+    it wraps, which the generated code then evaluates in place.
+    """
+
+    operand: Expr
+
+
 Expr = (Const | Field | LeadAttr | Score | StageIndex | StageName | StageOrder | Tagged | Now
         | CalendarLength | AggValue | SinceValue | Not | Neg | Arith | Compare | And | Or | InList
-        | Match | IsMissing | Outer | TextOp | Call | InValue)
+        | Match | IsMissing | Outer | TextOp | Call | InValue | FilterCall)
 
 
 # --------------------------------------------------------------- aggregates
@@ -383,6 +400,30 @@ class Flow:
     code: tuple[Instr, ...]
 
 
+# ----------------------------------------------------------------- dispatch
+
+
+@dataclass(frozen=True)
+class EventBranch:
+    """What an event of one type runs: its aggregates and trackers are recorded, then these
+    `on` rules (by `Rule.index`, file order) are evaluated, then its flow triggers."""
+
+    event: int
+    rules: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """The event loop branches once on the event's type (`passes.dispatch_by_event`).
+
+    One branch per event type that has anything to do, in declaration order; a
+    type with no branch runs nothing. Without a `Dispatch` (the plain program)
+    every `on` rule tests the event's type itself.
+    """
+
+    branches: tuple[EventBranch, ...]
+
+
 # ------------------------------------------------------------------ program
 
 
@@ -425,8 +466,7 @@ class Program:
     trackers: tuple[Tracker, ...]
     delivery: Delivery = Delivery()
     # Decisions of the passes (plain defaults from `lower`):
-    dispatch: bool = False  # group `on` rules by event type (else test every rule)
-    inline_filters: bool = False  # filters as inline expressions (else one function each)
+    dispatch: Dispatch | None = None  # branch on the event type (None: every rule tests it)
     timers: str = "heap"  # "none" | "every" | "mixed" | "heap" (see passes/choose_timers.py)
     # the values settle conditions read, to skip a settle when none changed (passes/watch_settle.py);
     # None: settle after every event and timer

@@ -2,16 +2,26 @@
 
 One node per line, indented by nesting; a node whose whole text fits on a
 line (an expression, a duration) is written inline, and a field left at its
-default is not written. Every optimizer decision is a field of the IR
-(compiler/ir.py), so two dumps (`--no-optimize`, `--skip-pass NAME`) show
-what the passes changed. Deterministic: the same program gives the same text.
+default is not written. The program, its rules, aggregates, trackers, flows
+and dispatch are always written a field per line, and lists of them (and of
+dispatch branches and flow steps) an item per line, so that a pass changing
+one field changes one line. Every optimizer pass rewrites the IR or writes its
+decision into it (compiler/ir.py), so two dumps (`--no-optimize`,
+`--skip-pass NAME`) show what the passes changed. Deterministic: the same
+program gives the same text.
 """
 
 from __future__ import annotations
 
 from dataclasses import MISSING, fields, is_dataclass
 
+from leadflow.compiler import ir
+
 WIDTH = 100
+# Written a field per line whatever their length.
+_BLOCKS = (ir.Program, ir.Rule, ir.Aggregate, ir.Tracker, ir.Flow, ir.Dispatch)
+# Lists of these are written an item per line.
+_ITEMS = _BLOCKS + (ir.EventBranch, ir.Do, ir.Wait, ir.JumpUnless, ir.Jump, ir.FlowTrigger)
 
 
 def dump(program) -> str:
@@ -23,9 +33,8 @@ def dump(program) -> str:
 
 def _write(out: list[str], value, depth: int, label: str) -> None:
     pad = "  " * depth + (f"{label}: " if label else "")
-    text = _inline(value)
-    if len(pad) + len(text) <= WIDTH or not (is_dataclass(value) or isinstance(value, tuple)):
-        out.append(pad + text)
+    if not _expanded(value, len(pad)):
+        out.append(pad + _inline(value))
         return
     if isinstance(value, tuple):
         out.append(f"{pad}({len(value)})")
@@ -35,6 +44,18 @@ def _write(out: list[str], value, depth: int, label: str) -> None:
     out.append(pad + type(value).__name__)
     for name, item in _set_fields(value):
         _write(out, item, depth + 1, name)
+
+
+def _expanded(value, indent: int) -> bool:
+    """Whether a value is written over several lines rather than inline."""
+    if isinstance(value, _BLOCKS):
+        return True
+    if isinstance(value, tuple):
+        if any(isinstance(item, _ITEMS) for item in value):
+            return True
+        if not any(is_dataclass(item) or isinstance(item, tuple) for item in value):
+            return False  # plain values, as (file, line, message): one line, however long
+    return (is_dataclass(value) or isinstance(value, tuple)) and indent + len(_inline(value)) > WIDTH
 
 
 def _inline(value) -> str:

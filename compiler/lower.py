@@ -66,6 +66,11 @@ def is_stateful(expr: ir.Expr | None) -> bool:
     return expr is not None and any(isinstance(n, STATEFUL) for n in walk(expr))
 
 
+def filter_call(expr: ir.Expr | None) -> ir.FilterCall | None:
+    """A filter as the plain program evaluates it: a call to a function of its own."""
+    return None if expr is None else ir.FilterCall(expr)
+
+
 class _Lowerer:
     def __init__(self, model: Model):
         self.model = model
@@ -215,12 +220,16 @@ class _Lowerer:
     def _Since(self, node, fields):
         event = self.event(node.event, node.span)
         where = self.filter(node.where, node.event)
-        tracker = ir.Tracker(len(self.trackers), event, where, replay=is_stateful(where))
+        replay = is_stateful(where)
+        tracker = ir.Tracker(len(self.trackers), event, where if replay else filter_call(where), replay)
         self.trackers.append(tracker)
         return ir.SinceValue(tracker.id)
 
     def add_aggregate(self, func, event, field, where, within, limit: int = 0) -> int:
-        storage = "replay" if is_stateful(where) else "history"
+        if is_stateful(where):  # read back at each read, through a function of its own
+            storage = "replay"
+        else:
+            storage, where = "history", filter_call(where)
         agg = ir.Aggregate(len(self.aggregates), func, event, field, where, within, storage,
                            limit=limit)
         self.aggregates.append(agg)
@@ -289,7 +298,8 @@ class _Lowerer:
                 agg = self.add_aggregate("count", event, None, counted, within)
                 count = ir.CountCheck(agg, trigger.count.op, trigger.count.value)
             when = None if trigger.when is None else self.expr(trigger.when, fields)
-            extra = {"kind": "on", "event": event, "where": where, "count": count, "when": when}
+            extra = {"kind": "on", "event": event, "where": filter_call(where), "count": count,
+                     "when": filter_call(when)}
         elif isinstance(trigger, ast.WhenCond):
             extra = {"kind": "when", "when": self.expr(trigger.cond, fields)}
         elif isinstance(trigger, ast.While):
@@ -315,7 +325,7 @@ class _Lowerer:
         starts, stops = [], []
         for trig in flow.triggers:
             fields = self.event_fields((trig.event,))
-            where = None if trig.where is None else self.expr(trig.where, fields)
+            where = None if trig.where is None else filter_call(self.expr(trig.where, fields))
             (starts if trig.op == "start" else stops).append(
                 ir.FlowTrigger(self.event(trig.event, trig.span), where))
         # A flow's steps read the fields of the event that started it only when every

@@ -19,7 +19,7 @@ _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
             ">": operator.gt, ">=": operator.ge}
 _BOOLEAN = (ir.Compare, ir.And, ir.Or, ir.Not, ir.InList, ir.Match, ir.IsMissing, ir.Tagged,
-            ir.TextOp, ir.InValue)
+            ir.TextOp, ir.InValue, ir.FilterCall)
 # Nodes whose evaluation cannot raise (given checked types): no arithmetic, aggregate or calendar.
 _SAFE = _BOOLEAN + (ir.Const, ir.Field, ir.LeadAttr, ir.Score, ir.StageIndex, ir.StageName, ir.Now)
 
@@ -33,6 +33,8 @@ def _is_bool(expr: ir.Expr) -> bool:
 
 
 def _fold(e: ir.Expr) -> ir.Expr:
+    if isinstance(e, ir.FilterCall) and isinstance(e.operand, ir.Const):
+        return e.operand  # a function returning a constant is that constant
     if isinstance(e, ir.Neg) and isinstance(e.operand, ir.Const):
         v = e.operand.value
         if v is None:

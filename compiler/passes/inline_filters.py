@@ -1,16 +1,21 @@
-"""Filters inlined as Python expressions.
+"""Filters inlined as expressions.
 
-The plain program evaluates each `where` through a function of its own; with
-this pass the filter is written into the rule's code (`amount > 100` becomes a
-local comparison, with no call).
+The plain program wraps each filter in an `ir.FilterCall`: the generated code
+evaluates it through a module-level function of its own. This pass replaces
+every `FilterCall` with the expression it wraps, so the filter is written into
+the rule's code (`amount > 100` becomes a local comparison, with no call).
+Replayed filters (an aggregate kept as "replay", a replayed tracker) are never
+wrapped: they are read back through a function at each read in any case.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from leadflow.compiler import ir, irwalk
 
-from leadflow.compiler import ir
+
+def _unwrap(expr: ir.Expr) -> ir.Expr:
+    return expr.operand if isinstance(expr, ir.FilterCall) else expr
 
 
 def inline_filters(program: ir.Program) -> ir.Program:
-    return dataclasses.replace(program, inline_filters=True)
+    return irwalk.map_exprs(program, lambda root: irwalk.rebuild(root, _unwrap))

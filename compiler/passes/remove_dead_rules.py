@@ -14,6 +14,8 @@ from leadflow.compiler import ir
 
 
 def _false(expr: ir.Expr | None) -> bool:
+    if isinstance(expr, ir.FilterCall):
+        expr = expr.operand
     return isinstance(expr, ir.Const) and not expr.value
 
 

@@ -24,7 +24,7 @@ from leadflow.compiler import ir, irwalk
 # Aggregates whose value is a function of a variable the compiled code keeps up to date,
 # without a window: they change only when an event is recorded.
 _TIMELESS_STORAGE = ("counter", "running", "distinct")
-_PURE = (ir.TextOp, ir.Call, ir.InValue,
+_PURE = (ir.TextOp, ir.Call, ir.InValue, ir.FilterCall,
          ir.Const, ir.Not, ir.Neg, ir.Arith, ir.Compare, ir.And, ir.Or, ir.InList, ir.Match,
          ir.IsMissing, ir.StageOrder)
 

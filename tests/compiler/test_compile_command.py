@@ -106,10 +106,16 @@ def test_emit_ir_shows_what_the_passes_decided(tmp_path):
 
     optimized = ir()
     assert optimized.startswith("Program\n")
-    assert "      where: Compare(op='>', left=Field(name='amount'), right=Const(value=100))" in optimized
-    assert "  dispatch: True" in optimized
-    assert "  dispatch: True" not in ir("--skip-pass", "dispatch_by_event")
-    assert "  dispatch: True" not in ir("--no-optimize")
+    where = "where: Compare(op='>', left=Field(name='amount'), right=Const(value=100))"
+    called = "where: FilterCall(operand=Compare(op='>', left=Field(name='amount'), right=Const(value=100)))"
+    dispatch = "  dispatch: Dispatch\n    branches: (1)\n      -: EventBranch(event=0, rules=(0,))\n"
+    assert f"      {where}" in optimized and dispatch in optimized
+    skip_dispatch = ir("--skip-pass", "dispatch_by_event")
+    assert "dispatch" not in skip_dispatch and f"      {where}" in skip_dispatch
+    skip_inline = ir("--skip-pass", "inline_filters")
+    assert f"      {called}" in skip_inline and dispatch in skip_inline
+    plain = ir("--no-optimize")
+    assert "dispatch" not in plain and f"      {called}" in plain
     assert ir() == optimized
 
 

@@ -11,9 +11,10 @@ AMOUNT = ir.Field("amount")
 DAY = ir.Dur(micros=86_400_000_000)
 
 
-def program(rules=(), aggregates=(), trackers=(), stages=(), stage_conds=(), flows=(), **kw) -> ir.Program:
+def program(rules=(), aggregates=(), trackers=(), stages=(), stage_conds=(), flows=(), events=EVENTS,
+            **kw) -> ir.Program:
     return ir.Program(
-        name="t", file="t.leadflow", timezone="UTC", events=EVENTS, lead_fields=(("tier", "int"),),
+        name="t", file="t.leadflow", timezone="UTC", events=events, lead_fields=(("tier", "int"),),
         scores=(ir.ScoreInfo("a", None, None), ir.ScoreInfo("b", 0, None)), stages=stages,
         stage_conds=stage_conds or tuple(None for _ in stages),
         stage_lines=tuple(("t.leadflow", i + 1) for i in range(len(stages))),

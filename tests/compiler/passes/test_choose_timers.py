@@ -1,4 +1,4 @@
-"""dispatch_by_event, inline_filters and choose_timers: decisions recorded on the program."""
+"""choose_timers: the timer mode recorded on the program."""
 
 from __future__ import annotations
 
@@ -6,15 +6,9 @@ import pytest
 from irkit import on, program, rule
 
 from leadflow.compiler import ir
-from leadflow.compiler.passes import choose_timers, dispatch_by_event, inline_filters
+from leadflow.compiler.passes import choose_timers
 
 EVERY = rule(5, "every", period=ir.Dur(micros=10), without=None)
-
-
-def test_dispatch_and_inline_set_their_flags():
-    p = program([on(0)])
-    assert (p.dispatch, p.inline_filters) == (False, False)
-    assert dispatch_by_event(p).dispatch and inline_filters(p).inline_filters
 
 
 WAIT_FLOW = ir.Flow(0, "f", "t.leadflow", 1, None, (), (), (ir.Wait(ir.Dur(micros=1)),))
