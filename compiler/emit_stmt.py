@@ -51,9 +51,8 @@ class Gen:
                                         for k, s in enumerate(program.scores)) + "}"
         self.stage_now = "STAGES[stg]" if program.stages else "None"
         self.heap = program.timers in ("mixed", "heap")
-        self.every_scalar = program.timers in ("every", "mixed")
-        self.single_every = (program.timers == "every"
-                             and sum(r.kind == "every" for r in program.rules) == 1)
+        self.every_scalar = program.timers in ("one", "every", "mixed")
+        self.single_every = program.timers == "one"
         self.send_policy = (program.delivery.send_limit is not None
                             or program.delivery.quiet_start is not None)
         quiet = program.delivery

@@ -230,6 +230,10 @@ Expr = (Const | Field | LeadAttr | Score | StageIndex | StageName | StageOrder |
 #              at read time because it reads lead state, not only the event
 STORAGES = ("history", "counter", "recent", "window", "running", "distinct", "replay")
 
+# Where the generated code keeps due times (chosen by `passes.choose_timers`; "heap" is the
+# plain choice: every timer in a heap per lead).
+TIMER_MODES = ("none", "one", "every", "mixed", "heap")
+
 
 @dataclass(frozen=True)
 class Aggregate:
@@ -467,7 +471,7 @@ class Program:
     delivery: Delivery = Delivery()
     # Decisions of the passes (plain defaults from `lower`):
     dispatch: Dispatch | None = None  # branch on the event type (None: every rule tests it)
-    timers: str = "heap"  # "none" | "every" | "mixed" | "heap" (see passes/choose_timers.py)
+    timers: str = "heap"  # one of TIMER_MODES (see passes/choose_timers.py)
     # the values settle conditions read, to skip a settle when none changed (passes/watch_settle.py);
     # None: settle after every event and timer
     settle_watch: tuple[Expr, ...] | None = None

@@ -14,7 +14,8 @@ EVERY = rule(5, "every", period=ir.Dur(micros=10), without=None)
 WAIT_FLOW = ir.Flow(0, "f", "t.leadflow", 1, None, (), (), (ir.Wait(ir.Dur(micros=1)),))
 CASES = [
     ("no timers at all", program([on(0)]), "none"),
-    ("only every rules", program([on(0), EVERY]), "every"),
+    ("one every rule", program([on(0), EVERY]), "one"),
+    ("only every rules", program([on(0), EVERY, rule(6, "every", period=ir.Dur(micros=20))]), "every"),
     ("every and expiries", program([EVERY, on(1, modifiers=ir.Modifiers(expires=ir.Dur(micros=1)))]),
      "mixed"),
     ("a flow wait only", program([on(0)], flows=[WAIT_FLOW]), "heap"),
