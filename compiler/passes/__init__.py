@@ -1,8 +1,11 @@
 """Optimizer passes: small pure functions `Program -> Program`, applied in this order.
 
-Each lives in its own module with fixture tests (tests/compiler/passes/).
-`optimize(program, enabled=False)` applies none of them, which is what the
-differential tests compare against.
+Each lives in its own module with fixture tests (tests/compiler/passes/, and
+in fixtures/ a rule file with the IR dump before and after the pass). Each
+transforms the IR or writes its decision into it as a typed node or field;
+code generation only renders what the IR says. `optimize(program,
+enabled=False)` applies none of them, which is what the differential tests
+compare against.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ PASSES: tuple[Pass, ...] = (
     share_aggregates,    # before storage is chosen, so reads are merged
     bound_windows,       # needs every read of a (shared) aggregate
     fuse_rules,
-    dispatch_by_event,
+    dispatch_by_event,   # names rules by index: after every pass that removes rules
     inline_filters,
     watch_settle,        # needs the aggregates' final storage
     choose_timers,       # last: sees the final set of rules
