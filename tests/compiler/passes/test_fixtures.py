@@ -18,8 +18,10 @@ import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from leadflow.api import load_text
+from leadflow.cli import cli
 from leadflow.compiler import irdump
 from leadflow.compiler.lower import lower
 from leadflow.compiler.passes import PASS_NAMES, PASSES, optimize
@@ -54,3 +56,14 @@ def test_the_pass_changes_its_fixture_as_the_golden_dumps_show(index):
             golden.write_text(text, encoding="utf-8")
         assert text == golden.read_text(encoding="utf-8"), \
             f"the IR {when} {name} changed; review and regenerate (see this file's docstring)"
+
+
+@pytest.mark.parametrize("name", PASS_NAMES)
+def test_leaving_the_pass_out_shows_in_the_cli_dump(name):
+    """`leadflow compile --emit ir` with and without `--skip-pass NAME` differ on its fixture."""
+    def dump(*options: str) -> str:
+        path = str(FIXTURES / f"{name}.leadflow")
+        result = CliRunner().invoke(cli, ["compile", path, "--emit", "ir", "-o", "-", *options])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+    assert dump() != dump("--skip-pass", name)
