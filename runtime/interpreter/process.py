@@ -24,7 +24,7 @@ from leadflow.runtime.interpreter.state import (
     WaitTimer,
 )
 from leadflow.semantics import timemath
-from leadflow.semantics.values import value_text
+from leadflow.semantics.values import event_text, quoted
 
 
 def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[str, Any]) -> None:
@@ -40,8 +40,7 @@ def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[s
     log = state.logs.setdefault(event, EventHistory())
     log.ts.append(ts)
     log.values.append(present)
-    state.note("event", event + ("(" + ", ".join(f"{k}: {value_text(v)}" for k, v in present.items())
-                                 + ")" if present else ""))
+    state.note("event", event_text(event, present.items()))
     restart_every_clocks(ix, state, event, ts)
     state.had_event = True
     if state.first_seen is None:
@@ -79,7 +78,7 @@ def fire_due(ix: RulesetIndex, state: LeadState, until: int) -> None:
         elif isinstance(timer, DeliveryTimer):
             if timer.run is not None:
                 timer.run.held.remove(timer)
-            state.note("timer", f'quiet hours over: send "{timer.target}"')
+            state.note("timer", f"quiet hours over: send {quoted(timer.target)}")
             deliver(ix, state, timer.source, timer.target, timer.args)
         settle(ix, state)
 
@@ -99,9 +98,8 @@ def restart_every_clocks(ix: RulesetIndex, state: LeadState, event: str, ts: int
 def _schedule_every(ix: RulesetIndex, state: LeadState, rule: int, anchor: int, k: int) -> None:
     """The k-th period after `anchor`: anchor + k×D, so months do not drift (31 Jan → 29 Feb → 31 Mar)."""
     every = ix.rules[rule].rule.trigger.every
-    due = timemath.add_duration(anchor, k * every.amount, every.unit, ix.timezone)
-    previous = timemath.add_duration(anchor, (k - 1) * every.amount, every.unit, ix.timezone)
-    if due <= previous:
+    due = timemath.every_due(anchor, k, every.amount, every.unit, ix.timezone)
+    if due is None:
         return  # a zero-length period would fire forever
     state.every_timers[rule] = state.schedule(EveryTimer, due, rule=rule, anchor=anchor, k=k)
 

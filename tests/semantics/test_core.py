@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from leadflow.semantics.globmatch import GLOB_FLAGS, glob_to_regex
+from leadflow.semantics.settling import MAX_ROUNDS, not_settled
 from leadflow.semantics.slots import FieldSlots
-from leadflow.semantics.values import number_text, value_text
+from leadflow.semantics.timemath import every_due, format_instant, parse_instant
+from leadflow.semantics.values import event_text, number_text, quoted, value_text
 
 CORE = Path(__file__).resolve().parents[2] / "semantics"
 
@@ -27,6 +29,33 @@ def test_value_text_writes_values_as_a_rule_file_does(value, text):
 
 def test_number_text_of_a_missing_number():
     assert number_text(None) == "missing"
+
+
+def test_event_text_shows_the_present_fields_as_a_rule_file_writes_them():
+    assert event_text("buy", [("amount", 120.0), ("sku", 'A"1')]) == 'buy(amount: 120, sku: "A\\"1")'
+    assert event_text("open", []) == "open"
+
+
+def test_a_target_is_quoted_as_written():
+    assert quoted("welcome") == '"welcome"'
+
+
+def test_every_counts_calendar_periods_from_the_anchor_so_months_do_not_drift():
+    anchor = parse_instant("2024-01-31T09:00", "Europe/Madrid")
+    due = [format_instant(every_due(anchor, k, 1, "month", "Europe/Madrid")) for k in (1, 2, 3)]
+    assert due == ["2024-02-29T08:00:00Z", "2024-03-31T07:00:00Z", "2024-04-30T07:00:00Z"]
+    assert every_due(anchor, 2, 3, "day", "UTC") == anchor + 6 * 86_400_000_000
+
+
+def test_an_empty_period_is_never_due():
+    assert every_due(1_000, 1, 0, "day", "UTC") is None
+
+
+def test_not_settled_names_what_changed_in_the_last_round():
+    message, rules, where = not_settled([("ping", "r.leadflow:3"), ("stage hot", "r.leadflow:9")])
+    assert message.startswith(f"the ruleset does not settle: after {MAX_ROUNDS} rounds")
+    assert "ping (r.leadflow:3), stage hot (r.leadflow:9);" in message
+    assert (rules, where) == (["ping"], "r.leadflow:3")
 
 
 @pytest.mark.parametrize("glob, yes, no", [
