@@ -21,7 +21,7 @@ EMBEDDED_MODULES = {
     "values": "values as text",
     "aggregates": "aggregates over a window",
     "points": "capped points",
-    "settling": "settling",
+    "failures": "run-time failures",
 }
 SUPPORT = ("leadflow.compiler", "module_support.py", "the module's helpers (compiler/module_support.py)")
 

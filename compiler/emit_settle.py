@@ -8,7 +8,7 @@ from leadflow.compiler.emit_events import fire_every
 from leadflow.compiler.emit_expr import literal, literal_names, unwrap
 from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
 from leadflow.compiler.writer import Block
-from leadflow.semantics.settling import MAX_ROUNDS
+from leadflow.semantics.failures import MAX_ROUNDS
 
 
 def settle_function(g: Gen, depth: int) -> Block | None:

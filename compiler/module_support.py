@@ -4,7 +4,7 @@ compiler/embed.py pastes this file's functions into every compiled module,
 after the semantics core (semantics/) and before the ruleset's constants, so a
 module stays standalone; here they are plain Python that ruff and the tests
 read. What the answers mean is the core's (semantics/aggregates.py,
-semantics/timemath.py, semantics/values.py, semantics/settling.py); what
+semantics/timemath.py, semantics/values.py, semantics/failures.py); what
 lives here is how a compiled module keeps its windows (deques of
 (time, value), oldest first), binds its time zone, and names the rule behind
 an error. The names are the ones the emitters write (compiler/emit_*.py).
@@ -28,8 +28,8 @@ from leadflow.semantics.aggregates import (
     sum_of,
     top_values,
 )
+from leadflow.semantics.failures import not_settled, rule_failed
 from leadflow.semantics.points import capped
-from leadflow.semantics.settling import not_settled
 from leadflow.semantics.timemath import add_months, every_due
 from leadflow.semantics.values import args_text, event_text, number_text, quoted, value_text
 
@@ -189,9 +189,7 @@ def _runtime_error(exc):
         if frame.tb_frame.f_globals is globals():
             found = _source_of(frame.tb_lineno) or found
         frame = frame.tb_next
-    detail = f"{type(exc).__name__}: {exc}"
     if found is None:
-        return RulesetRuntimeError(f"compiled ruleset failed: {detail}")
+        return RulesetRuntimeError(f"compiled ruleset failed: {type(exc).__name__}: {exc}")
     label, file, line = found
-    where = f"{file}:{line}"
-    return RulesetRuntimeError(f"{where}: {label} failed: {detail}", rules=(label,), where=where)
+    return RulesetRuntimeError(*rule_failed(label, f"{file}:{line}", exc))

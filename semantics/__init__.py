@@ -12,7 +12,7 @@ compiled ruleset and the interpreter run the very same lines.
 - `semantics/slots.py`: the layout of event fields in input columns.
 - `semantics/aggregates.py`: sum, avg, min, max, distinct, `last N`, `top N` over a window.
 - `semantics/points.py`: how many points land under `capped at N`.
-- `semantics/settling.py`: the most settle rounds; the error when a ruleset does not settle.
+- `semantics/failures.py`: the errors of a failing rule and of a ruleset that does not settle.
 
 STANDARD LIBRARY ONLY, every module: embedded source must not import leadflow
 or any third-party package.

@@ -17,7 +17,7 @@ from leadflow.runtime.interpreter.evaluate import condition
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.rules import fire_group
 from leadflow.runtime.interpreter.state import Context, LeadState
-from leadflow.semantics.settling import MAX_ROUNDS, not_settled
+from leadflow.semantics.failures import MAX_ROUNDS, not_settled
 from leadflow.semantics.values import number_text
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from leadflow.semantics.failures import MAX_ROUNDS, not_settled, rule_failed
 from leadflow.semantics.globmatch import GLOB_FLAGS, glob_to_regex
-from leadflow.semantics.settling import MAX_ROUNDS, not_settled
 from leadflow.semantics.slots import FieldSlots
 from leadflow.semantics.timemath import every_due, format_instant, parse_instant
 from leadflow.semantics.values import event_text, number_text, quoted, value_text
@@ -56,6 +56,12 @@ def test_not_settled_names_what_changed_in_the_last_round():
     assert message.startswith(f"the ruleset does not settle: after {MAX_ROUNDS} rounds")
     assert "ping (r.leadflow:3), stage hot (r.leadflow:9);" in message
     assert (rules, where) == (["ping"], "r.leadflow:3")
+
+
+def test_rule_failed_names_the_rule_its_place_and_the_python_error():
+    message, rules, where = rule_failed("bonus", "r.leadflow:4", OverflowError("int too large"))
+    assert message == "r.leadflow:4: bonus failed: OverflowError: int too large"
+    assert (rules, where) == (("bonus",), "r.leadflow:4")
 
 
 @pytest.mark.parametrize("glob, yes, no", [
