@@ -39,17 +39,18 @@ def embedded_sources() -> tuple[list[str], list[tuple[str, str]]]:
     imports: list[str] = []
     sections = []
     for package, file, title in parts:
-        lines, body = embedded_source(package, file)
+        lines, body = embedded_source(package, file, pasted=[p[1] for p in parts[:len(sections)]])
         imports += [line for line in lines if line not in imports]
         label = f" {title}"
         sections.append(("-" * max(3, 78 - len(label)) + label, body))
     return imports, sections
 
 
-def embedded_source(package: str, file: str) -> tuple[list[str], str]:
+def embedded_source(package: str, file: str, pasted=()) -> tuple[list[str], str]:
     """A module's source as (import lines, body), without what a compiled module must not carry:
     the module docstring, its imports (returned, to be hoisted; `__future__` and the semantics
-    core's own left out), and an `if TYPE_CHECKING:` block."""
+    core's own left out: each must be in `pasted`, the files pasted before), and an
+    `if TYPE_CHECKING:` block."""
     text = resources.files(package).joinpath(file).read_text("utf-8")
     tree = python_ast.parse(text)
     drop: set[int] = set()
@@ -61,7 +62,7 @@ def embedded_source(package: str, file: str) -> tuple[list[str], str]:
             if node.module == "typing" and [a.name for a in node.names] == ["TYPE_CHECKING"]:
                 continue
             if node.module.startswith("leadflow"):
-                _check_embedded(node, file)
+                _check_embedded(node, file, pasted)
             elif node.module != "__future__":
                 imports.append(python_ast.unparse(node))
         elif isinstance(node, python_ast.Import):
@@ -73,11 +74,11 @@ def embedded_source(package: str, file: str) -> tuple[list[str], str]:
     return imports, "\n".join(lines).strip() + "\n"
 
 
-def _check_embedded(node: python_ast.ImportFrom, file: str) -> None:
+def _check_embedded(node: python_ast.ImportFrom, file: str, pasted) -> None:
     """A leadflow import may only name a semantics module pasted before (so its names exist)."""
     package, _, module = node.module.rpartition(".")
-    if package != "leadflow.semantics" or module not in EMBEDDED_MODULES:
-        raise ValueError(f"{file} imports {node.module}: a compiled module cannot carry it")
+    if package != "leadflow.semantics" or f"{module}.py" not in pasted:
+        raise ValueError(f"{file} imports {node.module}: a compiled module cannot carry it here")
 
 
 def _is_docstring(node: python_ast.stmt) -> bool:

@@ -14,6 +14,7 @@ compiled ruleset and the interpreter run the very same lines.
 - `semantics/points.py`: how many points land under `capped at N`.
 - `semantics/failures.py`: the errors of a failing rule and of a ruleset that does not settle.
 
-STANDARD LIBRARY ONLY, every module: embedded source must not import leadflow
-or any third-party package.
+STANDARD LIBRARY ONLY, every module: embedded source must not import any other
+part of leadflow or any third-party package. A core module may import another
+one that compiler/embed.py pastes before it (its EMBEDDED_MODULES order).
 """

@@ -20,7 +20,7 @@ import pytest
 
 from leadflow.api import load_file
 from leadflow.compiler import compile_model, module_support
-from leadflow.compiler.embed import EMBEDDED_MODULES
+from leadflow.compiler.embed import EMBEDDED_MODULES, embedded_source
 
 ROOT = Path(__file__).resolve().parents[1]
 RULESETS = [ROOT / "bench" / "seed.leadflow", ROOT / "tests" / "compiler" / "golden" / "features.leadflow"]
@@ -132,7 +132,7 @@ def test_the_comparison_finds_a_copy_under_another_name():
 
 
 @pytest.mark.parametrize("name", ["glob_to_regex", "number_text", "value_text", "event_text", "quoted",
-                                  "args_text", "add_months", "every_due", "not_settled", "rule_failed", "capped",
+                                  "args_text", "add_months", "every_due", "not_settled", "rule_failed", "out_of_order", "capped",
                                   "sum_of", "last_values", "top_values"])
 def test_a_known_helper_is_defined_in_the_core_only(name):
     places = [f"{path.relative_to(ROOT)}" for folder in ("compiler", "runtime", "leadflow", "dsl")
@@ -141,9 +141,16 @@ def test_a_known_helper_is_defined_in_the_core_only(name):
     assert places == []
 
 
-@pytest.mark.parametrize("words", ["does not settle", "} failed: {"])
+@pytest.mark.parametrize("words", ["does not settle", "} failed: {", "must come in time order"])
 def test_only_the_core_words_a_run_time_failure(words):
     places = [f"{path.relative_to(ROOT)}" for folder in ("compiler", "runtime")
               for path in (ROOT / folder).rglob("*.py")
               if words in path.read_text(encoding="utf-8")]
     assert places == []
+
+
+def test_a_core_module_may_only_import_one_pasted_before_it():
+    with pytest.raises(ValueError, match="cannot carry it here"):
+        embedded_source("leadflow.semantics", "failures.py", pasted=["values.py"])
+    imports, body = embedded_source("leadflow.semantics", "failures.py", pasted=["timemath.py"])
+    assert "def out_of_order(" in body and not any("leadflow" in line for line in imports)

@@ -24,6 +24,7 @@ from leadflow.runtime.interpreter.state import (
     WaitTimer,
 )
 from leadflow.semantics import timemath
+from leadflow.semantics.failures import out_of_order
 from leadflow.semantics.values import event_text, quoted
 
 
@@ -32,8 +33,7 @@ def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[s
     if fields is None:
         return  # an event type the ruleset does not declare: not applied, not activity
     if state.now is not None and ts < state.now:
-        raise ValueError(f"events of a lead must come in time order: {event} at "
-                         f"{timemath.format_instant(ts)} is before {timemath.format_instant(state.now)}")
+        raise ValueError(out_of_order(event, ts, state.now))
     fire_due(ix, state, ts)
     state.now = ts
     present = {name: values[name] for name in fields if values.get(name) is not None}
