@@ -24,7 +24,7 @@ from typing import NamedTuple
 import jinja2
 
 from leadflow.compiler import ir
-from leadflow.compiler.embed import embedded_semantics
+from leadflow.compiler.embed import embedded_sources
 from leadflow.compiler.emit_events import record, restart_every
 from leadflow.compiler.emit_expr import Consts, literal
 from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
@@ -423,7 +423,7 @@ def generate(program: ir.Program, version: str) -> str:
     sources = Sources()
     run, run_spans = run_function(program, consts, sources, trace=False)
     run_traced, traced_spans = run_function(program, consts, sources, trace=True)
-    imports, semantics = embedded_semantics()
+    imports, semantics = embedded_sources()
     g = Gen(program, consts, sources, False)
     needs_deque = (program.delivery.send_limit is not None
                    or any(a.storage in ("recent", "window") for a in program.aggregates))

@@ -1,9 +1,12 @@
-"""The semantics core's source, ready to paste into a compiled module.
+"""The source a compiled module carries: the semantics core, then its own helpers.
 
 A compiled module imports only the standard library, yet must compute exactly
 what the interpreter computes; so it carries the very source of the
-semantics modules it needs at run time, without their docstrings and with
-their imports hoisted into the module's one import block.
+semantics modules it needs at run time, and of compiler/module_support.py
+(the helpers its generated code calls), without their docstrings and with
+their imports hoisted into the module's one import block. Nothing is
+rewritten: a function in a compiled module is, line for line, the function
+in semantics/ or compiler/module_support.py.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ EMBEDDED_MODULES = {
     "values": "values as text",
     "aggregates": "aggregates over a window",
     "points": "capped points",
+    "failures": "run-time failures",
 }
+SUPPORT = ("leadflow.compiler", "module_support.py", "the module's helpers (compiler/module_support.py)")
 
 
 def semantics_files():
@@ -27,34 +32,60 @@ def semantics_files():
     return sorted((e for e in package.iterdir() if e.name.endswith(".py")), key=lambda e: e.name)
 
 
-def embedded_semantics() -> tuple[list[str], list[tuple[str, str]]]:
-    """(import lines, [(heading, body), ...]) for every module in EMBEDDED_MODULES."""
+def embedded_sources() -> tuple[list[str], list[tuple[str, str]]]:
+    """(import lines, [(heading, body), ...]): every module in EMBEDDED_MODULES, then SUPPORT."""
+    parts = [("leadflow.semantics", f"{module}.py", f"{title} (semantics/{module}.py)")
+             for module, title in EMBEDDED_MODULES.items()] + [SUPPORT]
     imports: list[str] = []
     sections = []
-    for module, title in EMBEDDED_MODULES.items():
-        lines, body = embedded_source(module)
-        imports += lines
-        label = f" {title} (semantics/{module}.py)"
+    for package, file, title in parts:
+        lines, body = embedded_source(package, file, pasted=[p[1] for p in parts[:len(sections)]])
+        imports += [line for line in lines if line not in imports]
+        label = f" {title}"
         sections.append(("-" * max(3, 78 - len(label)) + label, body))
     return imports, sections
 
 
-def embedded_source(module: str) -> tuple[list[str], str]:
-    """semantics/<module>.py as (import lines, body without docstring or imports)."""
-    text = resources.files("leadflow.semantics").joinpath(f"{module}.py").read_text("utf-8")
+def embedded_source(package: str, file: str, pasted=()) -> tuple[list[str], str]:
+    """A module's source as (import lines, body), without what a compiled module must not carry:
+    the module docstring, its imports (returned, to be hoisted; `__future__` and the semantics
+    core's own left out: each must be in `pasted`, the files pasted before), and an
+    `if TYPE_CHECKING:` block."""
+    text = resources.files(package).joinpath(file).read_text("utf-8")
     tree = python_ast.parse(text)
     drop: set[int] = set()
     imports = []
     for node in tree.body:
-        first = node.lineno
-        if isinstance(node, (python_ast.Import, python_ast.ImportFrom)):
-            if isinstance(node, python_ast.ImportFrom) and node.module.startswith("leadflow"):
-                raise ValueError(f"semantics/{module}.py imports {node.module}: it must not")
-            if not (isinstance(node, python_ast.ImportFrom) and node.module == "__future__"):
+        span = range(node.lineno, node.end_lineno + 1)
+        if isinstance(node, python_ast.ImportFrom):
+            drop.update(span)
+            if node.module == "typing" and [a.name for a in node.names] == ["TYPE_CHECKING"]:
+                continue
+            if node.module.startswith("leadflow"):
+                _check_embedded(node, file, pasted)
+            elif node.module != "__future__":
                 imports.append(python_ast.unparse(node))
-            drop.update(range(first, node.end_lineno + 1))
-        elif (isinstance(node, python_ast.Expr) and isinstance(node.value, python_ast.Constant)
-              and isinstance(node.value.value, str) and node is tree.body[0]):
-            drop.update(range(first, node.end_lineno + 1))  # the module docstring
+        elif isinstance(node, python_ast.Import):
+            drop.update(span)
+            imports.append(python_ast.unparse(node))
+        elif _is_type_checking_block(node) or (node is tree.body[0] and _is_docstring(node)):
+            drop.update(span)
     lines = [line for n, line in enumerate(text.splitlines(), 1) if n not in drop]
     return imports, "\n".join(lines).strip() + "\n"
+
+
+def _check_embedded(node: python_ast.ImportFrom, file: str, pasted) -> None:
+    """A leadflow import may only name a semantics module pasted before (so its names exist)."""
+    package, _, module = node.module.rpartition(".")
+    if package != "leadflow.semantics" or f"{module}.py" not in pasted:
+        raise ValueError(f"{file} imports {node.module}: a compiled module cannot carry it here")
+
+
+def _is_docstring(node: python_ast.stmt) -> bool:
+    return (isinstance(node, python_ast.Expr) and isinstance(node.value, python_ast.Constant)
+            and isinstance(node.value.value, str))
+
+
+def _is_type_checking_block(node: python_ast.stmt) -> bool:
+    return (isinstance(node, python_ast.If) and isinstance(node.test, python_ast.Name)
+            and node.test.id == "TYPE_CHECKING" and not node.orelse)

@@ -108,13 +108,8 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
     send("def _send(src, kind, target, args, run=None):")  # run: the token of a flow's run
     with send.indent():
         if d.quiet_start is not None and d.quiet_start != d.quiet_end:  # `A to A` holds nothing
-            # in_clock_range(now, start, end, TIMEZONE), with the range test written out
-            send("_m = local_minutes(now, TIMEZONE)")
             hours = f"quiet hours {_clock(d.quiet_start)} to {_clock(d.quiet_end)} (minutes of the day)"
-            if d.quiet_start < d.quiet_end:
-                send.if_(f"{d.quiet_start} <= _m < {d.quiet_end}", comment=hours)
-            else:
-                send.if_(f"_m >= {d.quiet_start} or _m < {d.quiet_end}", comment=hours)
+            send.if_(f"in_clock_range(now, {d.quiet_start}, {d.quiet_end}, TIMEZONE)", comment=hours)
             with send.indent():
                 if g.holds_sends:
                     send.if_("run is not None")

@@ -8,6 +8,7 @@ from leadflow.compiler.emit_events import fire_every
 from leadflow.compiler.emit_expr import literal, literal_names, unwrap
 from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
 from leadflow.compiler.writer import Block
+from leadflow.semantics.failures import MAX_ROUNDS
 
 
 def settle_function(g: Gen, depth: int) -> Block | None:
@@ -22,7 +23,7 @@ def settle_function(g: Gen, depth: int) -> Block | None:
     b = Block(depth)
     b("def _settle():")
     with b.indent():
-        b("for _round in range(10):")
+        b(f"for _round in range({MAX_ROUNDS}):")
         with b.indent():
             b("involved = []")
             for rule in whiles:

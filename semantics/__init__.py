@@ -6,13 +6,15 @@ the ones a compiled module needs at run time (compiler/embed.py), so a
 compiled ruleset and the interpreter run the very same lines.
 
 - `semantics/timemath.py`: instants, duration units and their lengths, calendar
-  months, local clocks, ISO text.
+  months, the periods of `every`, local clocks, ISO text.
 - `semantics/globmatch.py`: `matches` globs, translated to regular expressions.
-- `semantics/values.py`: a value as trace notes and test messages show it.
+- `semantics/values.py`: a value, an event, a send's target as trace notes show them.
 - `semantics/slots.py`: the layout of event fields in input columns.
 - `semantics/aggregates.py`: sum, avg, min, max, distinct, `last N`, `top N` over a window.
 - `semantics/points.py`: how many points land under `capped at N`.
+- `semantics/failures.py`: the errors of a failing rule and of a ruleset that does not settle.
 
-STANDARD LIBRARY ONLY, every module: embedded source must not import leadflow
-or any third-party package.
+STANDARD LIBRARY ONLY, every module: embedded source must not import any other
+part of leadflow or any third-party package. A core module may import another
+one that compiler/embed.py pastes before it (its EMBEDDED_MODULES order).
 """

@@ -189,6 +189,19 @@ def add_duration(us: int, amount: int, unit: str, tz: str) -> int:
     raise ValueError(f"unknown duration unit {unit!r}")
 
 
+def every_due(anchor: int, k: int, amount: int, unit: str, tz: str) -> int | None:
+    """The end of the k-th period of `every amount unit` after `anchor`, or None when that
+    period is empty (it would fire forever).
+
+    Counted from the anchor, anchor + k periods, so calendar months do not drift:
+    31 Jan, 29 Feb, 31 Mar.
+    """
+    due = add_duration(anchor, k * amount, unit, tz)
+    if due <= add_duration(anchor, (k - 1) * amount, unit, tz):
+        return None
+    return due
+
+
 def duration_value(amount: int, unit: str, now: int, tz: str) -> int:
     """A duration used as a value, in microseconds.
 

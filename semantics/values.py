@@ -2,6 +2,8 @@
 
 `15` not `15.0`; `"boda"` with JSON escapes, as a string literal in a rule file
 is written; `true`/`false`; a list in brackets; a missing value as `missing`.
+An applied event is its name and its present fields, `purchase(amount: 120)`;
+a send's target is shown in double quotes, as written.
 
 STANDARD LIBRARY ONLY: the compiled module embeds this file's source.
 """
@@ -38,3 +40,17 @@ def args_text(args):
     if not args:
         return ""
     return " with " + ", ".join(f"{key} = {json.dumps(value)}" for key, value in args.items())
+
+
+def quoted(target):
+    """A send's or notify's target as a trace note shows it: `"welcome"`, as written."""
+    return f'"{target}"'
+
+
+def event_text(event, fields):
+    """An applied event as a trace note shows it: `purchase(amount: 120, sku: "A1")`.
+
+    `fields` are the (name, value) pairs of its present fields, in declaration order.
+    """
+    shown = ", ".join(f"{name}: {value_text(value)}" for name, value in fields)
+    return f"{event}({shown})" if shown else event

@@ -21,16 +21,8 @@ from typing import Any
 from leadflow.dsl import ast
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, EventHistory, Facts, Series
+from leadflow.semantics import aggregates as core
 from leadflow.semantics import timemath
-from leadflow.semantics.aggregates import (
-    avg_of,
-    distinct_of,
-    last_values,
-    max_of,
-    min_of,
-    sum_of,
-    top_values,
-)
 
 Evaluate = Callable[[RulesetIndex, Facts, ast.Expr, Context], Any]
 
@@ -95,9 +87,9 @@ def aggregate(ix: RulesetIndex, facts: Facts, node: ast.Aggregate, ctx: Context,
         return last - first
     values = [v for v in series.values[first:last] if v is not None]
     if node.func == "last":
-        return last_values(values, node.limit)
+        return core.last_values(values, node.limit)
     if node.func == "top":
-        return top_values(values, node.limit)
+        return core.top_values(values, node.limit)
     return _over(node.func, values)
 
 
@@ -118,7 +110,8 @@ def _whole(func: str, series: Series) -> Any:
 
 
 # An aggregate over the present values of a window (semantics/aggregates.py).
-_OVER = {"sum": sum_of, "avg": avg_of, "min": min_of, "max": max_of, "distinct": distinct_of}
+_OVER = {"sum": core.sum_of, "avg": core.avg_of, "min": core.min_of, "max": core.max_of,
+         "distinct": core.distinct_of}
 
 
 def _over(func: str, values: list[Any]) -> Any:

@@ -16,7 +16,7 @@ from leadflow.runtime.engine import OutAction
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import DeliveryTimer, LeadState, Source
 from leadflow.semantics import timemath
-from leadflow.semantics.values import args_text
+from leadflow.semantics.values import args_text, quoted
 
 
 def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, target: str,
@@ -24,7 +24,7 @@ def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, targe
     """A `send` or `notify` made now by rule or flow `source`."""
     if kind == "notify":
         state.actions.append(OutAction(state.now, source.id, "notify", target, dict(args)))
-        state.note(source.kind, f'{source.id}: notify "{target}"{args_text(args)}')
+        state.note(source.kind, f"{source.id}: notify {quoted(target)}{args_text(args)}")
         return
     quiet = ix.model.quiet_hours
     if quiet is not None:
@@ -38,7 +38,7 @@ def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, targe
                                    args=dict(args), run=run)
             if run is not None:
                 run.held.append(timer)
-            state.note(source.kind, f'{source.id}: send "{target}" held by quiet hours until '
+            state.note(source.kind, f"{source.id}: send {quoted(target)} held by quiet hours until "
                                f"{timemath.format_local(due, ix.timezone)}")
             return
     deliver(ix, state, source, target, args)
@@ -53,9 +53,9 @@ def deliver(ix: RulesetIndex, state: LeadState, source: Source, target: str,
         recent = len(state.delivered) - bisect_right(state.delivered, start)
         if recent >= limit.limit:
             state.actions.append(OutAction(state.now, source.id, "suppressed", target, dict(args)))
-            state.note(source.kind, f'{source.id}: send "{target}" suppressed by the send limit '
+            state.note(source.kind, f"{source.id}: send {quoted(target)} suppressed by the send limit "
                                f"({limit.limit} per {limit.per.amount} {limit.per.unit}s)")
             return
     state.delivered.append(state.now)
     state.actions.append(OutAction(state.now, source.id, "send", target, dict(args)))
-    state.note(source.kind, f'{source.id}: send "{target}"{args_text(args)}')
+    state.note(source.kind, f"{source.id}: send {quoted(target)}{args_text(args)}")

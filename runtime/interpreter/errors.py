@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from leadflow.dsl import ast
 from leadflow.runtime.engine import RulesetRuntimeError
+from leadflow.semantics.failures import rule_failed
 
 
 class blame:  # lower case: read as `with blame(rule_id, span):`
@@ -32,6 +33,5 @@ class blame:  # lower case: read as `with blame(rule_id, span):`
             return False
         if isinstance(exc, (ArithmeticError, TypeError, ValueError)):
             where = f"{self.span.file}:{self.span.line}"
-            raise RulesetRuntimeError(f"{where}: {self.who} failed: {type(exc).__name__}: {exc}",
-                                      rules=(self.who,), where=where) from exc
+            raise RulesetRuntimeError(*rule_failed(self.who, where, exc)) from exc
         return False

@@ -27,7 +27,7 @@ from leadflow.runtime.interpreter.evaluate import condition
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, FlowInstance, LeadState, Source, WaitTimer
 from leadflow.semantics import timemath
-from leadflow.semantics.values import number_text
+from leadflow.semantics.values import number_text, quoted
 
 
 def apply_effect(ix: RulesetIndex, state: LeadState, source: Source, effect: Effect,
@@ -78,7 +78,7 @@ def stop_flow(state: LeadState, name: str, why: str) -> None:
     for held in instance.held:
         held.cancelled = True
         state.cancelled_sends.append(OutAction(state.now, name, "cancelled", held.target, dict(held.args)))
-        state.note("flow", f'{name}: held send "{held.target}" cancelled (the flow stopped)')
+        state.note("flow", f"{name}: held send {quoted(held.target)} cancelled (the flow stopped)")
     instance.held.clear()
 
 

@@ -24,7 +24,8 @@ from leadflow.runtime.interpreter.state import (
     WaitTimer,
 )
 from leadflow.semantics import timemath
-from leadflow.semantics.values import value_text
+from leadflow.semantics.failures import out_of_order
+from leadflow.semantics.values import event_text, quoted
 
 
 def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[str, Any]) -> None:
@@ -32,16 +33,14 @@ def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[s
     if fields is None:
         return  # an event type the ruleset does not declare: not applied, not activity
     if state.now is not None and ts < state.now:
-        raise ValueError(f"events of a lead must come in time order: {event} at "
-                         f"{timemath.format_instant(ts)} is before {timemath.format_instant(state.now)}")
+        raise ValueError(out_of_order(event, ts, state.now))
     fire_due(ix, state, ts)
     state.now = ts
     present = {name: values[name] for name in fields if values.get(name) is not None}
     log = state.logs.setdefault(event, EventHistory())
     log.ts.append(ts)
     log.values.append(present)
-    state.note("event", event + ("(" + ", ".join(f"{k}: {value_text(v)}" for k, v in present.items())
-                                 + ")" if present else ""))
+    state.note("event", event_text(event, present.items()))
     restart_every_clocks(ix, state, event, ts)
     state.had_event = True
     if state.first_seen is None:
@@ -79,7 +78,7 @@ def fire_due(ix: RulesetIndex, state: LeadState, until: int) -> None:
         elif isinstance(timer, DeliveryTimer):
             if timer.run is not None:
                 timer.run.held.remove(timer)
-            state.note("timer", f'quiet hours over: send "{timer.target}"')
+            state.note("timer", f"quiet hours over: send {quoted(timer.target)}")
             deliver(ix, state, timer.source, timer.target, timer.args)
         settle(ix, state)
 
@@ -99,9 +98,8 @@ def restart_every_clocks(ix: RulesetIndex, state: LeadState, event: str, ts: int
 def _schedule_every(ix: RulesetIndex, state: LeadState, rule: int, anchor: int, k: int) -> None:
     """The k-th period after `anchor`: anchor + k×D, so months do not drift (31 Jan → 29 Feb → 31 Mar)."""
     every = ix.rules[rule].rule.trigger.every
-    due = timemath.add_duration(anchor, k * every.amount, every.unit, ix.timezone)
-    previous = timemath.add_duration(anchor, (k - 1) * every.amount, every.unit, ix.timezone)
-    if due <= previous:
+    due = timemath.every_due(anchor, k, every.amount, every.unit, ix.timezone)
+    if due is None:
         return  # a zero-length period would fire forever
     state.every_timers[rule] = state.schedule(EveryTimer, due, rule=rule, anchor=anchor, k=k)
 

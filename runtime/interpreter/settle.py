@@ -17,9 +17,8 @@ from leadflow.runtime.interpreter.evaluate import condition
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.rules import fire_group
 from leadflow.runtime.interpreter.state import Context, LeadState
+from leadflow.semantics.failures import MAX_ROUNDS, not_settled
 from leadflow.semantics.values import number_text
-
-MAX_ROUNDS = 10
 
 
 def settle(ix: RulesetIndex, state: LeadState) -> None:
@@ -27,13 +26,7 @@ def settle(ix: RulesetIndex, state: LeadState) -> None:
         involved = settle_round(ix, state)
         if not involved:
             return
-    names = ", ".join(f"{what} ({where})" for what, where in involved)
-    raise RulesetRuntimeError(
-        f"the ruleset does not settle: after {MAX_ROUNDS} rounds these still change the lead: "
-        f"{names}; a rule's action keeps re-triggering another (or itself)",
-        rules=[what for what, _ in involved if not what.startswith("stage ")],
-        where=involved[0][1],
-    )
+    raise RulesetRuntimeError(*not_settled(involved))
 
 
 def settle_round(ix: RulesetIndex, state: LeadState) -> list[tuple[str, str]]:

@@ -1,9 +1,10 @@
 """Generated source: golden files, determinism, and that it compiles and passes ruff.
 
 Golden files (tests/compiler/golden/*.py.golden) hold the generated module of a
-ruleset, with the compiler version and the embedded semantics core
-(semantics/*.py, pasted by compiler/embed.py) left out (they change for reasons
-of their own). After a deliberate change to the code generator, regenerate them
+ruleset, with the compiler version and the embedded source (the semantics
+core, semantics/*.py, and compiler/module_support.py, pasted by
+compiler/embed.py) left out (they change for reasons of their own;
+tests/test_one_semantics.py checks the embedded functions). After a deliberate change to the code generator, regenerate them
 and review the diff:
 
     LEADFLOW_UPDATE_GOLDEN=1 .venv/bin/pytest tests/compiler/test_codegen.py
@@ -46,7 +47,7 @@ def generated(path: Path, optimized: bool = True) -> str:
 
 
 def normalized(source: str) -> str:
-    """Without the version, the embedded semantics core, and with source-map lines counted from `_run`."""
+    """Without the version, the embedded source, and with source-map lines counted from `_run`."""
     first = source.splitlines().index(next(l for l in source.splitlines() if l.startswith("def _run(")))
 
     def relative(match: re.Match) -> str:

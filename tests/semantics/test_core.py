@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from leadflow.semantics.failures import MAX_ROUNDS, not_settled, out_of_order, rule_failed
 from leadflow.semantics.globmatch import GLOB_FLAGS, glob_to_regex
 from leadflow.semantics.slots import FieldSlots
-from leadflow.semantics.values import number_text, value_text
+from leadflow.semantics.timemath import every_due, format_instant, parse_instant
+from leadflow.semantics.values import event_text, number_text, quoted, value_text
 
 CORE = Path(__file__).resolve().parents[2] / "semantics"
 
@@ -27,6 +29,45 @@ def test_value_text_writes_values_as_a_rule_file_does(value, text):
 
 def test_number_text_of_a_missing_number():
     assert number_text(None) == "missing"
+
+
+def test_event_text_shows_the_present_fields_as_a_rule_file_writes_them():
+    assert event_text("buy", [("amount", 120.0), ("sku", 'A"1')]) == 'buy(amount: 120, sku: "A\\"1")'
+    assert event_text("open", []) == "open"
+
+
+def test_a_target_is_quoted_as_written():
+    assert quoted("welcome") == '"welcome"'
+
+
+def test_every_counts_calendar_periods_from_the_anchor_so_months_do_not_drift():
+    anchor = parse_instant("2024-01-31T09:00", "Europe/Madrid")
+    due = [format_instant(every_due(anchor, k, 1, "month", "Europe/Madrid")) for k in (1, 2, 3)]
+    assert due == ["2024-02-29T08:00:00Z", "2024-03-31T07:00:00Z", "2024-04-30T07:00:00Z"]
+    assert every_due(anchor, 2, 3, "day", "UTC") == anchor + 6 * 86_400_000_000
+
+
+def test_an_empty_period_is_never_due():
+    assert every_due(1_000, 1, 0, "day", "UTC") is None
+
+
+def test_not_settled_names_what_changed_in_the_last_round():
+    message, rules, where = not_settled([("ping", "r.leadflow:3"), ("stage hot", "r.leadflow:9")])
+    assert message.startswith(f"the ruleset does not settle: after {MAX_ROUNDS} rounds")
+    assert "ping (r.leadflow:3), stage hot (r.leadflow:9);" in message
+    assert (rules, where) == (["ping"], "r.leadflow:3")
+
+
+def test_rule_failed_names_the_rule_its_place_and_the_python_error():
+    message, rules, where = rule_failed("bonus", "r.leadflow:4", OverflowError("int too large"))
+    assert message == "r.leadflow:4: bonus failed: OverflowError: int too large"
+    assert (rules, where) == (("bonus",), "r.leadflow:4")
+
+
+def test_out_of_order_shows_both_times_in_utc():
+    assert out_of_order("open", 0, 60_000_000) == (
+        "events of a lead must come in time order: open at 1970-01-01T00:00:00Z "
+        "is before 1970-01-01T00:01:00Z")
 
 
 @pytest.mark.parametrize("glob, yes, no", [
@@ -53,6 +94,7 @@ def test_field_slots_one_column_per_field_and_type():
 
 @pytest.mark.parametrize("path", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
 def test_the_core_imports_only_the_standard_library(path):
+    """And other core modules, whose source compiler/embed.py pastes before."""
     tree = python_ast.parse(path.read_text(encoding="utf-8"))
     for node in python_ast.walk(tree):
         if isinstance(node, python_ast.Import):
@@ -62,6 +104,8 @@ def test_the_core_imports_only_the_standard_library(path):
         else:
             continue
         for module in modules:
+            if module.startswith("leadflow.semantics."):
+                continue
             assert module.split(".")[0] in sys.stdlib_module_names | {"__future__"}, \
                 f"{path.name} imports {module}"
 
