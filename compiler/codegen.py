@@ -15,9 +15,7 @@ the columns (times, event codes, one column per field slot), fires timers up to
 
 from __future__ import annotations
 
-import io
 import re
-import tokenize
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -31,9 +29,6 @@ from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_fun
 from leadflow.compiler.emit_settle import settle_call, settle_function, timers_function
 from leadflow.compiler.emit_stmt import Gen, field_slots
 from leadflow.compiler.writer import Block, Sources, Stmt
-
-_ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+]?=)(?!=)")
-
 
 # ----------------------------------------------------------------- state
 
@@ -186,11 +181,11 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
         nested += flow_functions(g, flow, 1)
     nested += send_functions(g, 1)
     loop, columns = event_loop(g, settle is not None)
-    work = Block(1)
+    work = g.block(1)
     for j in sorted(columns):
         work(f"c{j} = columns[{j}]")
     if settle is not None and program.settle_watch is not None:
-        work("sw = None  # what settle last went quiet on (none yet: the first call settles)")
+        work.assign("sw", "None", comment="what settle last went quiet on (none yet: the first call settles)")
         scalars.add("sw")
     for block in nested:
         work.extend(_with_nonlocals(block, scalars))
@@ -201,10 +196,9 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
     work.nested("raise")
     work("except Exception as exc:")
     work.nested("raise _runtime_error(exc) from exc")
-    # Load only the state this ruleset's code reads, store back only what it assigns.
-    stmts = [e for e in work.entries if isinstance(e, Stmt)]
-    used = names_in("\n".join(e.text for e in stmts))
-    assigned = {m.group(1) for m in (_ASSIGNED.match(e.text) for e in stmts if not e.keyword) if m}
+    # Load only the state this ruleset's code reads, store back only what it assigns:
+    # the statements' records say which (writer.Stmt reads/writes).
+    used, assigned = work.reads(), work.writes()
     body = Block(1)
     for var in state:
         if var.name in used:
@@ -219,34 +213,23 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
     return source, [(first + 1, last + 1, source_id) for first, last, source_id in spans]
 
 
-def names_in(code: str) -> set[str]:
-    """The identifiers a piece of generated code uses (string literals and comments excluded)."""
-    names = set()
-    for token in tokenize.generate_tokens(io.StringIO(code).readline):
-        if token.type == tokenize.NAME:
-            names.add(token.string)
-    return names
-
-
 def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
     """The loop over the lead's events; returns it and the field columns it reads."""
     p = g.p
-    b = Block(2)
+    b = g.block(2)
     used: set[str] = set()
     b("for i in range(start, stop):")
     with b.indent():
         b("t = times[i]")
         if p.timers != "none":
-            every = next((r for r in p.rules if r.kind == "every"), None)
-            due = f"ed{every.index}" if g.single_every else "tnext"
-            b.if_(f"{due} <= t")  # timers due at t fire before the event at t
+            b.if_(f"{_next_due(g)} <= t")  # timers due at t fire before the event at t
             b.nested("_timers(t)")
-        b("now = t")
+        b.assign("now", "t")
         b("code = codes[i]")
-        rest = Block(b.depth)
+        rest = b.child()
         if g.trace:
             rest(f"trc.append(TraceEntry(now, 'event', _event_text(code, columns, i), {g.snapshot}, "
-                 f"{g.stage_now}))")
+                 f"{g.stage_now}))", reads=g.trace_reads)
         restart_every(g, rest)
         if p.dispatch:
             _dispatch(g, rest, used)
@@ -262,11 +245,18 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
             settle_call(g, b)
     b.if_("stop > start")
     with b.indent():
-        b("created = True")
-        b("lact = times[stop - 1]")
-        b.if_("fseen is None")
-        b.nested("fseen = times[start]")
+        b.assign("created", "True")
+        b.assign("lact", "times[stop - 1]")
+        b.if_("fseen is None", reads=("fseen",))
+        b.nested_assign("fseen", "times[start]")
     return b, set(_columns(g, used))
+
+
+def _next_due(g: Gen) -> str:
+    """The local no timer is due before: the one every rule's deadline, or `tnext` (recorded as read)."""
+    if g.single_every:
+        return g.v(f"ed{next(r for r in g.p.rules if r.kind == 'every').index}")
+    return g.v("tnext")
 
 
 def _columns(g: Gen, used: set[str]) -> list[int]:
@@ -301,7 +291,7 @@ def _dispatch(g: Gen, b: Block, used: set[str]) -> None:
     """`if code == 3: ... elif code == 0: ...`: an event runs only what names its type."""
     first = True
     for event in range(len(g.p.events)):
-        branch = Block(b.depth + 1)
+        branch = b.child(b.depth + 1)
         branch_used: set[str] = set()
         _event_parts(g, branch, event, branch_used)
         if branch.empty():
@@ -336,7 +326,7 @@ def _undispatched(g: Gen, b: Block, used: set[str]) -> None:
 def _per_event_type(g: Gen, b: Block, used: set[str], emit) -> None:
     """One `if code == E:` block per event type for which `emit` writes any code."""
     for event in range(len(g.p.events)):
-        part = Block(b.depth + 1)
+        part = b.child(b.depth + 1)
         emit(g, part, event, g.event_emitter(event, used))
         if not part.empty():
             b.if_(f"code == {event}")
@@ -345,19 +335,17 @@ def _per_event_type(g: Gen, b: Block, used: set[str], emit) -> None:
 
 def tail(g: Gen, settle: bool) -> Block:
     """After the events: timers up to `until`; a lead never seen is created and settled then."""
-    b = Block(2)
+    b = g.block(2)
     b.if_("until is not None")
     with b.indent():
         if g.p.timers != "none":
-            every = next((r for r in g.p.rules if r.kind == "every"), None)
-            due = f"ed{every.index}" if g.single_every else "tnext"
-            b.if_(f"{due} <= until")
+            b.if_(f"{_next_due(g)} <= until")
             b.nested("_timers(until)")
-        b.if_("now is None or until > now")
-        b.nested("now = until")
-        b.if_("not created")
+        b.if_("now is None or until > now", reads=("now",))
+        b.nested_assign("now", "until")
+        b.if_("not created", reads=("created",))
         with b.indent():
-            b("created = True")
+            b.assign("created", "True")
             if settle:
                 settle_call(g, b)
     return b
@@ -373,16 +361,12 @@ def next_due(g: Gen) -> str | None:
 
 
 def _with_nonlocals(block: Block, scalars: set[str]) -> Block:
-    """Insert `nonlocal` for the state scalars a nested function assigns."""
-    stmts = [e for e in block.entries if isinstance(e, Stmt)]
-    assigned = []
-    for stmt in stmts[1:]:
-        match = None if stmt.keyword else _ASSIGNED.match(stmt.text)
-        if match and match.group(1) in scalars and match.group(1) not in assigned:
-            assigned.append(match.group(1))
+    """Insert `nonlocal` for the state scalars a nested function assigns (its statements' writes)."""
+    stmts = block.statements()
+    assigned = block.writes() & scalars
     if not assigned:
         return block
-    out = Block(block.depth)
+    out = block.child()
     at = block.entries.index(stmts[0]) + 1
     out.entries = (block.entries[:at] + [Stmt(stmts[1].depth, f"nonlocal {', '.join(sorted(assigned))}")]
                    + block.entries[at:])

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 
 from leadflow.compiler import ir
+from leadflow.compiler.writer import Names
 from leadflow.semantics.timemath import FIXED_UNITS
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -150,20 +151,22 @@ class Consts:
         return self._add(("in", tuple((type(i).__name__, i) for i in items)), "_IN", literal(items))
 
     def function(self, program: ir.Program, expr: ir.Expr, event: str | None,
-                 fields: Callable[[str], str] | None = None) -> tuple[str, list[str]]:
+                 fields: Callable[[str], tuple[str, tuple[str, ...]]] | None = None
+                 ) -> tuple[str, list[str]]:
         """A module-level function returning the truth of `expr`; (name, its parameters).
 
         With event="ev" the function's first parameter is an event dict and
         fields read from it (replayed filters); otherwise `fields` maps field
-        names to generated locals, which become parameters like any state.
+        names to generated locals (as ExprEmitter's `field`), which become
+        parameters like any state.
         """
         key = ("fn", expr, event,
                None if fields is None else tuple((n, fields(n)) for n in sorted(_field_names(expr))))
         if key in self.names:
             return self.names[key], self.params[key]
         if event is not None:
-            def fields(name: str) -> str:
-                return f"{event}.get({literal(name)})"
+            def fields(name: str) -> tuple[str, tuple[str, ...]]:
+                return f"{event}.get({literal(name)})", ()
         emitter = ExprEmitter(program, self, fields)
         if event is not None:  # `this.x` in a replayed filter: parameter `tfK` (K: its place)
             emitter.outer = {name: ident(f"tf{k}")
@@ -251,23 +254,28 @@ class ExprEmitter:
     """Emit expressions for one place in the generated code.
 
     `field` maps a field name of the context event to Python text (a local such
-    as `f3`, `now` for ts, or `ev.get('amount')` in a flow); `used` collects
-    the generated state names the emitted code reads.
+    as `f3`, `now` for ts, or `fc0.get('amount')` in a flow) and the generated
+    names that text reads; `used` collects the generated names the emitted
+    code reads, and `names` (the writer's, writer.Names) hears of each as it
+    is written, for the statement that will hold it.
     """
 
-    def __init__(self, program: ir.Program, consts: Consts, field: Callable[[str], str],
-                 used: set[str] | None = None):
+    def __init__(self, program: ir.Program, consts: Consts,
+                 field: Callable[[str], tuple[str, tuple[str, ...]]],
+                 used: set[str] | None = None, names: Names | None = None):
         self.program = program
         self.consts = consts
         self.field = field
         self.used: set[str] = set() if used is None else used
+        self.names = names if names is not None else Names()
         self._temps = 0
         self._aggs = {a.id: a for a in program.aggregates}
         self.outer: dict[str, str] = {}  # in a replayed filter: `this.x` → its parameter
 
     def var(self, name: str) -> str:
+        """A generated name the emitted code reads, recorded as read."""
         self.used.add(ident(name))
-        return name
+        return self.names.read(name)
 
     def temp(self) -> str:
         self._temps += 1
@@ -294,9 +302,9 @@ class ExprEmitter:
         return literal(e.value)
 
     def _Field(self, e, cond):
-        code = self.field(e.name)
-        if _IDENT.match(code):
-            self.var(code)  # a generated local (f3, now): a parameter if this becomes a function
+        code, reads = self.field(e.name)
+        for name in reads:  # generated names (f3, now, fc0): parameters if this becomes a function
+            self.var(name)
         return code
 
     def _LeadAttr(self, e, cond):

@@ -17,17 +17,17 @@ def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
         stops = [g.cond(em, t.where) for t in flow.stops if t.event == event]
         if stops:
             f = flow.index
-            b.if_(f"ft{f}{_any(stops)}")
+            b.if_(f"ft{f}{_any(stops)}", reads=(f"ft{f}",))
             with b.indent():
                 g.note(b, "flow", literal(f"{flow.name}: stops (stop on {g.p.events[event].name})"))
                 g.cancel_held(b, flow)
-                b(f"ft{f} = 0")
-                b(f"fc{f} = _EMPTY")
+                b.assign(f"ft{f}", "0")
+                b.assign(f"fc{f}", "_EMPTY")
     starting = []
     for flow in g.p.flows:  # every start trigger is read on the same state, before any starts
         starts = [g.cond(em, t.where) for t in flow.starts if t.event == event]
         if starts:
-            b(f"y{flow.index} = not ft{flow.index}{_any(starts)}")
+            b(f"y{flow.index} = not ft{flow.index}{_any(starts)}", reads=(f"ft{flow.index}",))
             starting.append(flow)
     for flow in starting:
         context = g.evdict(event, em) if flow.event == event else "_EMPTY"
@@ -38,24 +38,24 @@ def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
 def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
     """`_startN(context)` and `_flowN(pc)`: run the steps from `pc` up to the next wait."""
     f = flow.index
-    start = Block(depth)
+    start = g.block(depth)
     start(f"def _start{f}(ctx, why=''):")  # why: ' (started by RULE)' for a start action
     with start.indent():
-        start.if_(f"ft{f}")
+        start.if_(f"ft{f}", reads=(f"ft{f}",))
         with start.indent():
             g.note(start, "flow", literal(f"{flow.name}: already running, start ignored"))
             start("return")
-        start("ftok += 1")
-        start(f"ft{f} = ftok")
-        start(f"fc{f} = ctx")
+        start.assign("ftok", "1", "+=")
+        start.assign(f"ft{f}", g.v("ftok"))
+        start.assign(f"fc{f}", "ctx")
         g.note(start, "flow", f"{literal(flow.name + ': starts')} + why")
         start(f"_flow{f}(0)")
 
-    run = Block(depth)
+    run = g.block(depth)
     source = g.sources.add(flow.name, flow.file, flow.line)
     run(f"def _flow{f}(pc):")
     with run.indent(), run.mapped(source):
-        run(f"tok = ft{f}")
+        run(f"tok = {g.v(f'ft{f}')}")
         run("while True:")
         with run.indent():
             for i, instr in enumerate(flow.code):
@@ -67,8 +67,8 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
             else:
                 run.if_("True")
             with run.indent():
-                run(f"ft{f} = 0")
-                run(f"fc{f} = _EMPTY")
+                run.assign(f"ft{f}", "0")
+                run.assign(f"fc{f}", "_EMPTY")
                 g.note(run, "flow", literal(f"{flow.name}: ends (no steps left)"))
                 run("return")
     return [start, run]
@@ -82,14 +82,14 @@ def _flow_instr(g: Gen, b: Block, flow: ir.Flow, i: int, instr: ir.Instr) -> Non
         context = None
         if isinstance(action, ir.FlowOp) and action.op == "start":
             target = g.p.flows[action.flow]
-            context = f"fc{f}" if flow.event is not None and flow.event == target.event else "_EMPTY"
+            context = g.v(f"fc{f}") if flow.event is not None and flow.event == target.event else "_EMPTY"
         g.actions(b, (action,), None, em, flow.name, None, None, "flow", context)
         if isinstance(action, ir.FlowOp):
-            b.if_(f"ft{f} != tok")  # the step stopped (or restarted) this very flow
+            b.if_(f"ft{f} != tok", reads=(f"ft{f}",))  # the step stopped (or restarted) this very flow
             b.nested("return")
         b(f"pc = {i + 1}")
     elif isinstance(instr, ir.Wait):
-        g.schedule(b, window_end(instr.dur), TimerKind.FLOW_WAIT, f"{f}, (tok, {i + 1})")
+        g.schedule(b, window_end(instr.dur, g.v("now")), TimerKind.FLOW_WAIT, f"{f}, (tok, {i + 1})")
         g.note(b, "flow", f"{literal(flow.name + ': wait ' + instr.text + ', until ')} + "
                           f"format_local(_due, TIMEZONE)")
         b("return")
@@ -104,12 +104,12 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
     d = g.p.delivery
     if not g.send_policy:
         return []
-    send = Block(depth)
+    send = g.block(depth)
     send("def _send(src, kind, target, args, run=None):")  # run: the token of a flow's run
     with send.indent():
         if d.quiet_start is not None and d.quiet_start != d.quiet_end:  # `A to A` holds nothing
             # in_clock_range(now, start, end, TIMEZONE), with the range test written out
-            send("_m = local_minutes(now, TIMEZONE)")
+            send("_m = local_minutes(now, TIMEZONE)", reads=("now",))
             hours = f"quiet hours {_clock(d.quiet_start)} to {_clock(d.quiet_end)} (minutes of the day)"
             if d.quiet_start < d.quiet_end:
                 send.if_(f"{d.quiet_start} <= _m < {d.quiet_end}", comment=hours)
@@ -118,26 +118,27 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
             with send.indent():
                 if g.holds_sends:
                     send.if_("run is not None")
-                    send.nested("fh.setdefault(run, []).append(target)")
-                g.schedule(send, f"next_local_clock(now, {d.quiet_end}, TIMEZONE)",
+                    send.nested("fh.setdefault(run, []).append(target)", reads=("fh",))
+                g.schedule(send, f"next_local_clock({g.v('now')}, {d.quiet_end}, TIMEZONE)",
                            TimerKind.HELD_SEND, "(src, kind, run), (target, args)")
                 g.note(send, "", "src + ': send ' + _quote(target) + ' held by quiet hours until ' "
                                  "+ format_local(_due, TIMEZONE)", "kind")
                 send("return")
         send("_deliver(src, kind, target, args)")
-    deliver = Block(depth)
+    deliver = g.block(depth)
     deliver("def _deliver(src, kind, target, args):")
     with deliver.indent():
         if d.send_limit is not None:
             n = d.send_limit
-            deliver.if_(f"len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per)}")
+            deliver.if_(f"len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per, g.v('now'))}",
+                        reads=("dl",))
             with deliver.indent():
-                deliver("acts.append(OutAction(now, src, 'suppressed', target, args))")
+                deliver("acts.append(OutAction(now, src, 'suppressed', target, args))", reads=("acts", "now"))
                 g.note(deliver, "", "src + ': send ' + _quote(target) + "
                                     f"{literal(' suppressed by the send limit (' + d.limit_text + ')')}", "kind")
                 deliver("return")
-            deliver("dl.append(now)")
-        deliver("acts.append(OutAction(now, src, 'send', target, args))")
+            deliver("dl.append(now)", reads=("dl", "now"))
+        deliver("acts.append(OutAction(now, src, 'send', target, args))", reads=("acts", "now"))
         g.note(deliver, "", "src + ': send ' + _quote(target) + _args_text(args)", "kind")
     return [send, deliver]
 

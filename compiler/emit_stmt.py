@@ -26,7 +26,7 @@ from leadflow.compiler.emit_expr import (
     unwrap,
     window_start,
 )
-from leadflow.compiler.writer import Block, Sources
+from leadflow.compiler.writer import Block, Names, Sources
 from leadflow.semantics.slots import FieldSlots
 
 
@@ -43,6 +43,7 @@ class Gen:
         self.consts = consts
         self.sources = sources
         self.trace = trace
+        self.names = Names()  # what the statement being written reads (writer.Names)
         slots = field_slots(program)
         self.slot_of = {(e, name): slot for e, fields in enumerate(slots.by_event)
                         for name, slot in fields}
@@ -50,6 +51,9 @@ class Gen:
         self.snapshot = "{" + ", ".join(f"{literal(s.name)}: s{k}"
                                         for k, s in enumerate(program.scores)) + "}"
         self.stage_now = "STAGES[stg]" if program.stages else "None"
+        # What a trace line reads besides its text: the scores and the stage.
+        self.trace_reads = ("trc", "now", *(f"s{k}" for k in range(len(program.scores))),
+                            *(("stg",) if program.stages else ()))
         self.heap = program.timers in ("mixed", "heap")
         self.every_scalar = program.timers in ("every", "mixed")
         self.single_every = (program.timers == "every"
@@ -65,23 +69,32 @@ class Gen:
     # -- expression emitters -------------------------------------------------
     def event_emitter(self, event: int | None, used: set[str] | None = None) -> ExprEmitter:
         """Bare names read the current event's fields (locals f<slot>; `ts` is `now`)."""
-        def field(name: str) -> str:
-            return "now" if name == "ts" else ident(f"f{self.slot_of[(event, name)]}")
-        return ExprEmitter(self.p, self.consts, field, used)
+        def field(name: str) -> tuple[str, tuple[str, ...]]:
+            local = self.field_local(event, name)
+            return local, (local,)
+        return ExprEmitter(self.p, self.consts, field, used, self.names)
 
     def field_local(self, event: int, name: str) -> str:
         return "now" if name == "ts" else ident(f"f{self.slot_of[(event, name)]}")
 
     def flow_emitter(self, flow: ir.Flow) -> ExprEmitter:
         """Bare names read the event that started this instance of the flow."""
-        def field(name: str) -> str:
-            return f"fc{flow.index}.get({literal(name)})"
-        return ExprEmitter(self.p, self.consts, field)
+        def field(name: str) -> tuple[str, tuple[str, ...]]:
+            return f"fc{flow.index}.get({literal(name)})", (f"fc{flow.index}",)
+        return ExprEmitter(self.p, self.consts, field, None, self.names)
 
     def plain_emitter(self, rule: ir.Rule | None = None) -> ExprEmitter:
-        def field(name: str) -> str:
+        def field(name: str) -> tuple[str, tuple[str, ...]]:
             raise ValueError(f"no event here to read {name!r} from")
-        return ExprEmitter(self.p, self.consts, field)
+        return ExprEmitter(self.p, self.consts, field, None, self.names)
+
+    def v(self, name: str) -> str:
+        """A state name put into a statement's text by hand, recorded as read (writer.Names)."""
+        return self.names.read(name)
+
+    def block(self, depth: int) -> Block:
+        """An empty block of `_run` (its statements take what `names` heard)."""
+        return Block(depth, self.names)
 
     def cond(self, em: ExprEmitter, expr: ir.Expr | None) -> str:
         """A filter: inline, or (plain program) a call to a module-level function."""
@@ -106,7 +119,8 @@ class Gen:
         """A line for `explain` (only in the traced variant of `_run`); `kind_code` for a variable kind."""
         if self.trace:
             kind_code = kind_code or literal(kind)
-            b(f"trc.append(TraceEntry(now, {kind_code}, {text}, {self.snapshot}, {self.stage_now}))")
+            b(f"trc.append(TraceEntry(now, {kind_code}, {text}, {self.snapshot}, {self.stage_now}))",
+              reads=self.trace_reads)
 
     # -- scores ------------------------------------------------------------------
     def clamp(self, b: Block, k: int, delta: float | None = None) -> None:
@@ -116,12 +130,13 @@ class Gen:
         take it below its min, nor a constant <= 0 above its max.
         """
         info = self.p.scores[k]
+        score = f"s{k}"
         if info.low is not None and not (delta is not None and delta >= 0):
-            b.if_(f"s{k} < {literal(info.low)}")
-            b.nested(f"s{k} = {literal(float(info.low))}")
+            b.if_(f"{score} < {literal(info.low)}", reads=(score,))
+            b.nested_assign(score, literal(float(info.low)))
         if info.high is not None and not (delta is not None and delta <= 0):
-            b.if_(f"s{k} > {literal(info.high)}")
-            b.nested(f"s{k} = {literal(float(info.high))}")
+            b.if_(f"{score} > {literal(info.high)}", reads=(score,))
+            b.nested_assign(score, literal(float(info.high)))
 
     def change_score(self, b: Block, k: int, delta: str, cause: str) -> None:
         """Add `delta` to score k and clamp; a lead made with points=True gets a ledger row.
@@ -130,14 +145,16 @@ class Gen:
         of 0 is not a row, as in the interpreter (runtime/interpreter/actions.py).
         """
         constant = _number_text(delta)
-        b(f"_lo = s{k}")
+        score = f"s{k}"
+        b(f"_lo = {score}", reads=(score,))
         if constant is not None and constant < 0:
-            b(f"s{k} = s{k} - {literal(-constant)}")  # x - c is x + (-c), bit for bit
+            b.assign(score, f"{self.v(score)} - {literal(-constant)}")  # x - c is x + (-c), bit for bit
         else:
-            b(f"s{k} = s{k} + {delta}")
+            b.assign(score, f"{self.v(score)} + {delta}")
         self.clamp(b, k, constant)
-        b.if_(f"pts is not None and s{k} != _lo")
-        b.nested(f"pts.append((now, {literal(cause)}, {literal(self.p.scores[k].name)}, s{k} - _lo, s{k}))")
+        b.if_(f"pts is not None and {score} != _lo", reads=("pts",))
+        b.nested(f"pts.append((now, {literal(cause)}, {literal(self.p.scores[k].name)}, {score} - _lo, {score}))",
+                 reads=("pts", "now"))
 
     # -- rule groups ---------------------------------------------------------------
     def allowed(self, rule: ir.Rule) -> list[str]:
@@ -145,11 +162,12 @@ class Gen:
         mods, r = rule.modifiers, rule.index
         parts = []
         if mods.once:
-            parts.append(f"rc{r} == 0")
+            parts.append(f"{self.v(f'rc{r}')} == 0")
         if mods.up_to is not None:
-            parts.append(f"rc{r} < {mods.up_to}")
+            parts.append(f"{self.v(f'rc{r}')} < {mods.up_to}")
         if mods.per is not None:
-            parts.append(f"(rl{r} is None or rl{r} <= {window_start(mods.per)})")
+            last = self.v(f"rl{r}")
+            parts.append(f"({last} is None or {last} <= {window_start(mods.per, self.v('now'))})")
         return parts
 
     def group(self, b: Block, members: list[tuple[ir.Rule, Callable[[ExprEmitter], str]]],
@@ -220,9 +238,9 @@ class Gen:
                    em: ExprEmitter, involved: bool) -> None:
         mods, r = rule.modifiers, rule.index
         if mods.needs_count:
-            b(f"rc{r} += 1")
+            b.assign(f"rc{r}", "1", "+=")
         if mods.per is not None:
-            b(f"rl{r} = now")
+            b.assign(f"rl{r}", self.v("now"))
         if involved:
             b(f"involved.append({r})")
         expires = mods.expires is not None and any(isinstance(a, ir.AddScore) for a in rule.actions)
@@ -232,7 +250,7 @@ class Gen:
         if expires:
             b.if_("_ch")
             with b.indent():
-                self.schedule(b, window_end(mods.expires), TimerKind.EXPIRE, f"{r}, tuple(_ch)")
+                self.schedule(b, window_end(mods.expires, self.v("now")), TimerKind.EXPIRE, f"{r}, tuple(_ch)")
 
     # -- actions -------------------------------------------------------------------
     def actions(self, b: Block, actions, values: dict[int, str] | None, em: ExprEmitter,
@@ -254,7 +272,7 @@ class Gen:
             elif isinstance(action, ir.SetAttr):
                 self.set_attr(b, action, value, source, kind)
             elif isinstance(action, ir.TagOp):
-                b(f"tags.{'discard' if action.remove else 'add'}({literal(action.tag)})")
+                b(f"tags.{'discard' if action.remove else 'add'}({literal(action.tag)})", reads=("tags",))
                 word = "untag" if action.remove else "tag"
                 self.note(b, kind, literal(f"{source}: {word} \"{action.tag}\""))
             elif isinstance(action, ir.Emit):
@@ -282,14 +300,14 @@ class Gen:
         points = amount
         if mods.cap is not None:
             live = f"rk{rule.index}_{k}"
-            b(f"_p = _capped({amount}, {live}, {literal(mods.cap)})")
-            b(f"{live} = {live} + _p")
+            b(f"_p = _capped({amount}, {live}, {literal(mods.cap)})", reads=(live,))
+            b.assign(live, f"{self.v(live)} + _p")
             points = "_p"
         if mods.expires is not None:
-            b(f"_o = s{k}")
+            b(f"_o = {self.v(f's{k}')}")
         self.change_score(b, k, points, source)
         if mods.expires is not None:
-            b(f"_ch.append(({k}, s{k} - _o, {points}))")
+            b(f"_ch.append(({k}, {self.v(f's{k}')} - _o, {points}))")
         if self.trace:
             verb = literal(action.verb)
             text = (f"{verb} + ' ' + _num_text(abs({unwrap(amount)}))" if action.verb in ("add", "subtract")
@@ -310,14 +328,14 @@ class Gen:
     def set_attr(self, b: Block, action: ir.SetAttr, value: str, source: str, kind: str) -> None:
         name = self.p.lead_fields[action.index][0]
         local = f"la{action.index}"
-        b(f"{local} = {value}")
+        b.assign(local, value)
         if maybe_missing(action.value, self.p):
             b.if_(f"{local} is None")
-            b.nested(f"attrs.pop({literal(name)}, None)")
+            b.nested(f"attrs.pop({literal(name)}, None)", reads=("attrs",))
             b.else_()
-            b.nested(f"attrs[{literal(name)}] = {local}")
+            b.nested(f"attrs[{literal(name)}] = {local}", reads=("attrs",))
         else:
-            b(f"attrs[{literal(name)}] = {local}")
+            b(f"attrs[{literal(name)}] = {local}", reads=("attrs",))
         self.note(b, kind, f"{literal(source + ': set lead.' + name + ' = ')} + _value_text({local})")
 
     def emit_outward(self, b: Block, action: ir.Emit, args: str, source: str, kind: str) -> None:
@@ -325,10 +343,11 @@ class Gen:
         if action.kind == "send" and self.send_policy:
             held = ""
             if kind == "flow" and self.holds_sends:
-                held = f", ft{next(f.index for f in self.p.flows if f.name == source)}"
+                held = f", {self.v(f'ft{next(f.index for f in self.p.flows if f.name == source)}')}"
             b(f"_send({literal(source)}, {literal(kind)}, {target}, {args}{held})")
             return
-        b(f"acts.append(OutAction(now, {literal(source)}, {literal(action.kind)}, {target}, {args}))")
+        b(f"acts.append(OutAction(now, {literal(source)}, {literal(action.kind)}, {target}, {args}))",
+          reads=("acts", "now"))
         self.note(b, kind, f"{literal(source + ': ' + action.kind + ' ')} + _quote({target})"
                            f" + _args_text(acts[-1].args)")
 
@@ -346,15 +365,16 @@ class Gen:
         if not self.holds_sends:
             return
         f = flow.index
-        b(f"_h = fh.pop(ft{f}, None)")
+        b(f"_h = fh.pop(ft{f}, None)", reads=("fh", f"ft{f}"))
         b.if_("_h")
         with b.indent():
-            b(f"fx[ft{f}] = len(_h)")
+            b(f"fx[ft{f}] = len(_h)", reads=("fx", f"ft{f}"))
             # The run's delivery timers, in the order they were held, become `cancelled` rows.
             held = TimerKind.HELD_SEND
             b(f"for _e in sorted(_e for _e in th if _e[2] == {held.value} and _e[3][2] == ft{f}):",
-              held.meaning)
-            b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))")
+              held.meaning, reads=("th", f"ft{f}"))
+            b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))",
+                     reads=("cnc", "now"))
             if self.trace:
                 b("for _t in _h:")
                 with b.indent():
@@ -374,20 +394,20 @@ class Gen:
                 ctx = "_EMPTY"
             b(f"_start{f}({ctx}, {literal(f' (started by {source})')})")
             return
-        b.if_(f"ft{f}")
+        b.if_(f"ft{f}", reads=(f"ft{f}",))
         with b.indent():
             self.note(b, "flow", literal(f"{flow.name}: stops (stopped by {source})"))
             self.cancel_held(b, flow)
-            b(f"ft{f} = 0")
-            b(f"fc{f} = _EMPTY")
+            b.assign(f"ft{f}", "0")
+            b.assign(f"fc{f}", "_EMPTY")
 
     # -- timers ----------------------------------------------------------------------
     def schedule(self, b: Block, due: str, kind: TimerKind, payload: str) -> None:
         """Push a heap timer (due, seq, kind, a, b) and keep `tnext` a lower bound."""
         b(f"_due = {due}")
-        b(f"heappush(th, (_due, tseq, {kind.value}, {payload}))", kind.meaning)
-        b("tseq += 1")
-        b("tnext = min(tnext, _due)")
+        b(f"heappush(th, (_due, tseq, {kind.value}, {payload}))", kind.meaning, reads=("th", "tseq"))
+        b.assign("tseq", "1", "+=")
+        b.assign("tnext", "min(tnext, _due)", reads=("tnext",))
 
 
 class TimerKind(Enum):
