@@ -15,8 +15,8 @@ the columns (times, event codes, one column per field slot), fires timers up to
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
+from itertools import groupby
 from typing import NamedTuple
 
 import jinja2
@@ -341,7 +341,7 @@ def tail(g: Gen, settle: bool) -> Block:
         if g.p.timers != "none":
             b.if_(f"{_next_due(g)} <= until")
             b.nested("_timers(until)")
-        b.if_("now is None or until > now", reads=("now",))
+        b.if_("now is None or until > now", reads=("now",), loose=True)
         b.nested_assign("now", "until")
         b.if_("not created", reads=("created",))
         with b.indent():
@@ -387,18 +387,20 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def sorted_imports(lines: list[str]) -> list[str]:
-    """One import block in the order ruff's isort expects: `import x`, then `from x import ...`."""
-    plain = sorted({ln for ln in lines if ln.startswith("import ")}, key=lambda s: s.split()[1])
+def sorted_imports(imports: list[tuple[str, str | None]]) -> list[str]:
+    """One import block in the order ruff's isort expects: `import x`, then `from x import ...`.
+
+    An import is (module, name) for `from module import name`, (module, None) for `import module`.
+    """
+    plain = sorted({module for module, name in imports if name is None})
     froms: dict[str, set[str]] = {}
-    for line in lines:
-        if line.startswith("from "):
-            module, names = line[5:].split(" import ")
-            froms.setdefault(module, set()).update(n.strip() for n in names.split(","))
+    for module, name in imports:
+        if name is not None:
+            froms.setdefault(module, set()).add(name)
     def order(name: str):
         kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
         return (kind, name)
-    out = list(plain)
+    out = [f"import {module}" for module in plain]
     for module in sorted(froms):
         out.append(f"from {module} import {', '.join(sorted(froms[module], key=order))}")
     return out
@@ -407,7 +409,7 @@ def sorted_imports(lines: list[str]) -> list[str]:
 def generate(program: ir.Program, version: str) -> str:
     """The module's source text."""
     consts = Consts()
-    sources = Sources()
+    sources = Sources((r.index, r.id, r.file, r.line) for r in program.rules)
     run, run_spans = run_function(program, consts, sources, trace=False)
     run_traced, traced_spans = run_function(program, consts, sources, trace=True)
     imports, semantics = embedded_semantics()
@@ -415,11 +417,11 @@ def generate(program: ir.Program, version: str) -> str:
     needs_deque = (program.delivery.send_limit is not None
                    or any(a.storage in ("recent", "window") for a in program.aggregates))
     if needs_deque:
-        imports.append("from collections import deque")
+        imports.append(("collections", "deque"))
     if g.heap:
-        imports.append("from heapq import heappop, heappush")
-    if consts.lines and not any(line.startswith("import re") for line in imports):
-        imports.append("import re")
+        imports += [("heapq", "heappop"), ("heapq", "heappush")]
+    if consts.uses_re:
+        imports.append(("re", None))
     state = state_vars(g)
     slots = field_slots(program)
     rule_info = {r.index: (r.id, f"{r.file}:{r.line}") for r in program.rules}
@@ -458,27 +460,35 @@ def generate(program: ir.Program, version: str) -> str:
         "constant_compares": consts.constant_compares,
     }
     skeleton = _environment().get_template("module.py.j2").render(context)
-    # The two loops follow the skeleton; their `def` lines are counted as the text is put
-    # together, so the source map's spans become module line numbers without reading it back.
-    text = skeleton + "\n\n" + run + "\n" + run_traced
-    run_line = skeleton.count("\n") + 3
-    traced_line = run_line + run.count("\n") + 1
-    spans = sorted([(run_line + a, run_line + z, s) for a, z, s in run_spans]
-                   + [(traced_line + a, traced_line + z, s) for a, z, s in traced_spans])
-    return text + _source_map(sources, spans)
+    # The source map's ranges count from each function's `def` line (the writer measured
+    # them); the module adds that line's number once it is loaded.
+    return (skeleton + "\n\n" + run + "\n" + run_traced
+            + _source_map(sources, {"_run": run_spans, "_run_traced": traced_spans}))
 
 
 def natural(name: str):
     """ruff's (isort-style) order for `__slots__`: `s2` before `s10`."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    runs = ("".join(run) for _, run in groupby(name, str.isdigit))
+    return [int(run) if run.isdigit() else run for run in runs]
 
 
-def _source_map(sources: Sources, ranges: list[tuple[int, int, int]]) -> str:
-    """`_SOURCES` and `_LINE_MAP`: which generated lines belong to which rule's file:line."""
-    entries = ",\n".join(f"    ({literal(label)}, {literal(file)}, {line})"
-                         for label, file, line in sources.entries)
-    spans = ",\n".join(f"    ({a}, {z}, {s})" for a, z, s in ranges)
-    return ("\n\n# Source map: (label, file, line) per rule, flow or stage, and the\n"
-            "# generated line ranges that belong to each (innermost range wins).\n"
-            f"_SOURCES = (\n{entries}{',' if entries else ''}\n)\n"
-            f"_LINE_MAP = (\n{spans}{',' if spans else ''}\n)\n")
+def _source_map(sources: Sources, ranges: dict[str, list[tuple[int, int, int]]]) -> str:
+    """`_SOURCES` and `_LINE_MAP`: which generated lines belong to which rule's file:line.
+
+    `ranges` holds, per function, (first, last, source) counted from its `def`
+    line; `_LINE_MAP` adds the line the function starts on (`co_firstlineno`).
+    """
+    entries = "".join(f"    {number}: ({literal(label)}, {literal(file)}, {line}),\n"
+                      for number, (label, file, line) in sorted(sources.entries.items()))
+    parts = []
+    for function, spans in ranges.items():
+        rows = "".join(f"    ({a}, {z}, {s}),\n" for a, z, s in sorted(spans))
+        parts.append(f"_lines_of({function}, (\n{rows}))")
+    return ("\n\n# Source map: (label, file, line) per rule (by its index, as in _RULES), flow\n"
+            "# or stage, and the generated line ranges that belong to each (innermost range\n"
+            "# wins), counted in each function from its `def` line.\n"
+            f"_SOURCES = {{\n{entries}}}\n\n\n"
+            "def _lines_of(function, ranges):\n"
+            "    first = function.__code__.co_firstlineno\n"
+            "    return tuple((first + a, first + z, source) for a, z, source in ranges)\n\n\n"
+            f"_LINE_MAP = {' + '.join(parts)}\n")

@@ -27,9 +27,10 @@ def semantics_files():
     return sorted((e for e in package.iterdir() if e.name.endswith(".py")), key=lambda e: e.name)
 
 
-def embedded_semantics() -> tuple[list[str], list[tuple[str, str]]]:
-    """(import lines, [(heading, body), ...]) for every module in EMBEDDED_MODULES."""
-    imports: list[str] = []
+def embedded_semantics() -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
+    """(imports, [(heading, body), ...]) for every module in EMBEDDED_MODULES; an import is
+    (module, name): `from module import name`, or (module, None): `import module`."""
+    imports: list[tuple[str, str | None]] = []
     sections = []
     for module, title in EMBEDDED_MODULES.items():
         lines, body = embedded_source(module)
@@ -39,8 +40,8 @@ def embedded_semantics() -> tuple[list[str], list[tuple[str, str]]]:
     return imports, sections
 
 
-def embedded_source(module: str) -> tuple[list[str], str]:
-    """semantics/<module>.py as (import lines, body without docstring or imports)."""
+def embedded_source(module: str) -> tuple[list[tuple[str, str | None]], str]:
+    """semantics/<module>.py as (imports, body without docstring or imports)."""
     text = resources.files("leadflow.semantics").joinpath(f"{module}.py").read_text("utf-8")
     tree = python_ast.parse(text)
     drop: set[int] = set()
@@ -50,8 +51,10 @@ def embedded_source(module: str) -> tuple[list[str], str]:
         if isinstance(node, (python_ast.Import, python_ast.ImportFrom)):
             if isinstance(node, python_ast.ImportFrom) and node.module.startswith("leadflow"):
                 raise ValueError(f"semantics/{module}.py imports {node.module}: it must not")
-            if not (isinstance(node, python_ast.ImportFrom) and node.module == "__future__"):
-                imports.append(python_ast.unparse(node))
+            if isinstance(node, python_ast.Import):
+                imports += [(alias.name, None) for alias in node.names]
+            elif node.module != "__future__":
+                imports += [(node.module, alias.name) for alias in node.names]
             drop.update(range(first, node.end_lineno + 1))
         elif (isinstance(node, python_ast.Expr) and isinstance(node.value, python_ast.Constant)
               and isinstance(node.value.value, str) and node is tree.body[0]):

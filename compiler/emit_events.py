@@ -81,7 +81,7 @@ def restart_every(g: Gen, b: Block) -> None:
         if rule.without is None:
             schedule_every(g, b, rule, first=True)
             continue
-        b.if_(f"code == {rule.without} or not seen", reads=("seen",))
+        b.if_(f"code == {rule.without} or not seen", reads=("seen",), loose=True)
         with b.indent():
             schedule_every(g, b, rule, first=True)
     if any(r.kind == "every" and r.without is not None for r in g.p.rules):

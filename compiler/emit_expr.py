@@ -10,16 +10,14 @@ value (or dividing by zero) is missing.
 
 from __future__ import annotations
 
-import ast as python_ast
+import keyword
 import math
-import re
 from collections.abc import Callable
 
 from leadflow.compiler import ir
 from leadflow.compiler.writer import Names
 from leadflow.semantics.timemath import FIXED_UNITS
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PY_OPS = {"==", "!=", "<", "<=", ">", ">="}
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
@@ -37,9 +35,73 @@ def literal_names(names: list[str]) -> str:
 
 def ident(name: str) -> str:
     """Guard for generated identifiers: they are made from fixed prefixes and indexes only."""
-    if not _IDENT.match(name):
+    if not (name.isascii() and name.isidentifier() and not keyword.iskeyword(name)):
         raise ValueError(f"not a generated identifier: {name!r}")
     return name
+
+
+class Code(str):
+    """Emitted expression text that says what it is, so no one has to read it back.
+
+    `inner` is the text without the parentheses the emitter put around the
+    whole (the text itself when there are none); `name` is true for one
+    generated name (`s0`, `f3`: reading it twice costs nothing); `constant`
+    is true for a literal, whose value is `value`. Text made from a Code with
+    an f-string is a plain str again: it is then treated as none of these,
+    which is always safe (one more temporary, one more pair of parentheses).
+    """
+
+    inner: str
+    name: bool
+    constant: bool
+    value: object
+
+    def __new__(cls, text: str, *, inner: str | None = None, name: bool = False,
+                constant: bool = False, value: object = None):
+        code = super().__new__(cls, text)
+        code.inner = text if inner is None else inner
+        code.name = name
+        code.constant = constant
+        code.value = value
+        return code
+
+
+def group(body: str) -> Code:
+    """`(body)`, knowing its inside."""
+    return Code(f"({body})", inner=body)
+
+
+def named(name: str) -> Code:
+    """A generated name as an expression."""
+    return Code(ident(name), name=True)
+
+
+def constant(value) -> Code:
+    """A constant as an expression (`literal`), knowing its value."""
+    text = literal(value)
+    inner = text[1:-1] if text.startswith("(") else text  # `(-5)`: literal's own parentheses
+    return Code(text, inner=inner, constant=True, value=value)
+
+
+def inner(code: str) -> str:
+    """The text without the parentheses around the whole, when its emitter put them there."""
+    return code.inner if isinstance(code, Code) else code
+
+
+def is_name(code: str) -> bool:
+    return isinstance(code, Code) and code.name
+
+
+def number_value(code: str) -> float | int | None:
+    """The number a constant expression writes (not a bool, not NaN), else None."""
+    if not (isinstance(code, Code) and code.constant):
+        return None
+    value = code.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def literal(value) -> str:
@@ -78,7 +140,7 @@ def window_start(dur: ir.Dur, now: str = "now") -> str:
     """Python for the exclusive start of the window `(now - dur, now]`."""
     if dur.calendar:
         return f"_shift({now}, {-dur.months})"
-    return f"({now} - {micros_text(dur.micros)})"
+    return group(f"{now} - {micros_text(dur.micros)}")
 
 
 def month_bounds(months: int) -> tuple[int, int]:
@@ -136,6 +198,7 @@ class Consts:
         self.lines: list[str] = []  # `name = value` lines
         self.functions: list[str] = []  # module-level filter functions
         self.constant_compares = False  # whether some emitted comparison has constants on both sides
+        self.uses_re = False  # whether a constant is a compiled pattern (the module imports re)
 
     def _add(self, key: tuple, prefix: str, code: str) -> str:
         if key not in self.names:
@@ -145,6 +208,7 @@ class Consts:
         return self.names[key]
 
     def regex(self, pattern: str) -> str:
+        self.uses_re = True
         return self._add(("re", pattern), "_RX", f"re.compile({literal(pattern)}, re.DOTALL)")
 
     def members(self, items: tuple) -> str:
@@ -217,17 +281,6 @@ def _written_as_constant(e: ir.Expr) -> bool:
     return isinstance(e, ir.Const) and not (isinstance(e.value, float) and not math.isfinite(e.value))
 
 
-def unwrap(code: str) -> str:
-    """`(x > 1)` → `x > 1` when the outer parentheses enclose the whole text."""
-    if not (code.startswith("(") and code.endswith(")")):
-        return code
-    try:
-        python_ast.parse(code[1:-1], mode="eval")  # `(a) + (b)` leaves `a) + (b`: not an expression
-    except SyntaxError:
-        return code
-    return code[1:-1]
-
-
 def maybe_missing(expr: ir.Expr, program: ir.Program) -> bool:
     """Can this expression evaluate to missing (None) at run time?"""
     if isinstance(expr, ir.Const):
@@ -272,10 +325,10 @@ class ExprEmitter:
         self._aggs = {a.id: a for a in program.aggregates}
         self.outer: dict[str, str] = {}  # in a replayed filter: `this.x` → its parameter
 
-    def var(self, name: str) -> str:
+    def var(self, name: str) -> Code:
         """A generated name the emitted code reads, recorded as read."""
         self.used.add(ident(name))
-        return self.names.read(name)
+        return named(self.names.read(name))
 
     def temp(self) -> str:
         self._temps += 1
@@ -299,7 +352,7 @@ class ExprEmitter:
 
     # -- leaves ------------------------------------------------------------
     def _Const(self, e, cond):
-        return literal(e.value)
+        return constant(e.value)
 
     def _Field(self, e, cond):
         code, reads = self.field(e.name)
@@ -323,14 +376,14 @@ class ExprEmitter:
         return f"_STAGE_ORDER.get({self.emit(e.operand)})"
 
     def _Tagged(self, e, cond):
-        return f"({literal(e.tag)} in {self.var('tags')})"
+        return group(f"{literal(e.tag)} in {self.var('tags')}")
 
     def _Now(self, e, cond):
         return self.var("now")
 
     def _CalendarLength(self, e, cond):
         now = self.var("now")
-        return f"({now} - _shift({now}, {-e.months}))"
+        return group(f"{now} - _shift({now}, {-e.months})")
 
     def _AggValue(self, e, cond):
         return self.aggregate(self._aggs[e.id])
@@ -344,18 +397,21 @@ class ExprEmitter:
         else:
             last = self.var(f"k{tracker.id}")
         t = self.temp()
-        return f"(None if ({t} := {last}) is None else {now} - {t})"
+        return group(f"None if ({t} := {last}) is None else {now} - {t}")
 
     # -- operators -----------------------------------------------------------
     def _Not(self, e, cond):
-        return f"(not {self.emit(e.operand, True)})"
+        return group(f"not {self.emit(e.operand, True)}")
 
     def _Neg(self, e, cond):
         inner = self.emit(e.operand)
+        number = number_value(inner)
+        if number is not None:  # `-5` unfolded (fold_constants off): still a known number
+            return Code(f"(-{inner})", inner=f"-{inner}", constant=True, value=-number)
         if not self.missing(e.operand):
-            return f"(-{inner})"
+            return group(f"-{inner}")
         t = self.temp()
-        return f"(None if ({t} := {inner}) is None else -{t})"
+        return group(f"None if ({t} := {inner}) is None else -{t}")
 
     def _Arith(self, e, cond):
         guards = []
@@ -377,15 +433,15 @@ class ExprEmitter:
             right = t
         body = f"{left} {e.op} {right}"
         if not guards:
-            return f"({body})"
-        return f"(None if {' or '.join(guards)} else {body})"
+            return group(body)
+        return group(f"None if {' or '.join(guards)} else {body}")
 
     def _guarded(self, operand: ir.Expr) -> tuple[list[str], str]:
         """(guards, text): text reads the operand once; guards say it is not missing."""
         text = self.emit(operand)
         if not self.missing(operand):
             return [], text
-        if _IDENT.match(text):
+        if is_name(text):
             return [f"{text} is not None"], text
         t = self.temp()
         return [f"({t} := {text}) is not None"], t
@@ -399,10 +455,10 @@ class ExprEmitter:
         g2, right = self._guarded(e.right)
         if _written_as_constant(e.left) and _written_as_constant(e.right):
             self.consts.constant_compares = True  # left unfolded: the unoptimized program
-        return "(" + " and ".join(g1 + g2 + [f"{left} {e.op} {right}"]) + ")"
+        return group(" and ".join(g1 + g2 + [f"{left} {e.op} {right}"]))
 
     def _logic(self, e, word, cond):
-        text = f"({self.emit(e.left, True)} {word} {self.emit(e.right, True)})"
+        text = group(f"{self.emit(e.left, True)} {word} {self.emit(e.right, True)}")
         return text if cond else f"bool{text}"
 
     def _And(self, e, cond):
@@ -414,18 +470,18 @@ class ExprEmitter:
     def _InList(self, e, cond):
         guards, operand = self._guarded(e.operand)
         word = "not in" if e.negated else "in"
-        return "(" + " and ".join(guards + [f"{operand} {word} {self.consts.members(e.items)}"]) + ")"
+        return group(" and ".join(guards + [f"{operand} {word} {self.consts.members(e.items)}"]))
 
     def _Match(self, e, cond):
         guards, operand = self._guarded(e.operand)
         test = glob_string_test(e.glob, operand)
         if test is None:
             test = f"{self.consts.regex(e.regex)}.fullmatch({operand}) is not None"
-        return "(" + " and ".join(guards + [test]) + ")"
+        return group(" and ".join(guards + [test]))
 
     def _IsMissing(self, e, cond):
         word = "is not" if e.negated else "is"
-        return f"({self.emit(e.operand)} {word} None)"
+        return group(f"{self.emit(e.operand)} {word} None")
 
     def _Outer(self, e, cond):
         if e.name in self.outer:  # a replayed filter's parameter
@@ -439,20 +495,20 @@ class ExprEmitter:
             test = f"{right} in {left}"
         else:
             test = f"{left}.startswith({right})"
-        return "(" + " and ".join(g1 + g2 + [test]) + ")"
+        return group(" and ".join(g1 + g2 + [test]))
 
     def _Call(self, e, cond):
         inner = self.emit(e.operand)
         apply = "{}.lower()" if e.func == "lower" else "len({})"
         if not self.missing(e.operand):
-            return "(" + apply.format(inner) + ")"
+            return group(apply.format(inner))
         t = self.temp()
-        return f"(None if ({t} := {inner}) is None else {apply.format(t)})"
+        return group(f"None if ({t} := {inner}) is None else {apply.format(t)}")
 
     def _InValue(self, e, cond):
         guards, operand = self._guarded(e.left)
         word = "not in" if e.negated else "in"
-        return "(" + " and ".join(guards + [f"{operand} {word} {self.emit(e.right)}"]) + ")"
+        return group(" and ".join(guards + [f"{operand} {word} {self.emit(e.right)}"]))
 
     # -- aggregates ----------------------------------------------------------
     def start(self, agg: ir.Aggregate) -> str:
@@ -468,7 +524,7 @@ class ExprEmitter:
         if storage == "running":
             if agg.func == "avg":
                 n = self.var(f"gn{agg.id}")
-                return f"({g} / {n} if {n} else None)"
+                return group(f"{g} / {n} if {n} else None")
             return g
         if storage == "distinct":
             return f"len({g})"
@@ -495,10 +551,10 @@ class ExprEmitter:
             if op == ">":
                 return self.recent_at_least(agg, n + 1)
             if op == "<":
-                return f"(not {self.recent_at_least(agg, n)})"
+                return group(f"not {self.recent_at_least(agg, n)}")
             if op == "<=":
-                return f"(not {self.recent_at_least(agg, n + 1)})"
-            exactly = f"({self.recent_at_least(agg, n)} and not {self.recent_at_least(agg, n + 1)})"
+                return group(f"not {self.recent_at_least(agg, n + 1)}")
+            exactly = group(f"{self.recent_at_least(agg, n)} and not {self.recent_at_least(agg, n + 1)}")
             return exactly if op == "==" else f"(not {exactly})"
         return None
 
@@ -510,13 +566,13 @@ class ExprEmitter:
         now = self.var("now")
         nth = f"{g}[{-n}]"
         if agg.within is None:
-            return f"(len({g}) >= {n})"
+            return group(f"len({g}) >= {n}")
         if not agg.within.calendar:
-            return f"(len({g}) >= {n} and {nth} > {now} - {micros_text(agg.within.micros)})"
+            return group(f"len({g}) >= {n} and {nth} > {now} - {micros_text(agg.within.micros)}")
         if agg.within.months >= 12_000:  # reaches before year 1: no shortcut from the distance
-            return f"(len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months}))"
+            return group(f"len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months})")
         lo, hi = month_bounds(agg.within.months)
-        return f"(len({g}) >= {n} and _after({nth}, {now}, {agg.within.months}, {lo}, {hi}))"
+        return group(f"len({g}) >= {n} and _after({nth}, {now}, {agg.within.months}, {lo}, {hi})")
 
     def replay_filter(self, where: ir.Expr | None) -> tuple[str, str]:
         """A module-level filter function for a replayed aggregate, and its argument tuple."""

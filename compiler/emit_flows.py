@@ -114,7 +114,7 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
             if d.quiet_start < d.quiet_end:
                 send.if_(f"{d.quiet_start} <= _m < {d.quiet_end}", comment=hours)
             else:
-                send.if_(f"_m >= {d.quiet_start} or _m < {d.quiet_end}", comment=hours)
+                send.if_(f"_m >= {d.quiet_start} or _m < {d.quiet_end}", comment=hours, loose=True)
             with send.indent():
                 if g.holds_sends:
                     send.if_("run is not None")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_events import fire_every
-from leadflow.compiler.emit_expr import literal, literal_names, unwrap
+from leadflow.compiler.emit_expr import inner, literal, literal_names
 from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
 from leadflow.compiler.writer import Block
 
@@ -40,7 +40,7 @@ def settle_function(g: Gen, depth: int) -> Block | None:
             for rule in whens:
                 with b.mapped(g.rule_source(rule)):
                     em = g.plain_emitter()
-                    b(f"_c = bool({unwrap(em.cond(rule.when))})")
+                    b(f"_c = bool({inner(em.cond(rule.when))})")
                     b(f"u{rule.index} = _c and not wp{rule.index}", reads=(f"wp{rule.index}",))
                     b.assign(f"wp{rule.index}", "_c")
             if whens:
@@ -140,7 +140,7 @@ def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
             for rule in scalar if not g.single_every else []:
                 r = rule.index
                 tie = "" if g.single_every else f" or (ed{r} == _due and eq{r} < _seq)"
-                b.if_(f"ed{r} < _due{tie}", reads=(f"ed{r}", f"eq{r}"))
+                b.if_(f"ed{r} < _due{tie}", reads=(f"ed{r}", f"eq{r}"), loose=bool(tie))
                 b.nested(f"_due, _seq, _which = ed{r}, eq{r}, {r}" if not g.single_every
                          else f"_due = ed{r}", reads=(f"ed{r}", f"eq{r}"))
             if g.single_every:

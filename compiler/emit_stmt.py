@@ -10,20 +10,22 @@ evaluated at its own apply step instead (nothing earlier changes what it reads).
 
 from __future__ import annotations
 
-import ast as python_ast
-import math
 from collections.abc import Callable
 from enum import Enum
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_expr import (
+    Code,
     Consts,
     ExprEmitter,
     ident,
+    inner,
+    is_name,
     literal,
     maybe_missing,
     micros_text,
-    unwrap,
+    named,
+    number_value,
     window_start,
 )
 from leadflow.compiler.writer import Block, Names, Sources
@@ -71,7 +73,7 @@ class Gen:
         """Bare names read the current event's fields (locals f<slot>; `ts` is `now`)."""
         def field(name: str) -> tuple[str, tuple[str, ...]]:
             local = self.field_local(event, name)
-            return local, (local,)
+            return named(local), (local,)
         return ExprEmitter(self.p, self.consts, field, used, self.names)
 
     def field_local(self, event: int, name: str) -> str:
@@ -144,7 +146,7 @@ class Gen:
         `cause` is the ledger's `rule` (runtime/engine.py PointChange); a change
         of 0 is not a row, as in the interpreter (runtime/interpreter/actions.py).
         """
-        constant = _number_text(delta)
+        constant = number_value(delta)
         score = f"s{k}"
         b(f"_lo = {score}", reads=(score,))
         if constant is not None and constant < 0:
@@ -207,7 +209,8 @@ class Gen:
                         self.apply_rule(b, rule, values, em, involved)
 
     def rule_source(self, rule: ir.Rule) -> int:
-        return self.sources.add(rule.id, rule.file, rule.line)
+        """A rule's number in the source map: its index, as everywhere (see writer.Sources)."""
+        return rule.index
 
     def plan_values(self, b: Block, rule: ir.Rule, em: ExprEmitter) -> dict[int, str]:
         """Evaluate the rule's action values now, into v<rule>_<action> locals."""
@@ -219,7 +222,7 @@ class Gen:
             if _constant(action):
                 values[j] = code
             else:
-                name = ident(f"v{rule.index}_{j}")
+                name = named(f"v{rule.index}_{j}")
                 b(f"{name} = {code}")
                 values[j] = name
         return values
@@ -286,14 +289,14 @@ class Gen:
         mods = rule.modifiers if rule is not None else ir.Modifiers()
         missing_note = literal(f"{source}: {action.verb}" + (" missing" if action.verb in ("add", "subtract")
                                                              else "") + ": the amount is missing, no change")
-        if value == "None":  # folded to missing (`add 1 / 0`): never a change
+        if isinstance(value, Code) and value.constant and value.value is None:  # folded to missing (`add 1 / 0`)
             self.note(b, kind, missing_note)
             return
         amount = value
         if not _simple(value):
             b(f"_a = {value}")
             amount = "_a"
-        missing = maybe_missing(action.amount, self.p) and not _constant_value(value)
+        missing = maybe_missing(action.amount, self.p) and not _known(value)
         if missing:
             b.if_(f"{amount} is not None")
             b.depth += 1
@@ -310,7 +313,7 @@ class Gen:
             b(f"_ch.append(({k}, {self.v(f's{k}')} - _o, {points}))")
         if self.trace:
             verb = literal(action.verb)
-            text = (f"{verb} + ' ' + _num_text(abs({unwrap(amount)}))" if action.verb in ("add", "subtract")
+            text = (f"{verb} + ' ' + _num_text(abs({inner(amount)}))" if action.verb in ("add", "subtract")
                     else verb)
             capped = ""
             if mods.cap is not None:
@@ -437,22 +440,6 @@ def window_end(dur: ir.Dur, now: str = "now") -> str:
     return f"({now} + {micros_text(dur.micros)})"
 
 
-def _number_text(code: str) -> float | int | None:
-    """The value of a numeric literal the emitters wrote (`10`, `(-5)`, `2.5`), else None."""
-    text = code.strip()
-    if text.startswith("(") and text.endswith(")"):
-        text = text[1:-1]
-    try:
-        value = python_ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return None
-    # An int is never NaN (and math.isnan refuses one past the largest float).
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            isinstance(value, float) and math.isnan(value)):
-        return None
-    return value
-
-
 def _num(value) -> str:
     """A number as the trace writes it: 15, not 15.0."""
     if isinstance(value, float) and value.is_integer():
@@ -466,16 +453,14 @@ def _all(parts: list[str]) -> str:
 
 
 def _simple(code: str) -> bool:
-    return code.isidentifier() or _constant_value(code)
+    """A name or a known constant: used as it is, not through a temporary."""
+    return is_name(code) or _known(code)
 
 
-def _constant_value(code: str) -> bool:
-    """A literal that is not missing: `10`, `(-5)`, `2.5`, `True`."""
-    try:
-        float(code.strip("()"))
-        return True
-    except ValueError:
-        return code in ("True", "False")
+def _known(code: str) -> bool:
+    """A constant number or bool (not missing): `10`, `(-5)`, `2.5`, `True`."""
+    return number_value(code) is not None or (isinstance(code, Code) and code.constant
+                                              and isinstance(code.value, bool))
 
 
 def _constant(action: ir.Action) -> bool:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 @dataclass(frozen=True)
 class Stmt:
     """One line of code: `keyword` is "if", "elif" or "else" for a branch, else "";
-    `comment` is written after it."""
+    `comment` is written after it; `loose` marks a condition that needs parentheses
+    to be an operand of `and` (its writer joined parts with `or`)."""
 
     depth: int
     text: str
@@ -30,6 +31,7 @@ class Stmt:
     comment: str = ""
     reads: frozenset[str] = frozenset()
     writes: frozenset[str] = frozenset()
+    loose: bool = False
 
     def render(self) -> str:
         if self.keyword == "else":
@@ -87,9 +89,9 @@ class Block:
         return Block(self.depth if depth is None else depth, self.names)
 
     def _stmt(self, depth: int, text: str, keyword: str = "", comment: str = "",
-              reads: Iterable[str] = (), writes: Iterable[str] = ()) -> None:
+              reads: Iterable[str] = (), writes: Iterable[str] = (), loose: bool = False) -> None:
         self.entries.append(Stmt(depth, text, keyword, comment, self.names.take() | frozenset(reads),
-                                 frozenset(writes)))
+                                 frozenset(writes), loose))
 
     def __call__(self, text: str, comment: str = "", *, reads: Iterable[str] = (),
                  writes: Iterable[str] = ()) -> None:
@@ -112,9 +114,14 @@ class Block:
                    writes=(target,))
 
     def if_(self, cond: str, *, chained: bool = False, comment: str = "",
-            reads: Iterable[str] = ()) -> None:
-        """`if cond:` (`elif cond:` when `chained`); its body follows, one level deeper."""
-        self._stmt(self.depth, cond, "elif" if chained else "if", comment, reads=reads)
+            reads: Iterable[str] = (), loose: bool = False) -> None:
+        """`if cond:` (`elif cond:` when `chained`); its body follows, one level deeper.
+
+        The emitters' conditions are operands of `and` as they stand (expressions
+        come parenthesized, parts are joined with `and`); one whose writer put an
+        `or` (or a conditional expression) at its top says so with `loose`.
+        """
+        self._stmt(self.depth, cond, "elif" if chained else "if", comment, reads=reads, loose=loose)
 
     def elif_(self, cond: str) -> None:
         self.if_(cond, chained=True)
@@ -171,16 +178,25 @@ class Block:
 
 
 class Sources:
-    """The source map's table: (label, file, line) per rule, flow and stage, numbered."""
+    """The source map's table: (label, file, line) by number.
 
-    def __init__(self):
-        self.entries: list[tuple[str, str, int]] = []
+    A rule's number is its index, the one its generated names (`rl12`) and
+    `_RULES` use; flows and stages are numbered after the rules, in first use.
+    """
+
+    def __init__(self, rules: Iterable[tuple[int, str, str, int]] = ()):
+        self.entries: dict[int, tuple[str, str, int]] = {
+            index: (label, file, line) for index, label, file, line in rules}
+        self._next = max(self.entries, default=-1) + 1
 
     def add(self, label: str, file: str, line: int) -> int:
         entry = (label, file, line)
-        if entry not in self.entries:
-            self.entries.append(entry)
-        return self.entries.index(entry)
+        for number, known in self.entries.items():
+            if known == entry:
+                return number
+        self.entries[self._next] = entry
+        self._next += 1
+        return self._next - 1
 
 
 def merge_nested_ifs(entries: list[Stmt | Mark]) -> list[Stmt | Mark]:
@@ -209,9 +225,9 @@ def merge_nested_ifs(entries: list[Stmt | Mark]) -> list[Stmt | Mark]:
                     else not _chain_has_else(entries, end_outer, depth))
             if (closing == end_outer and safe and not _continues(entries, end_inner, depth + 1)
                     and (not marked or _is_end(entries, end_inner))):
-                cond = f"{_operand(outer.text)} and {_operand(inner.text)}"
+                cond = f"{_operand(outer)} and {_operand(inner)}"
                 body = [replace(e, depth=e.depth - 1) for e in entries[at + 1:end_inner]]
-                merged = [replace(outer, text=cond, reads=outer.reads | inner.reads)] + body
+                merged = [replace(outer, text=cond, reads=outer.reads | inner.reads, loose=False)] + body
                 if marked:
                     merged = ([replace(entries[i + 1], depth=depth)] + merged
                               + [replace(entries[end_inner], depth=depth)])
@@ -249,9 +265,6 @@ def _continues(entries: list[Stmt | Mark], at: int, depth: int) -> bool:
     return isinstance(entry, Stmt) and entry.depth == depth and entry.keyword in ("elif", "else")
 
 
-def _operand(cond: str) -> str:
-    """A condition as an operand of `and`: parenthesized unless it is one name or one group."""
-    from leadflow.compiler.emit_expr import unwrap
-    if cond.isidentifier() or unwrap(cond) != cond:
-        return cond
-    return f"({cond})"
+def _operand(stmt: Stmt) -> str:
+    """An `if`'s condition as an operand of `and`: parenthesized only when its writer said so."""
+    return f"({stmt.text})" if stmt.loose else stmt.text
