@@ -24,7 +24,7 @@ import jinja2
 from leadflow.compiler import ir
 from leadflow.compiler.embed import embedded_semantics
 from leadflow.compiler.emit_events import record, restart_every
-from leadflow.compiler.emit_expr import Consts, literal
+from leadflow.compiler.emit_expr import Consts, all_of, always, literal
 from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
 from leadflow.compiler.emit_settle import settle_call, settle_function, timers_function
 from leadflow.compiler.emit_stmt import Gen, field_slots
@@ -136,7 +136,7 @@ def _aggregate_vars(g: Gen, agg: ir.Aggregate) -> list[StateVar]:
 
 def _rule_vars(g: Gen, rule: ir.Rule) -> list[StateVar]:
     r, mods = rule.index, rule.modifiers
-    rule_name = f"rule {_name(rule.id)}"
+    rule_name = f"rule {r} {_name(rule.id)}"
     out = []
     if mods.needs_count:
         out.append(StateVar(f"rc{r}", "0", True, f"{rule_name}: times fired"))
@@ -283,7 +283,7 @@ def _trigger(g: Gen, rule: ir.Rule):
                                             ir.Const(rule.count.n))))
         if rule.when is not None:
             parts.append(g.cond(em, rule.when))
-        return " and ".join(parts) if parts else "True"
+        return all_of(parts)
     return condition
 
 
@@ -316,7 +316,7 @@ def _undispatched(g: Gen, b: Block, used: set[str]) -> None:
         inner = _trigger(g, rule)
         def condition(em) -> str:
             rest = inner(em)
-            return f"code == {rule.event}" if rest == "True" else f"code == {rule.event} and {rest}"
+            return f"code == {rule.event}" if always(rest) else f"code == {rule.event} and {rest}"
         return condition
 
     g.group(b, [(r, trigger(r)) for r in rules], emitter)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from leadflow.compiler import ir
-from leadflow.compiler.emit_expr import ExprEmitter, literal, micros_text, window_start
-from leadflow.compiler.emit_stmt import Gen, TimerKind, flag, window_end
+from leadflow.compiler.emit_expr import TRUE, ExprEmitter, all_of, always, literal, window_start
+from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
 from leadflow.compiler.writer import Block
 
 SLACK = 86_400_000_000  # calendar windows: prune a day late, so a DST change never drops a live entry
@@ -48,26 +48,26 @@ def _record_aggregate(g: Gen, b: Block, agg: ir.Aggregate, em: ExprEmitter) -> N
     elif storage == "history":
         _guarded(b, where, lambda b: b(f"{name}.append(({now}, {value}))", reads=(name,)))
     elif storage == "window":
-        cutoff = window_start(agg.within, now)
+        cutoff = window_start(agg.within, now, g.consts)
         if agg.within.calendar:
-            cutoff = f"{cutoff} - {SLACK}"
+            cutoff = f"{cutoff} - {g.consts.duration(SLACK)}"
         def append_and_prune(b: Block) -> None:
             b(f"{name}.append(({now}, {value}))", reads=(name,))
             b.if_(f"len({name}) > 32")
             b.nested(f"_prune({name}, {cutoff})")
-        _guarded(b, _and(where, *present), append_and_prune)
+        _guarded(b, all_of([where, *present]), append_and_prune)
     elif storage == "distinct":
-        _guarded(b, _and(where, *present), lambda b: b(f"{name}.add({value})", reads=(name,)))
+        _guarded(b, all_of([where, *present]), lambda b: b(f"{name}.add({value})", reads=(name,)))
     elif storage == "running":
         if agg.func in ("sum", "avg"):
             def add(b: Block) -> None:
                 b.assign(name, f"{name} + {value}", reads=(name,))
                 if agg.func == "avg":
                     b.assign(f"gn{agg.id}", "1", "+=")
-            _guarded(b, _and(where, *present), add)
+            _guarded(b, all_of([where, *present]), add)
         else:
             op = "<" if agg.func == "min" else ">"
-            _guarded(b, _and(where, *present, f"({g.v(name)} is None or {value} {op} {name})"),
+            _guarded(b, all_of([where, *present, f"({g.v(name)} is None or {value} {op} {name})"]),
                      lambda b: b.assign(name, value))
     else:
         raise ValueError(storage)
@@ -110,7 +110,7 @@ def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
                 g.schedule(b, "_d", TimerKind.EVERY, f"{r}, None")
         else:
             b.assign(f"es{r}", g.v("tseq"))
-            g.schedule(b, window_end(period, g.v("now")), TimerKind.EVERY, f"{r}, None")
+            g.schedule(b, g.window_end(period), TimerKind.EVERY, f"{r}, None")
         return
     if period.calendar:
         _calendar_due(g, b, r, period, first)
@@ -121,7 +121,7 @@ def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
             b.assign(f"ed{r}", "_d")
             _every_seq(g, b, r)
     else:
-        b.assign(f"ed{r}", f"{g.v('now')} + {micros_text(period.micros)}")
+        b.assign(f"ed{r}", f"{g.v('now')} + {g.consts.duration(period.micros)}")
         _every_seq(g, b, r)
 
 
@@ -139,17 +139,17 @@ def fire_every(g: Gen, b: Block, rule: ir.Rule) -> None:
     if not (g.heap and not g.every_scalar):
         b.assign(f"ed{r}", "_NEVER")
     g.note(b, "timer", literal(f"{rule.id}: {rule.trigger_text}"))
-    g.group(b, [(rule, flag("True"))], g.plain_emitter)
+    g.group(b, [(rule, flag(TRUE))], g.plain_emitter)
     mods = rule.modifiers
-    cond = "True"
+    cond = TRUE
     if mods.per is None:
         parts = []
         if mods.once:
             parts.append(f"{g.v(f'rc{r}')} == 0")
         if mods.up_to is not None:
             parts.append(f"{g.v(f'rc{r}')} < {mods.up_to}")
-        cond = " and ".join(parts) or "True"
-    if cond == "True":
+        cond = all_of(parts)
+    if always(cond):
         schedule_every(g, b, rule, first=False)
     else:
         b.if_(f"{cond}")  # `once` / `up to N` used up for good: later periods could never fire
@@ -157,14 +157,9 @@ def fire_every(g: Gen, b: Block, rule: ir.Rule) -> None:
             schedule_every(g, b, rule, first=False)
 
 
-def _and(*parts: str) -> str:
-    kept = [p for p in parts if p != "True"]
-    return " and ".join(kept) if kept else "True"
-
-
 def _guarded(b: Block, cond: str, body: Callable[[Block], None]) -> None:
     """What `body` writes, under `if cond:`, or bare when cond is True."""
-    if cond == "True":
+    if always(cond):
         body(b)
         return
     b.if_(cond)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from leadflow.compiler import ir
 from leadflow.compiler.writer import Names
-from leadflow.semantics.timemath import FIXED_UNITS
+from leadflow.semantics.timemath import FIXED_UNITS, SECOND
 
 _PY_OPS = {"==", "!=", "<", "<=", ">", ">="}
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -78,9 +78,21 @@ def named(name: str) -> Code:
 
 def constant(value) -> Code:
     """A constant as an expression (`literal`), knowing its value."""
-    text = literal(value)
-    inner = text[1:-1] if text.startswith("(") else text  # `(-5)`: literal's own parentheses
-    return Code(text, inner=inner, constant=True, value=value)
+    return Code(literal(value), inner=_bare_literal(value), constant=True, value=value)
+
+
+TRUE = Code("True", constant=True, value=True)  # the condition that always holds
+
+
+def always(code: str) -> bool:
+    """Whether a condition is the constant True (so no `if` is written for it)."""
+    return isinstance(code, Code) and code.constant and code.value is True
+
+
+def all_of(parts: list[str]) -> str:
+    """`a and b`, leaving out parts that always hold (TRUE when none is left)."""
+    kept = [p for p in parts if not always(p)]
+    return " and ".join(kept) if kept else TRUE
 
 
 def inner(code: str) -> str:
@@ -106,41 +118,52 @@ def number_value(code: str) -> float | int | None:
 
 def literal(value) -> str:
     """Python source for a constant, always through repr (finite floats round-trip exactly)."""
+    if _negative_number(value):
+        return f"({_bare_literal(value)})"
+    return _bare_literal(value)
+
+
+def _negative_number(value) -> bool:
+    """A number written with a minus sign (-0.0 too): parenthesized, as an operand."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return value < 0 if isinstance(value, int) else math.copysign(1.0, value) < 0 and not math.isnan(value)
+
+
+def _bare_literal(value) -> str:
+    """`literal` without the parentheses around a negative number."""
     if isinstance(value, float):
         if math.isnan(value):
             return "_NAN"
         if math.isinf(value):
-            return "_INF" if value > 0 else "(-_INF)"
-        return f"({value!r})" if value < 0 or str(value).startswith("-") else repr(value)
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+            return "_INF" if value > 0 else "-_INF"
         return repr(value)
-    if isinstance(value, int):
-        return f"({value!r})" if value < 0 else repr(value)
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+        return repr(value)
     if isinstance(value, tuple):
         inner = ", ".join(literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
-def micros_text(micros: int) -> str:
-    """A fixed duration in µs as Python showing its length: `30 * 86_400_000_000` is 30 days.
+_UNITS = (("day", FIXED_UNITS["day"]), ("hour", FIXED_UNITS["hour"]),
+          ("minute", FIXED_UNITS["minute"]), ("second", SECOND), ("microsecond", 1))
 
-    The product of two constants is folded by CPython when the module is
-    compiled, so it costs what the bare number would.
-    """
-    for unit in ("day", "hour", "minute"):
-        length = FIXED_UNITS[unit]
+
+def duration_words(micros: int) -> str:
+    """A fixed duration in µs as a count of its largest whole unit: `30 days`, `90 seconds`."""
+    for unit, length in _UNITS:
         if micros >= length and micros % length == 0:
             count = micros // length
-            return f"{length:_}" if count == 1 else f"{count} * {length:_}"
-    return f"{micros:_}"
+            return f"{count} {unit}" + ("" if count == 1 else "s")
+    return f"{micros} microseconds"  # 0
 
 
-def window_start(dur: ir.Dur, now: str = "now") -> str:
+def window_start(dur: ir.Dur, now: str, consts: Consts) -> str:
     """Python for the exclusive start of the window `(now - dur, now]`."""
     if dur.calendar:
         return f"_shift({now}, {-dur.months})"
-    return group(f"{now} - {micros_text(dur.micros)}")
+    return group(f"{now} - {consts.duration(dur.micros)}")
 
 
 def month_bounds(months: int) -> tuple[int, int]:
@@ -195,17 +218,39 @@ class Consts:
     def __init__(self):
         self.names: dict[tuple, str] = {}
         self.params: dict[tuple, list[str]] = {}
-        self.lines: list[str] = []  # `name = value` lines
+        self.numbers: list[str] = []  # `_30_DAYS = 2_592_000_000_000  # 30 days` lines
+        self.data: list[str] = []  # `_RX0 = re.compile(...)`, `_IN1 = (...)` lines
+        self._counts: dict[str, int] = {}
         self.functions: list[str] = []  # module-level filter functions
         self.constant_compares = False  # whether some emitted comparison has constants on both sides
         self.uses_re = False  # whether a constant is a compiled pattern (the module imports re)
 
+    @property
+    def lines(self) -> list[str]:
+        """The module's constants: named numbers, then patterns and lists."""
+        return self.numbers + self.data
+
     def _add(self, key: tuple, prefix: str, code: str) -> str:
         if key not in self.names:
-            name = ident(f"{prefix}{len(self.names)}")
+            number = self._counts.get(prefix, 0)
+            self._counts[prefix] = number + 1
+            name = ident(f"{prefix}{number}")
             self.names[key] = name
-            self.lines.append(f"{name} = {code}")
+            self.data.append(f"{name} = {code}")
         return self.names[key]
+
+    def named(self, name: str, value: str, meaning: str) -> str:
+        """A number under a name that says what it is: `_30_DAYS = 2_592_000_000_000  # 30 days`."""
+        key = ("named", name)
+        if key not in self.names:
+            self.names[key] = ident(name)
+            self.numbers.append(f"{name} = {value}  # {meaning}")
+        return self.names[key]
+
+    def duration(self, micros: int) -> str:
+        """A fixed duration in µs, named by its length (`_30_DAYS`, `_2_HOURS`)."""
+        words = duration_words(micros)
+        return self.named("_" + "_".join(words.split()).upper(), f"{micros:_}", words)
 
     def regex(self, pattern: str) -> str:
         self.uses_re = True
@@ -512,7 +557,7 @@ class ExprEmitter:
 
     # -- aggregates ----------------------------------------------------------
     def start(self, agg: ir.Aggregate) -> str:
-        return "None" if agg.within is None else window_start(agg.within, self.var("now"))
+        return "None" if agg.within is None else window_start(agg.within, self.var("now"), self.consts)
 
     def aggregate(self, agg: ir.Aggregate) -> str:
         g = self.var(f"g{agg.id}")
@@ -562,17 +607,24 @@ class ExprEmitter:
         """`count >= n` on a "recent" aggregate: the n-th latest timestamp is inside the window."""
         g = self.var(f"g{agg.id}")
         if n <= 0:
-            return "True"
+            return TRUE
         now = self.var("now")
         nth = f"{g}[{-n}]"
         if agg.within is None:
             return group(f"len({g}) >= {n}")
         if not agg.within.calendar:
-            return group(f"len({g}) >= {n} and {nth} > {now} - {micros_text(agg.within.micros)}")
+            return group(f"len({g}) >= {n} and {nth} > {now} - {self.consts.duration(agg.within.micros)}")
         if agg.within.months >= 12_000:  # reaches before year 1: no shortcut from the distance
             return group(f"len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months})")
-        lo, hi = month_bounds(agg.within.months)
-        return group(f"len({g}) >= {n} and _after({nth}, {now}, {agg.within.months}, {lo}, {hi})")
+        months = agg.within.months
+        lo, hi = month_bounds(months)
+        span = f"{months} month" + ("" if months == 1 else "s")
+        name = "_" + "_".join(span.split()).upper()
+        lo = self.consts.named(f"{name}_AT_LEAST", f"{lo:_}",
+                               f"{span} last at least this long, less 4 hours (month_bounds)")
+        hi = self.consts.named(f"{name}_UNDER", f"{hi:_}",
+                               f"{span} last less than this, with 3 days and 4 hours to spare")
+        return group(f"len({g}) >= {n} and _after({nth}, {now}, {months}, {lo}, {hi})")
 
     def replay_filter(self, where: ir.Expr | None) -> tuple[str, str]:
         """A module-level filter function for a replayed aggregate, and its argument tuple."""

@@ -1,4 +1,4 @@
-"""Emitters for flows (step 5 of an event, `_startN`/`_flowN`) and delivery (`_send`/`_deliver`).
+"""Emitters for flows (step 5 of an event, `_flowN`) and delivery (`_send`/`_deliver`).
 
 The nested functions close over `_run`'s locals; `codegen` adds their `nonlocal` declarations.
 """
@@ -6,8 +6,8 @@ The nested functions close over `_run`'s locals; `codegen` adds their `nonlocal`
 from __future__ import annotations
 
 from leadflow.compiler import ir
-from leadflow.compiler.emit_expr import ExprEmitter, literal, window_start
-from leadflow.compiler.emit_stmt import Gen, TimerKind, window_end
+from leadflow.compiler.emit_expr import ExprEmitter, always, literal, window_start
+from leadflow.compiler.emit_stmt import Gen, TimerKind
 from leadflow.compiler.writer import Block
 
 
@@ -32,29 +32,30 @@ def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
     for flow in starting:
         context = g.evdict(event, em) if flow.event == event else "_EMPTY"
         b.if_(f"y{flow.index}")
-        b.nested(f"_start{flow.index}({context})")
+        b.nested(f"_flow{flow.index}(0, {context})")
 
 
 def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
-    """`_startN(context)` and `_flowN(pc)`: run the steps from `pc` up to the next wait."""
-    f = flow.index
-    start = g.block(depth)
-    start(f"def _start{f}(ctx, why=''):")  # why: ' (started by RULE)' for a start action
-    with start.indent():
-        start.if_(f"ft{f}", reads=(f"ft{f}",))
-        with start.indent():
-            g.note(start, "flow", literal(f"{flow.name}: already running, start ignored"))
-            start("return")
-        start.assign("ftok", "1", "+=")
-        start.assign(f"ft{f}", g.v("ftok"))
-        start.assign(f"fc{f}", "ctx")
-        g.note(start, "flow", f"{literal(flow.name + ': starts')} + why")
-        start(f"_flow{f}(0)")
+    """`_flowN(pc, ctx=None, why='')`: run the steps from `pc` up to the next wait.
 
+    With `ctx` (the event that starts it, or `_EMPTY`) it first starts a run,
+    unless one is running; `why` is ' (started by RULE)' for a start action.
+    """
+    f = flow.index
     run = g.block(depth)
     source = g.sources.add(flow.name, flow.file, flow.line)
-    run(f"def _flow{f}(pc):")
+    run(f"def _flow{f}(pc, ctx=None, why=''):")
     with run.indent(), run.mapped(source):
+        run.if_("ctx is not None")
+        with run.indent():
+            run.if_(f"ft{f}", reads=(f"ft{f}",))
+            with run.indent():
+                g.note(run, "flow", literal(f"{flow.name}: already running, start ignored"))
+                run("return")
+            run.assign("ftok", "1", "+=")
+            run.assign(f"ft{f}", g.v("ftok"))
+            run.assign(f"fc{f}", "ctx")
+            g.note(run, "flow", f"{literal(flow.name + ': starts')} + why")
         run(f"tok = {g.v(f'ft{f}')}")
         run("while True:")
         with run.indent():
@@ -71,7 +72,7 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
                 run.assign(f"fc{f}", "_EMPTY")
                 g.note(run, "flow", literal(f"{flow.name}: ends (no steps left)"))
                 run("return")
-    return [start, run]
+    return [run]
 
 
 def _flow_instr(g: Gen, b: Block, flow: ir.Flow, i: int, instr: ir.Instr) -> None:
@@ -89,7 +90,7 @@ def _flow_instr(g: Gen, b: Block, flow: ir.Flow, i: int, instr: ir.Instr) -> Non
             b.nested("return")
         b(f"pc = {i + 1}")
     elif isinstance(instr, ir.Wait):
-        g.schedule(b, window_end(instr.dur, g.v("now")), TimerKind.FLOW_WAIT, f"{f}, (tok, {i + 1})")
+        g.schedule(b, g.window_end(instr.dur), TimerKind.FLOW_WAIT, f"{f}, (tok, {i + 1})")
         g.note(b, "flow", f"{literal(flow.name + ': wait ' + instr.text + ', until ')} + "
                           f"format_local(_due, TIMEZONE)")
         b("return")
@@ -110,16 +111,19 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
         if d.quiet_start is not None and d.quiet_start != d.quiet_end:  # `A to A` holds nothing
             # in_clock_range(now, start, end, TIMEZONE), with the range test written out
             send("_m = local_minutes(now, TIMEZONE)", reads=("now",))
-            hours = f"quiet hours {_clock(d.quiet_start)} to {_clock(d.quiet_end)} (minutes of the day)"
+            start = g.consts.named("_QUIET_FROM", str(d.quiet_start),
+                                   f"quiet hours start at {_clock(d.quiet_start)} (minutes of the day)")
+            end = g.consts.named("_QUIET_UNTIL", str(d.quiet_end),
+                                 f"and end at {_clock(d.quiet_end)} (minutes of the day)")
             if d.quiet_start < d.quiet_end:
-                send.if_(f"{d.quiet_start} <= _m < {d.quiet_end}", comment=hours)
+                send.if_(f"{start} <= _m < {end}")
             else:
-                send.if_(f"_m >= {d.quiet_start} or _m < {d.quiet_end}", comment=hours, loose=True)
+                send.if_(f"_m >= {start} or _m < {end}", loose=True)
             with send.indent():
                 if g.holds_sends:
                     send.if_("run is not None")
                     send.nested("fh.setdefault(run, []).append(target)", reads=("fh",))
-                g.schedule(send, f"next_local_clock({g.v('now')}, {d.quiet_end}, TIMEZONE)",
+                g.schedule(send, f"next_local_clock({g.v('now')}, {end}, TIMEZONE)",
                            TimerKind.HELD_SEND, "(src, kind, run), (target, args)")
                 g.note(send, "", "src + ': send ' + _quote(target) + ' held by quiet hours until ' "
                                  "+ format_local(_due, TIMEZONE)", "kind")
@@ -130,7 +134,7 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
     with deliver.indent():
         if d.send_limit is not None:
             n = d.send_limit
-            deliver.if_(f"len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per, g.v('now'))}",
+            deliver.if_(f"len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per, g.v('now'), g.consts)}",
                         reads=("dl",))
             with deliver.indent():
                 deliver("acts.append(OutAction(now, src, 'suppressed', target, args))", reads=("acts", "now"))
@@ -145,7 +149,7 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
 
 def _any(conditions: list[str]) -> str:
     """` and (a or b)`, or nothing when one of them always holds."""
-    if "True" in conditions:
+    if any(always(c) for c in conditions):
         return ""
     if len(conditions) == 1:
         return f" and {conditions[0]}"

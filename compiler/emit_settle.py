@@ -176,7 +176,7 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
 
     def branch(kind: TimerKind):
         nonlocal first
-        b.if_(f"_kind == {kind.value}", chained=not first, comment=kind.meaning)
+        b.if_(f"_kind == {g.timer_kind(kind)}", chained=not first)
         first = False
 
     if everies:

@@ -15,15 +15,17 @@ from enum import Enum
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_expr import (
+    TRUE,
     Code,
     Consts,
     ExprEmitter,
+    all_of,
+    always,
     ident,
     inner,
     is_name,
     literal,
     maybe_missing,
-    micros_text,
     named,
     number_value,
     window_start,
@@ -101,7 +103,7 @@ class Gen:
     def cond(self, em: ExprEmitter, expr: ir.Expr | None) -> str:
         """A filter: inline, or (plain program) a call to a module-level function."""
         if expr is None:
-            return "True"
+            return TRUE
         if self.p.inline_filters:
             return em.cond(expr)
         name, params = self.consts.function(self.p, expr, None, em.field)
@@ -169,7 +171,7 @@ class Gen:
             parts.append(f"{self.v(f'rc{r}')} < {mods.up_to}")
         if mods.per is not None:
             last = self.v(f"rl{r}")
-            parts.append(f"({last} is None or {last} <= {window_start(mods.per, self.v('now'))})")
+            parts.append(f"({last} is None or {last} <= {window_start(mods.per, self.v('now'), self.consts)})")
         return parts
 
     def group(self, b: Block, members: list[tuple[ir.Rule, Callable[[ExprEmitter], str]]],
@@ -185,8 +187,9 @@ class Gen:
             if rule.fused:
                 continue
             em = emitter(rule)
-            cond = _all([trigger(em)] + self.allowed(rule))
+            cond = all_of([trigger(em)] + self.allowed(rule))
             with b.mapped(self.rule_source(rule)):
+                b.label(_rule_label(rule))
                 b(f"x{rule.index} = False")
                 b.if_(f"{cond}")
                 with b.indent():
@@ -196,12 +199,13 @@ class Gen:
             em = emitter(rule)
             with b.mapped(self.rule_source(rule)):
                 if rule.fused:
-                    cond = _all([trigger(em)] + self.allowed(rule))
+                    cond = all_of([trigger(em)] + self.allowed(rule))
                     values = None
+                    b.label(_rule_label(rule))
                 else:
                     cond = f"x{rule.index}"
                     values = plans[rule.index]
-                if cond == "True":
+                if always(cond):
                     self.apply_rule(b, rule, values, em, involved)
                 else:
                     b.if_(f"{cond}")
@@ -253,7 +257,7 @@ class Gen:
         if expires:
             b.if_("_ch")
             with b.indent():
-                self.schedule(b, window_end(mods.expires, self.v("now")), TimerKind.EXPIRE, f"{r}, tuple(_ch)")
+                self.schedule(b, self.window_end(mods.expires), TimerKind.EXPIRE, f"{r}, tuple(_ch)")
 
     # -- actions -------------------------------------------------------------------
     def actions(self, b: Block, actions, values: dict[int, str] | None, em: ExprEmitter,
@@ -373,9 +377,9 @@ class Gen:
         with b.indent():
             b(f"fx[ft{f}] = len(_h)", reads=("fx", f"ft{f}"))
             # The run's delivery timers, in the order they were held, become `cancelled` rows.
-            held = TimerKind.HELD_SEND
-            b(f"for _e in sorted(_e for _e in th if _e[2] == {held.value} and _e[3][2] == ft{f}):",
-              held.meaning, reads=("th", f"ft{f}"))
+            held = self.timer_kind(TimerKind.HELD_SEND)
+            b(f"for _e in sorted(_e for _e in th if _e[2] == {held} and _e[3][2] == ft{f}):",
+              reads=("th", f"ft{f}"))
             b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))",
                      reads=("cnc", "now"))
             if self.trace:
@@ -395,7 +399,7 @@ class Gen:
                 ctx = self.evdict(event, em)
             else:
                 ctx = "_EMPTY"
-            b(f"_start{f}({ctx}, {literal(f' (started by {source})')})")
+            b(f"_flow{f}(0, {ctx}, {literal(f' (started by {source})')})")
             return
         b.if_(f"ft{f}", reads=(f"ft{f}",))
         with b.indent():
@@ -405,10 +409,20 @@ class Gen:
             b.assign(f"fc{f}", "_EMPTY")
 
     # -- timers ----------------------------------------------------------------------
+    def timer_kind(self, kind: TimerKind) -> str:
+        """The module constant of a kind of heap timer: `_TIMER_FLOW_WAIT = 2  # a flow's wait ends`."""
+        return self.consts.named(f"_TIMER_{kind.name}", str(kind.value), kind.meaning)
+
+    def window_end(self, dur: ir.Dur) -> str:
+        """`now + dur` (calendar months in the ruleset's timezone)."""
+        if dur.calendar:
+            return f"_shift({self.v('now')}, {dur.months})"
+        return f"({self.v('now')} + {self.consts.duration(dur.micros)})"
+
     def schedule(self, b: Block, due: str, kind: TimerKind, payload: str) -> None:
         """Push a heap timer (due, seq, kind, a, b) and keep `tnext` a lower bound."""
         b(f"_due = {due}")
-        b(f"heappush(th, (_due, tseq, {kind.value}, {payload}))", kind.meaning, reads=("th", "tseq"))
+        b(f"heappush(th, (_due, tseq, {self.timer_kind(kind)}, {payload}))", reads=("th", "tseq"))
         b.assign("tseq", "1", "+=")
         b.assign("tnext", "min(tnext, _due)", reads=("tnext",))
 
@@ -433,11 +447,7 @@ def flag(code: str):
     return lambda em: code
 
 
-def window_end(dur: ir.Dur, now: str = "now") -> str:
-    """`now + dur` (calendar months in the ruleset's timezone)."""
-    if dur.calendar:
-        return f"_shift({now}, {dur.months})"
-    return f"({now} + {micros_text(dur.micros)})"
+
 
 
 def _num(value) -> str:
@@ -447,9 +457,9 @@ def _num(value) -> str:
     return str(value)
 
 
-def _all(parts: list[str]) -> str:
-    parts = [p for p in parts if p != "True"]
-    return " and ".join(parts) if parts else "True"
+def _rule_label(rule: ir.Rule) -> str:
+    """The comment on a rule's first line: its index (as in its names and `_RULES`) and id."""
+    return f"rule {rule.index} {literal(rule.id)}"
 
 
 def _simple(code: str) -> bool:

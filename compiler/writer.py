@@ -83,6 +83,7 @@ class Block:
         self.entries: list[Stmt | Mark] = []
         self.depth = depth
         self.names = names if names is not None else Names()
+        self._label = ""
 
     def child(self, depth: int | None = None) -> Block:
         """An empty block sharing this one's names (code to be placed into it later)."""
@@ -90,8 +91,13 @@ class Block:
 
     def _stmt(self, depth: int, text: str, keyword: str = "", comment: str = "",
               reads: Iterable[str] = (), writes: Iterable[str] = (), loose: bool = False) -> None:
+        comment, self._label = comment or self._label, ""
         self.entries.append(Stmt(depth, text, keyword, comment, self.names.take() | frozenset(reads),
                                  frozenset(writes), loose))
+
+    def label(self, comment: str) -> None:
+        """A comment for the next statement written (what the code that starts there is)."""
+        self._label = comment
 
     def __call__(self, text: str, comment: str = "", *, reads: Iterable[str] = (),
                  writes: Iterable[str] = ()) -> None:
@@ -227,7 +233,9 @@ def merge_nested_ifs(entries: list[Stmt | Mark]) -> list[Stmt | Mark]:
                     and (not marked or _is_end(entries, end_inner))):
                 cond = f"{_operand(outer)} and {_operand(inner)}"
                 body = [replace(e, depth=e.depth - 1) for e in entries[at + 1:end_inner]]
-                merged = [replace(outer, text=cond, reads=outer.reads | inner.reads, loose=False)] + body
+                comment = "; ".join(c for c in (outer.comment, inner.comment) if c)
+                merged = [replace(outer, text=cond, reads=outer.reads | inner.reads, loose=False,
+                                  comment=comment)] + body
                 if marked:
                     merged = ([replace(entries[i + 1], depth=depth)] + merged
                               + [replace(entries[end_inner], depth=depth)])
