@@ -449,7 +449,7 @@ def generate(program: ir.Program, version: str) -> str:
         "legend": [(var.name.ljust(max(len(v.name) for v in state)), var.meaning) for var in state],
         "lead_slots": sorted(["lead_id", "tracing"] + [var.name for var in state], key=natural),
         "snapshot": g.snapshot,
-        "stage_now": g.stage_now.replace("stg", "lead.stg"),
+        "stage_now": "STAGES[lead.stg]" if program.stages else "None",
         "stage_since": "lead.ssince" if program.stages else "None",
         "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
                                          for k, s in enumerate(program.scores)) + "}",

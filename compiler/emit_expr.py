@@ -150,13 +150,18 @@ _UNITS = (("day", FIXED_UNITS["day"]), ("hour", FIXED_UNITS["hour"]),
           ("minute", FIXED_UNITS["minute"]), ("second", SECOND), ("microsecond", 1))
 
 
-def duration_words(micros: int) -> str:
-    """A fixed duration in µs as a count of its largest whole unit: `30 days`, `90 seconds`."""
+def duration_count(micros: int) -> tuple[int, str]:
+    """A fixed duration in µs as a count of its largest whole unit: (30, "day"), (90, "second")."""
     for unit, length in _UNITS:
         if micros >= length and micros % length == 0:
-            count = micros // length
-            return f"{count} {unit}" + ("" if count == 1 else "s")
-    return f"{micros} microseconds"  # 0
+            return micros // length, unit
+    return micros, "microsecond"  # 0
+
+
+def _count_name(count: int, unit: str) -> tuple[str, str]:
+    """(`_30_DAYS`, `30 days`): a constant's name and its meaning, for a count of a unit."""
+    plural = "" if count == 1 else "s"
+    return f"_{count}_{unit.upper()}{plural.upper()}", f"{count} {unit}{plural}"
 
 
 def window_start(dur: ir.Dur, now: str, consts: Consts) -> str:
@@ -249,8 +254,8 @@ class Consts:
 
     def duration(self, micros: int) -> str:
         """A fixed duration in µs, named by its length (`_30_DAYS`, `_2_HOURS`)."""
-        words = duration_words(micros)
-        return self.named("_" + "_".join(words.split()).upper(), f"{micros:_}", words)
+        name, words = _count_name(*duration_count(micros))
+        return self.named(name, f"{micros:_}", words)
 
     def regex(self, pattern: str) -> str:
         self.uses_re = True
@@ -618,8 +623,7 @@ class ExprEmitter:
             return group(f"len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months})")
         months = agg.within.months
         lo, hi = month_bounds(months)
-        span = f"{months} month" + ("" if months == 1 else "s")
-        name = "_" + "_".join(span.split()).upper()
+        name, span = _count_name(months, "month")
         lo = self.consts.named(f"{name}_AT_LEAST", f"{lo:_}",
                                f"{span} last at least this long, less 4 hours (month_bounds)")
         hi = self.consts.named(f"{name}_UNDER", f"{hi:_}",

@@ -10,8 +10,9 @@ wrote. This test reads every module of compiler/ as a syntax tree and refuses:
   except where compiler/embed.py parses the semantics core's own files, which
   it pastes (input, not output), and where compiler/load.py compiles and runs
   a finished module (ALLOWED names each exception and why);
-- the text-search methods `find`, `rfind`, `index` or `count` with a string
-  argument, `splitlines`, `partition`, `rpartition`;
+- the text-search and rewriting methods `find`, `rfind`, `index`, `count`,
+  `replace`, `split`, `strip` with a string argument, `splitlines`,
+  `partition`, `rpartition`;
 - `startswith`/`endswith` or `in` with a string constant, except in the few
   functions that test the rule file's own text (a glob, a number's sign).
 
@@ -32,7 +33,7 @@ COMPILER = Path(__file__).resolve().parents[2] / "compiler"
 BANNED_MODULES = {"re", "tokenize", "io"}
 PARSERS = {"parse", "literal_eval"}  # ast.<name>
 BUILTIN_PARSERS = {"compile", "eval", "exec"}
-SEARCH_METHODS = {"find", "rfind", "index", "count"}
+SEARCH_METHODS = {"find", "rfind", "index", "count", "replace", "split", "strip", "lstrip", "rstrip"}
 SPLIT_METHODS = {"splitlines", "partition", "rpartition"}
 AFFIX_METHODS = {"startswith", "endswith"}
 
@@ -41,6 +42,7 @@ ALLOWED = {
     ("embed.py", "embedded_source"): "parses semantics/*.py, the source it pastes",
     ("embed.py", "semantics_files"): "picks the .py files of the semantics core",
     ("emit_expr.py", "glob_string_test"): "reads the glob the rule file wrote",
+    ("codegen.py", "_name"): "escapes a name from the rule file for the docstring",
     ("fold_constants.py", ""): "imports re for _fold",
     ("fold_constants.py", "_fold"): "matches a glob against a constant of the rule file",
     ("__init__.py", "compiler_version"): "picks the files the compiler's version digest covers",
@@ -131,6 +133,7 @@ PLANTED = {
     "def f(code):\n    return code.find('code = codes[i]')\n": ".find() with text",
     "def f(code):\n    return code.count('\\n')\n": ".count() with text",
     "def f(code):\n    return code.splitlines()\n": ".splitlines()",
+    "def f(code):\n    return code.replace('stg', 'lead.stg')\n": ".replace() with text",
     "def f(line):\n    return line.startswith('import re')\n": ".startswith() with text",
     "def f(lines):\n    return 'import re' in lines\n": "'import re' in",
 }
