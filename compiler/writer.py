@@ -107,8 +107,7 @@ class Block:
     def assign(self, target: str, value: str, op: str = "=", comment: str = "", *,
                reads: Iterable[str] = ()) -> None:
         """`target = value` (or `+=`, `-=`): the write of `target` is recorded."""
-        self._stmt(self.depth, f"{target} {op} {value}", comment=comment,
-                   reads=(*reads, target) if op != "=" else reads, writes=(target,))
+        self._assignment(self.depth, target, value, op, comment, reads)
 
     def nested(self, text: str, *, reads: Iterable[str] = (), writes: Iterable[str] = ()) -> None:
         """A line one level deeper: the one-line body of the statement just written."""
@@ -116,8 +115,13 @@ class Block:
 
     def nested_assign(self, target: str, value: str, op: str = "=") -> None:
         """`target = value` one level deeper (the one-line body of the statement just written)."""
-        self._stmt(self.depth + 1, f"{target} {op} {value}", reads=(target,) if op != "=" else (),
-                   writes=(target,))
+        self._assignment(self.depth + 1, target, value, op)
+
+    def _assignment(self, depth: int, target: str, value: str, op: str, comment: str = "",
+                    reads: Iterable[str] = ()) -> None:
+        augmented = op != "="  # `x += 1` reads x too
+        self._stmt(depth, f"{target} {op} {value}", comment=comment,
+                   reads=(*reads, target) if augmented else reads, writes=(target,))
 
     def if_(self, cond: str, *, chained: bool = False, comment: str = "",
             reads: Iterable[str] = (), loose: bool = False) -> None:
