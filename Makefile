@@ -35,6 +35,7 @@ test: install
 bench: install
 	$(BIN)/python bench/check_bench.py
 	$(BIN)/python bench/compiled_bench.py
+	$(BIN)/python bench/codegen_bench.py
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/state_bench.py
 	$(BIN)/python bench/points_bench.py

@@ -15,10 +15,8 @@ the columns (times, event codes, one column per field slot), fires timers up to
 
 from __future__ import annotations
 
-import io
-import re
-import tokenize
 from functools import lru_cache
+from itertools import groupby
 from typing import NamedTuple
 
 import jinja2
@@ -26,14 +24,11 @@ import jinja2
 from leadflow.compiler import ir
 from leadflow.compiler.embed import embedded_sources
 from leadflow.compiler.emit_events import record, restart_every
-from leadflow.compiler.emit_expr import Consts, literal
+from leadflow.compiler.emit_expr import Consts, all_of, always, literal
 from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
 from leadflow.compiler.emit_settle import settle_call, settle_function, timers_function
 from leadflow.compiler.emit_stmt import Gen, field_slots
 from leadflow.compiler.writer import Block, Sources, Stmt
-
-_ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+]?=)(?!=)")
-
 
 # ----------------------------------------------------------------- state
 
@@ -141,7 +136,7 @@ def _aggregate_vars(g: Gen, agg: ir.Aggregate) -> list[StateVar]:
 
 def _rule_vars(g: Gen, rule: ir.Rule) -> list[StateVar]:
     r, mods = rule.index, rule.modifiers
-    rule_name = f"rule {_name(rule.id)}"
+    rule_name = f"rule {r} {_name(rule.id)}"
     out = []
     if mods.needs_count:
         out.append(StateVar(f"rc{r}", "0", True, f"{rule_name}: times fired"))
@@ -186,11 +181,11 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
         nested += flow_functions(g, flow, 1)
     nested += send_functions(g, 1)
     loop, columns = event_loop(g, settle is not None)
-    work = Block(1)
+    work = g.block(1)
     for j in sorted(columns):
         work(f"c{j} = columns[{j}]")
     if settle is not None and program.settle_watch is not None:
-        work("sw = None  # what settle last went quiet on (none yet: the first call settles)")
+        work.assign("sw", "None", comment="what settle last went quiet on (none yet: the first call settles)")
         scalars.add("sw")
     for block in nested:
         work.extend(_with_nonlocals(block, scalars))
@@ -201,10 +196,9 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
     work.nested("raise")
     work("except Exception as exc:")
     work.nested("raise _runtime_error(exc) from exc")
-    # Load only the state this ruleset's code reads, store back only what it assigns.
-    stmts = [e for e in work.entries if isinstance(e, Stmt)]
-    used = names_in("\n".join(e.text for e in stmts))
-    assigned = {m.group(1) for m in (_ASSIGNED.match(e.text) for e in stmts if not e.keyword) if m}
+    # Load only the state this ruleset's code reads, store back only what it assigns:
+    # the statements' records say which (writer.Stmt reads/writes).
+    used, assigned = work.reads(), work.writes()
     body = Block(1)
     for var in state:
         if var.name in used:
@@ -219,34 +213,23 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
     return source, [(first + 1, last + 1, source_id) for first, last, source_id in spans]
 
 
-def names_in(code: str) -> set[str]:
-    """The identifiers a piece of generated code uses (string literals and comments excluded)."""
-    names = set()
-    for token in tokenize.generate_tokens(io.StringIO(code).readline):
-        if token.type == tokenize.NAME:
-            names.add(token.string)
-    return names
-
-
 def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
     """The loop over the lead's events; returns it and the field columns it reads."""
     p = g.p
-    b = Block(2)
+    b = g.block(2)
     used: set[str] = set()
     b("for i in range(start, stop):")
     with b.indent():
         b("t = times[i]")
         if p.timers != "none":
-            every = next((r for r in p.rules if r.kind == "every"), None)
-            due = f"ed{every.index}" if g.single_every else "tnext"
-            b.if_(f"{due} <= t")  # timers due at t fire before the event at t
+            b.if_(f"{_next_due(g)} <= t")  # timers due at t fire before the event at t
             b.nested("_timers(t)")
-        b("now = t")
+        b.assign("now", "t")
         b("code = codes[i]")
-        rest = Block(b.depth)
+        rest = b.child()
         if g.trace:
             rest(f"trc.append(TraceEntry(now, 'event', _event_text(code, columns, i), {g.snapshot}, "
-                 f"{g.stage_now}))")
+                 f"{g.stage_now}))", reads=g.trace_reads)
         restart_every(g, rest)
         if p.dispatch is not None:
             _dispatch(g, rest, used)
@@ -262,11 +245,18 @@ def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
             settle_call(g, b)
     b.if_("stop > start")
     with b.indent():
-        b("created = True")
-        b("lact = times[stop - 1]")
-        b.if_("fseen is None")
-        b.nested("fseen = times[start]")
+        b.assign("created", "True")
+        b.assign("lact", "times[stop - 1]")
+        b.if_("fseen is None", reads=("fseen",))
+        b.nested_assign("fseen", "times[start]")
     return b, set(_columns(g, used))
+
+
+def _next_due(g: Gen) -> str:
+    """The local no timer is due before: the one every rule's deadline, or `tnext` (recorded as read)."""
+    if g.single_every:
+        return g.v(f"ed{next(r for r in g.p.rules if r.kind == 'every').index}")
+    return g.v("tnext")
 
 
 def _columns(g: Gen, used: set[str]) -> list[int]:
@@ -294,14 +284,14 @@ def _trigger(g: Gen, rule: ir.Rule):
                                             ir.Const(rule.count.n))))
         if rule.when is not None:
             parts.append(g.cond(em, rule.when))
-        return " and ".join(parts) if parts else "True"
+        return all_of(parts)
     return condition
 
 
 def _dispatch(g: Gen, b: Block, used: set[str]) -> None:
     """`if code == 0: ... elif code == 2: ...`: the program's `Dispatch`, one branch per type."""
     for k, branch in enumerate(g.p.dispatch.branches):
-        code = Block(b.depth + 1)
+        code = b.child(b.depth + 1)
         branch_used: set[str] = set()
         _event_parts(g, code, branch, branch_used)
         used |= branch_used
@@ -323,7 +313,7 @@ def _undispatched(g: Gen, b: Block, used: set[str]) -> None:
         inner = _trigger(g, rule)
         def condition(em) -> str:
             rest = inner(em)
-            return f"code == {rule.event}" if rest == "True" else f"code == {rule.event} and {rest}"
+            return f"code == {rule.event}" if always(rest) else f"code == {rule.event} and {rest}"
         return condition
 
     g.group(b, [(r, trigger(r)) for r in rules], emitter)
@@ -333,7 +323,7 @@ def _undispatched(g: Gen, b: Block, used: set[str]) -> None:
 def _per_event_type(g: Gen, b: Block, used: set[str], emit) -> None:
     """One `if code == E:` block per event type for which `emit` writes any code."""
     for event in range(len(g.p.events)):
-        part = Block(b.depth + 1)
+        part = b.child(b.depth + 1)
         emit(g, part, event, g.event_emitter(event, used))
         if not part.empty():
             b.if_(f"code == {event}")
@@ -342,19 +332,17 @@ def _per_event_type(g: Gen, b: Block, used: set[str], emit) -> None:
 
 def tail(g: Gen, settle: bool) -> Block:
     """After the events: timers up to `until`; a lead never seen is created and settled then."""
-    b = Block(2)
+    b = g.block(2)
     b.if_("until is not None")
     with b.indent():
         if g.p.timers != "none":
-            every = next((r for r in g.p.rules if r.kind == "every"), None)
-            due = f"ed{every.index}" if g.single_every else "tnext"
-            b.if_(f"{due} <= until")
+            b.if_(f"{_next_due(g)} <= until")
             b.nested("_timers(until)")
-        b.if_("now is None or until > now")
-        b.nested("now = until")
-        b.if_("not created")
+        b.if_("now is None or until > now", reads=("now",), loose=True)
+        b.nested_assign("now", "until")
+        b.if_("not created", reads=("created",))
         with b.indent():
-            b("created = True")
+            b.assign("created", "True")
             if settle:
                 settle_call(g, b)
     return b
@@ -370,16 +358,12 @@ def next_due(g: Gen) -> str | None:
 
 
 def _with_nonlocals(block: Block, scalars: set[str]) -> Block:
-    """Insert `nonlocal` for the state scalars a nested function assigns."""
-    stmts = [e for e in block.entries if isinstance(e, Stmt)]
-    assigned = []
-    for stmt in stmts[1:]:
-        match = None if stmt.keyword else _ASSIGNED.match(stmt.text)
-        if match and match.group(1) in scalars and match.group(1) not in assigned:
-            assigned.append(match.group(1))
+    """Insert `nonlocal` for the state scalars a nested function assigns (its statements' writes)."""
+    stmts = block.statements()
+    assigned = block.writes() & scalars
     if not assigned:
         return block
-    out = Block(block.depth)
+    out = block.child()
     at = block.entries.index(stmts[0]) + 1
     out.entries = (block.entries[:at] + [Stmt(stmts[1].depth, f"nonlocal {', '.join(sorted(assigned))}")]
                    + block.entries[at:])
@@ -400,18 +384,20 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def sorted_imports(lines: list[str]) -> list[str]:
-    """One import block in the order ruff's isort expects: `import x`, then `from x import ...`."""
-    plain = sorted({ln for ln in lines if ln.startswith("import ")}, key=lambda s: s.split()[1])
+def sorted_imports(imports: list[tuple[str, str | None]]) -> list[str]:
+    """One import block in the order ruff's isort expects: `import x`, then `from x import ...`.
+
+    An import is (module, name) for `from module import name`, (module, None) for `import module`.
+    """
+    plain = sorted({module for module, name in imports if name is None})
     froms: dict[str, set[str]] = {}
-    for line in lines:
-        if line.startswith("from "):
-            module, names = line[5:].split(" import ")
-            froms.setdefault(module, set()).update(n.strip() for n in names.split(","))
+    for module, name in imports:
+        if name is not None:
+            froms.setdefault(module, set()).add(name)
     def order(name: str):
         kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
         return (kind, name)
-    out = list(plain)
+    out = [f"import {module}" for module in plain]
     for module in sorted(froms):
         out.append(f"from {module} import {', '.join(sorted(froms[module], key=order))}")
     return out
@@ -420,7 +406,7 @@ def sorted_imports(lines: list[str]) -> list[str]:
 def generate(program: ir.Program, version: str) -> str:
     """The module's source text."""
     consts = Consts()
-    sources = Sources()
+    sources = Sources((r.index, r.id, r.file, r.line) for r in program.rules)
     run, run_spans = run_function(program, consts, sources, trace=False)
     run_traced, traced_spans = run_function(program, consts, sources, trace=True)
     imports, semantics = embedded_sources()
@@ -428,11 +414,11 @@ def generate(program: ir.Program, version: str) -> str:
     needs_deque = (program.delivery.send_limit is not None
                    or any(a.storage in ("recent", "window") for a in program.aggregates))
     if needs_deque:
-        imports.append("from collections import deque")
+        imports.append(("collections", "deque"))
     if g.heap:
-        imports.append("from heapq import heappop, heappush")
-    if consts.lines and not any(line.startswith("import re") for line in imports):
-        imports.append("import re")
+        imports += [("heapq", "heappop"), ("heapq", "heappush")]
+    if consts.uses_re:
+        imports.append(("re", None))
     state = state_vars(g)
     slots = field_slots(program)
     rule_info = {r.index: (r.id, f"{r.file}:{r.line}") for r in program.rules}
@@ -460,7 +446,7 @@ def generate(program: ir.Program, version: str) -> str:
         "legend": [(var.name.ljust(max(len(v.name) for v in state)), var.meaning) for var in state],
         "lead_slots": sorted(["lead_id", "tracing"] + [var.name for var in state], key=natural),
         "snapshot": g.snapshot,
-        "stage_now": g.stage_now.replace("stg", "lead.stg"),
+        "stage_now": "STAGES[lead.stg]" if program.stages else "None",
         "stage_since": "lead.ssince" if program.stages else "None",
         "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
                                          for k, s in enumerate(program.scores)) + "}",
@@ -471,27 +457,35 @@ def generate(program: ir.Program, version: str) -> str:
         "constant_compares": consts.constant_compares,
     }
     skeleton = _environment().get_template("module.py.j2").render(context)
-    # The two loops follow the skeleton; their `def` lines are counted as the text is put
-    # together, so the source map's spans become module line numbers without reading it back.
-    text = skeleton + "\n\n" + run + "\n" + run_traced
-    run_line = skeleton.count("\n") + 3
-    traced_line = run_line + run.count("\n") + 1
-    spans = sorted([(run_line + a, run_line + z, s) for a, z, s in run_spans]
-                   + [(traced_line + a, traced_line + z, s) for a, z, s in traced_spans])
-    return text + _source_map(sources, spans)
+    # The source map's ranges count from each function's `def` line (the writer measured
+    # them); the module adds that line's number once it is loaded.
+    return (skeleton + "\n\n" + run + "\n" + run_traced
+            + _source_map(sources, {"_run": run_spans, "_run_traced": traced_spans}))
 
 
 def natural(name: str):
     """ruff's (isort-style) order for `__slots__`: `s2` before `s10`."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    runs = ("".join(run) for _, run in groupby(name, str.isdigit))
+    return [int(run) if run.isdigit() else run for run in runs]
 
 
-def _source_map(sources: Sources, ranges: list[tuple[int, int, int]]) -> str:
-    """`_SOURCES` and `_LINE_MAP`: which generated lines belong to which rule's file:line."""
-    entries = ",\n".join(f"    ({literal(label)}, {literal(file)}, {line})"
-                         for label, file, line in sources.entries)
-    spans = ",\n".join(f"    ({a}, {z}, {s})" for a, z, s in ranges)
-    return ("\n\n# Source map: (label, file, line) per rule, flow or stage, and the\n"
-            "# generated line ranges that belong to each (innermost range wins).\n"
-            f"_SOURCES = (\n{entries}{',' if entries else ''}\n)\n"
-            f"_LINE_MAP = (\n{spans}{',' if spans else ''}\n)\n")
+def _source_map(sources: Sources, ranges: dict[str, list[tuple[int, int, int]]]) -> str:
+    """`_SOURCES` and `_LINE_MAP`: which generated lines belong to which rule's file:line.
+
+    `ranges` holds, per function, (first, last, source) counted from its `def`
+    line; `_LINE_MAP` adds the line the function starts on (`co_firstlineno`).
+    """
+    entries = "".join(f"    {number}: ({literal(label)}, {literal(file)}, {line}),\n"
+                      for number, (label, file, line) in sorted(sources.entries.items()))
+    parts = []
+    for function, spans in ranges.items():
+        rows = "".join(f"    ({a}, {z}, {s}),\n" for a, z, s in sorted(spans))
+        parts.append(f"_lines_of({function}, (\n{rows}))")
+    return ("\n\n# Source map: (label, file, line) per rule (by its index, as in _RULES), flow\n"
+            "# or stage, and the generated line ranges that belong to each (innermost range\n"
+            "# wins), counted in each function from its `def` line.\n"
+            f"_SOURCES = {{\n{entries}}}\n\n\n"
+            "def _lines_of(function, ranges):\n"
+            "    first = function.__code__.co_firstlineno\n"
+            "    return tuple((first + a, first + z, source) for a, z, source in ranges)\n\n\n"
+            f"_LINE_MAP = {' + '.join(parts)}\n")

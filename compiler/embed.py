@@ -32,22 +32,24 @@ def semantics_files():
     return sorted((e for e in package.iterdir() if e.name.endswith(".py")), key=lambda e: e.name)
 
 
-def embedded_sources() -> tuple[list[str], list[tuple[str, str]]]:
-    """(import lines, [(heading, body), ...]): every module in EMBEDDED_MODULES, then SUPPORT."""
+def embedded_sources() -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
+    """(imports, [(heading, body), ...]): every module in EMBEDDED_MODULES, then SUPPORT. An
+    import is (module, name): `from module import name`, or (module, None): `import module`."""
     parts = [("leadflow.semantics", f"{module}.py", f"{title} (semantics/{module}.py)")
              for module, title in EMBEDDED_MODULES.items()] + [SUPPORT]
-    imports: list[str] = []
+    imports: list[tuple[str, str | None]] = []
     sections = []
     for package, file, title in parts:
-        lines, body = embedded_source(package, file, pasted=[p[1] for p in parts[:len(sections)]])
-        imports += [line for line in lines if line not in imports]
+        found, body = embedded_source(package, file, pasted=[p[1] for p in parts[:len(sections)]])
+        imports += [i for i in found if i not in imports]
         label = f" {title}"
         sections.append(("-" * max(3, 78 - len(label)) + label, body))
     return imports, sections
 
 
-def embedded_source(package: str, file: str, pasted=()) -> tuple[list[str], str]:
-    """A module's source as (import lines, body), without what a compiled module must not carry:
+def embedded_source(package: str, file: str,
+                    pasted=()) -> tuple[list[tuple[str, str | None]], str]:
+    """A module's source as (imports, body), without what a compiled module must not carry:
     the module docstring, its imports (returned, to be hoisted; `__future__` and the semantics
     core's own left out: each must be in `pasted`, the files pasted before), and an
     `if TYPE_CHECKING:` block."""
@@ -64,10 +66,10 @@ def embedded_source(package: str, file: str, pasted=()) -> tuple[list[str], str]
             if node.module.startswith("leadflow"):
                 _check_embedded(node, file, pasted)
             elif node.module != "__future__":
-                imports.append(python_ast.unparse(node))
+                imports += [(node.module, alias.name) for alias in node.names]
         elif isinstance(node, python_ast.Import):
             drop.update(span)
-            imports.append(python_ast.unparse(node))
+            imports += [(alias.name, None) for alias in node.names]
         elif _is_type_checking_block(node) or (node is tree.body[0] and _is_docstring(node)):
             drop.update(span)
     lines = [line for n, line in enumerate(text.splitlines(), 1) if n not in drop]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from leadflow.compiler import ir
-from leadflow.compiler.emit_expr import ExprEmitter, literal, micros_text, window_start
-from leadflow.compiler.emit_stmt import Gen, TimerKind, flag, window_end
+from leadflow.compiler.emit_expr import TRUE, ExprEmitter, all_of, always, literal, window_start
+from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
 from leadflow.compiler.writer import Block
 
 SLACK = 86_400_000_000  # calendar windows: prune a day late, so a DST change never drops a live entry
@@ -24,48 +24,51 @@ def record(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
     for tracker in g.p.trackers:
         if tracker.event != event:
             continue
+        last = f"k{tracker.id}"
         if tracker.replay:
-            b(f"k{tracker.id}.append(({em.var('now')}, {g.evdict(event, em)}))")
+            b(f"{last}.append(({em.var('now')}, {g.evdict(event, em)}))", reads=(last,))
         else:
-            _guarded(b, g.cond(em, tracker.where), [f"k{tracker.id} = now"])
+            _guarded(b, g.cond(em, tracker.where), lambda b, last=last: b.assign(last, em.var("now")))
 
 
 def _record_aggregate(g: Gen, b: Block, agg: ir.Aggregate, em: ExprEmitter) -> None:
     name = f"g{agg.id}"
     if agg.storage == "replay":
-        b(f"{name}.append(({em.var('now')}, {g.evdict(agg.event, em)}))")
+        b(f"{name}.append(({em.var('now')}, {g.evdict(agg.event, em)}))", reads=(name,))
         return
     where = g.cond(em, agg.where)
     value = "None" if agg.field is None else em.var(g.field_local(agg.event, agg.field))
     present = [] if agg.field is None or value == "now" else [f"{value} is not None"]
     storage = agg.storage
+    now = em.var("now")
     if storage == "counter":
-        _guarded(b, where, [f"{name} += 1"])
+        _guarded(b, where, lambda b: b.assign(name, "1", "+="))
     elif storage == "recent":
-        _guarded(b, where, [f"{name}.append(now)"])
+        _guarded(b, where, lambda b: b(f"{name}.append({now})", reads=(name,)))
     elif storage == "history":
-        _guarded(b, where, [f"{name}.append((now, {value}))"])
+        _guarded(b, where, lambda b: b(f"{name}.append(({now}, {value}))", reads=(name,)))
     elif storage == "window":
-        cutoff = window_start(agg.within)
+        cutoff = window_start(agg.within, now, g.consts)
         if agg.within.calendar:
-            cutoff = f"{cutoff} - {SLACK}"
+            cutoff = f"{cutoff} - {g.consts.duration(SLACK)}"
         def append_and_prune(b: Block) -> None:
-            b(f"{name}.append((now, {value}))")
+            b(f"{name}.append(({now}, {value}))", reads=(name,))
             b.if_(f"len({name}) > 32")
             b.nested(f"_prune({name}, {cutoff})")
-        _guarded(b, _and(where, *present), append_and_prune)
+        _guarded(b, all_of([where, *present]), append_and_prune)
     elif storage == "distinct":
-        _guarded(b, _and(where, *present), [f"{name}.add({value})"])
+        _guarded(b, all_of([where, *present]), lambda b: b(f"{name}.add({value})", reads=(name,)))
     elif storage == "running":
         if agg.func in ("sum", "avg"):
-            lines = [f"{name} = {name} + {value}"]
-            if agg.func == "avg":
-                lines.append(f"gn{agg.id} += 1")
-            _guarded(b, _and(where, *present), lines)
+            def add(b: Block) -> None:
+                b.assign(name, f"{name} + {value}", reads=(name,))
+                if agg.func == "avg":
+                    b.assign(f"gn{agg.id}", "1", "+=")
+            _guarded(b, all_of([where, *present]), add)
         else:
             op = "<" if agg.func == "min" else ">"
-            _guarded(b, _and(where, *present, f"({name} is None or {value} {op} {name})"),
-                     [f"{name} = {value}"])
+            _guarded(b, all_of([where, *present, f"({g.v(name)} is None or {value} {op} {name})"]),
+                     lambda b: b.assign(name, value))
     else:
         raise ValueError(storage)
 
@@ -78,21 +81,21 @@ def restart_every(g: Gen, b: Block) -> None:
         if rule.without is None:
             schedule_every(g, b, rule, first=True)
             continue
-        b.if_(f"code == {rule.without} or not seen")
+        b.if_(f"code == {rule.without} or not seen", reads=("seen",), loose=True)
         with b.indent():
             schedule_every(g, b, rule, first=True)
     if any(r.kind == "every" and r.without is not None for r in g.p.rules):
-        b("seen = True")
+        b.assign("seen", "True")
 
 
-def _calendar_due(b: Block, r: int, period: ir.Dur, first: bool) -> None:
+def _calendar_due(g: Gen, b: Block, r: int, period: ir.Dur, first: bool) -> None:
     """`_d` = the next due time of calendar every-rule r: its anchor + k periods (no drift)."""
     if first:
-        b(f"ea{r} = now")
-        b(f"ek{r} = 1")
+        b.assign(f"ea{r}", g.v("now"))
+        b.assign(f"ek{r}", "1")
     else:
-        b(f"ek{r} += 1")
-    b(f"_d = _every_due(ea{r}, ek{r}, {period.months})")
+        b.assign(f"ek{r}", "1", "+=")
+    b(f"_d = _every_due(ea{r}, ek{r}, {period.months})", reads=(f"ea{r}", f"ek{r}"))
 
 
 def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
@@ -100,53 +103,53 @@ def schedule_every(g: Gen, b: Block, rule: ir.Rule, first: bool) -> None:
     r, period = rule.index, rule.period
     if g.heap and not g.every_scalar:  # the plain program: a heap entry, older ones go stale
         if period.calendar:
-            _calendar_due(b, r, period, first)
+            _calendar_due(g, b, r, period, first)
             b.if_("_d is not None")
             with b.indent():
-                b(f"es{r} = tseq")
+                b.assign(f"es{r}", g.v("tseq"))
                 g.schedule(b, "_d", TimerKind.EVERY, f"{r}, None")
         else:
-            b(f"es{r} = tseq")
-            g.schedule(b, window_end(period), TimerKind.EVERY, f"{r}, None")
+            b.assign(f"es{r}", g.v("tseq"))
+            g.schedule(b, g.window_end(period), TimerKind.EVERY, f"{r}, None")
         return
     if period.calendar:
-        _calendar_due(b, r, period, first)
+        _calendar_due(g, b, r, period, first)
         b.if_("_d is None")
-        b.nested(f"ed{r} = _NEVER")
+        b.nested_assign(f"ed{r}", "_NEVER")
         b.else_()
         with b.indent():
-            b(f"ed{r} = _d")
+            b.assign(f"ed{r}", "_d")
             _every_seq(g, b, r)
     else:
-        b(f"ed{r} = now + {micros_text(period.micros)}")
+        b.assign(f"ed{r}", f"{g.v('now')} + {g.consts.duration(period.micros)}")
         _every_seq(g, b, r)
 
 
 def _every_seq(g: Gen, b: Block, r: int) -> None:
     if g.single_every:
         return  # one timer only: no ties to break, no lower bound to keep
-    b(f"eq{r} = tseq")
-    b("tseq += 1")
-    b(f"tnext = min(tnext, ed{r})")
+    b.assign(f"eq{r}", g.v("tseq"))
+    b.assign("tseq", "1", "+=")
+    b.assign("tnext", f"min(tnext, ed{r})", reads=("tnext", f"ed{r}"))
 
 
 def fire_every(g: Gen, b: Block, rule: ir.Rule) -> None:
     """An every rule's period ended: fire it, then schedule the next period unless used up."""
     r = rule.index
     if not (g.heap and not g.every_scalar):
-        b(f"ed{r} = _NEVER")
+        b.assign(f"ed{r}", "_NEVER")
     g.note(b, "timer", literal(f"{rule.id}: {rule.trigger_text}"))
-    g.group(b, [(rule, flag("True"))], g.plain_emitter)
+    g.group(b, [(rule, flag(TRUE))], g.plain_emitter)
     mods = rule.modifiers
-    cond = "True"
+    cond = TRUE
     if mods.per is None:
         parts = []
         if mods.once:
-            parts.append(f"rc{r} == 0")
+            parts.append(f"{g.v(f'rc{r}')} == 0")
         if mods.up_to is not None:
-            parts.append(f"rc{r} < {mods.up_to}")
-        cond = " and ".join(parts) or "True"
-    if cond == "True":
+            parts.append(f"{g.v(f'rc{r}')} < {mods.up_to}")
+        cond = all_of(parts)
+    if always(cond):
         schedule_every(g, b, rule, first=False)
     else:
         b.if_(f"{cond}")  # `once` / `up to N` used up for good: later periods could never fire
@@ -154,22 +157,11 @@ def fire_every(g: Gen, b: Block, rule: ir.Rule) -> None:
             schedule_every(g, b, rule, first=False)
 
 
-def _and(*parts: str) -> str:
-    kept = [p for p in parts if p != "True"]
-    return " and ".join(kept) if kept else "True"
-
-
-def _guarded(b: Block, cond: str, body: list[str] | Callable[[Block], None]) -> None:
-    """`body` (lines, or a function writing them) under `if cond:`, or bare when cond is True."""
-    def write() -> None:
-        if callable(body):
-            body(b)
-        else:
-            for line in body:
-                b(line)
-    if cond == "True":
-        write()
+def _guarded(b: Block, cond: str, body: Callable[[Block], None]) -> None:
+    """What `body` writes, under `if cond:`, or bare when cond is True."""
+    if always(cond):
+        body(b)
         return
     b.if_(cond)
     with b.indent():
-        write()
+        body(b)

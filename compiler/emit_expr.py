@@ -10,15 +10,14 @@ value (or dividing by zero) is missing.
 
 from __future__ import annotations
 
-import ast as python_ast
+import keyword
 import math
-import re
 from collections.abc import Callable
 
 from leadflow.compiler import ir
-from leadflow.semantics.timemath import FIXED_UNITS
+from leadflow.compiler.writer import Names
+from leadflow.semantics.timemath import FIXED_UNITS, SECOND
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PY_OPS = {"==", "!=", "<", "<=", ">", ">="}
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
@@ -36,48 +35,140 @@ def literal_names(names: list[str]) -> str:
 
 def ident(name: str) -> str:
     """Guard for generated identifiers: they are made from fixed prefixes and indexes only."""
-    if not _IDENT.match(name):
+    if not (name.isascii() and name.isidentifier() and not keyword.iskeyword(name)):
         raise ValueError(f"not a generated identifier: {name!r}")
     return name
 
 
+class Code(str):
+    """Emitted expression text that says what it is, so no one has to read it back.
+
+    `inner` is the text without the parentheses the emitter put around the
+    whole (the text itself when there are none); `name` is true for one
+    generated name (`s0`, `f3`: reading it twice costs nothing); `constant`
+    is true for a literal, whose value is `value`. Text made from a Code with
+    an f-string is a plain str again: it is then treated as none of these,
+    which is always safe (one more temporary, one more pair of parentheses).
+    """
+
+    inner: str
+    name: bool
+    constant: bool
+    value: object
+
+    def __new__(cls, text: str, *, inner: str | None = None, name: bool = False,
+                constant: bool = False, value: object = None):
+        code = super().__new__(cls, text)
+        code.inner = text if inner is None else inner
+        code.name = name
+        code.constant = constant
+        code.value = value
+        return code
+
+
+def group(body: str) -> Code:
+    """`(body)`, knowing its inside."""
+    return Code(f"({body})", inner=body)
+
+
+def named(name: str) -> Code:
+    """A generated name as an expression."""
+    return Code(ident(name), name=True)
+
+
+def constant(value) -> Code:
+    """A constant as an expression (`literal`), knowing its value."""
+    return Code(literal(value), inner=_bare_literal(value), constant=True, value=value)
+
+
+TRUE = Code("True", constant=True, value=True)  # the condition that always holds
+
+
+def always(code: str) -> bool:
+    """Whether a condition is the constant True (so no `if` is written for it)."""
+    return isinstance(code, Code) and code.constant and code.value is True
+
+
+def all_of(parts: list[str]) -> str:
+    """`a and b`, leaving out parts that always hold (TRUE when none is left)."""
+    kept = [p for p in parts if not always(p)]
+    return " and ".join(kept) if kept else TRUE
+
+
+def inner(code: str) -> str:
+    """The text without the parentheses around the whole, when its emitter put them there."""
+    return code.inner if isinstance(code, Code) else code
+
+
+def is_name(code: str) -> bool:
+    return isinstance(code, Code) and code.name
+
+
+def number_value(code: str) -> float | int | None:
+    """The number a constant expression writes (not a bool, not NaN), else None."""
+    if not (isinstance(code, Code) and code.constant):
+        return None
+    value = code.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
 def literal(value) -> str:
     """Python source for a constant, always through repr (finite floats round-trip exactly)."""
+    if _negative_number(value):
+        return f"({_bare_literal(value)})"
+    return _bare_literal(value)
+
+
+def _negative_number(value) -> bool:
+    """A number written with a minus sign (-0.0 too): parenthesized, as an operand."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return value < 0 if isinstance(value, int) else math.copysign(1.0, value) < 0 and not math.isnan(value)
+
+
+def _bare_literal(value) -> str:
+    """`literal` without the parentheses around a negative number."""
     if isinstance(value, float):
         if math.isnan(value):
             return "_NAN"
         if math.isinf(value):
-            return "_INF" if value > 0 else "(-_INF)"
-        return f"({value!r})" if value < 0 or str(value).startswith("-") else repr(value)
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+            return "_INF" if value > 0 else "-_INF"
         return repr(value)
-    if isinstance(value, int):
-        return f"({value!r})" if value < 0 else repr(value)
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+        return repr(value)
     if isinstance(value, tuple):
         inner = ", ".join(literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
-def micros_text(micros: int) -> str:
-    """A fixed duration in µs as Python showing its length: `30 * 86_400_000_000` is 30 days.
+_UNITS = (("day", FIXED_UNITS["day"]), ("hour", FIXED_UNITS["hour"]),
+          ("minute", FIXED_UNITS["minute"]), ("second", SECOND), ("microsecond", 1))
 
-    The product of two constants is folded by CPython when the module is
-    compiled, so it costs what the bare number would.
-    """
-    for unit in ("day", "hour", "minute"):
-        length = FIXED_UNITS[unit]
+
+def duration_count(micros: int) -> tuple[int, str]:
+    """A fixed duration in µs as a count of its largest whole unit: (30, "day"), (90, "second")."""
+    for unit, length in _UNITS:
         if micros >= length and micros % length == 0:
-            count = micros // length
-            return f"{length:_}" if count == 1 else f"{count} * {length:_}"
-    return f"{micros:_}"
+            return micros // length, unit
+    return micros, "microsecond"  # 0
 
 
-def window_start(dur: ir.Dur, now: str = "now") -> str:
+def _count_name(count: int, unit: str) -> tuple[str, str]:
+    """(`_30_DAYS`, `30 days`): a constant's name and its meaning, for a count of a unit."""
+    plural = "" if count == 1 else "s"
+    return f"_{count}_{unit.upper()}{plural.upper()}", f"{count} {unit}{plural}"
+
+
+def window_start(dur: ir.Dur, now: str, consts: Consts) -> str:
     """Python for the exclusive start of the window `(now - dur, now]`."""
     if dur.calendar:
         return f"_shift({now}, {-dur.months})"
-    return f"({now} - {micros_text(dur.micros)})"
+    return group(f"{now} - {consts.duration(dur.micros)}")
 
 
 def month_bounds(months: int) -> tuple[int, int]:
@@ -132,38 +223,64 @@ class Consts:
     def __init__(self):
         self.names: dict[tuple, str] = {}
         self.params: dict[tuple, list[str]] = {}
-        self.lines: list[str] = []  # `name = value` lines
+        self.numbers: list[str] = []  # `_30_DAYS = 2_592_000_000_000  # 30 days` lines
+        self.data: list[str] = []  # `_RX0 = re.compile(...)`, `_IN1 = (...)` lines
+        self._counts: dict[str, int] = {}
         self.functions: list[str] = []  # module-level filter functions
         self.constant_compares = False  # whether some emitted comparison has constants on both sides
+        self.uses_re = False  # whether a constant is a compiled pattern (the module imports re)
+
+    @property
+    def lines(self) -> list[str]:
+        """The module's constants: named numbers, then patterns and lists."""
+        return self.numbers + self.data
 
     def _add(self, key: tuple, prefix: str, code: str) -> str:
         if key not in self.names:
-            name = ident(f"{prefix}{len(self.names)}")
+            number = self._counts.get(prefix, 0)
+            self._counts[prefix] = number + 1
+            name = ident(f"{prefix}{number}")
             self.names[key] = name
-            self.lines.append(f"{name} = {code}")
+            self.data.append(f"{name} = {code}")
         return self.names[key]
 
+    def named(self, name: str, value: str, meaning: str) -> str:
+        """A number under a name that says what it is: `_30_DAYS = 2_592_000_000_000  # 30 days`."""
+        key = ("named", name)
+        if key not in self.names:
+            self.names[key] = ident(name)
+            self.numbers.append(f"{name} = {value}  # {meaning}")
+        return self.names[key]
+
+    def duration(self, micros: int) -> str:
+        """A fixed duration in µs, named by its length (`_30_DAYS`, `_2_HOURS`)."""
+        name, words = _count_name(*duration_count(micros))
+        return self.named(name, f"{micros:_}", words)
+
     def regex(self, pattern: str) -> str:
+        self.uses_re = True
         return self._add(("re", pattern), "_RX", f"re.compile({literal(pattern)}, re.DOTALL)")
 
     def members(self, items: tuple) -> str:
         return self._add(("in", tuple((type(i).__name__, i) for i in items)), "_IN", literal(items))
 
     def function(self, program: ir.Program, expr: ir.Expr, event: str | None,
-                 fields: Callable[[str], str] | None = None) -> tuple[str, list[str]]:
+                 fields: Callable[[str], tuple[str, tuple[str, ...]]] | None = None
+                 ) -> tuple[str, list[str]]:
         """A module-level function returning the truth of `expr`; (name, its parameters).
 
         With event="ev" the function's first parameter is an event dict and
         fields read from it (replayed filters); otherwise `fields` maps field
-        names to generated locals, which become parameters like any state.
+        names to generated locals (as ExprEmitter's `field`), which become
+        parameters like any state.
         """
         key = ("fn", expr, event,
                None if fields is None else tuple((n, fields(n)) for n in sorted(_field_names(expr))))
         if key in self.names:
             return self.names[key], self.params[key]
         if event is not None:
-            def fields(name: str) -> str:
-                return f"{event}.get({literal(name)})"
+            def fields(name: str) -> tuple[str, tuple[str, ...]]:
+                return f"{event}.get({literal(name)})", ()
         emitter = ExprEmitter(program, self, fields)
         if event is not None:  # `this.x` in a replayed filter: parameter `tfK` (K: its place)
             emitter.outer = {name: ident(f"tf{k}")
@@ -214,17 +331,6 @@ def _written_as_constant(e: ir.Expr) -> bool:
     return isinstance(e, ir.Const) and not (isinstance(e.value, float) and not math.isfinite(e.value))
 
 
-def unwrap(code: str) -> str:
-    """`(x > 1)` → `x > 1` when the outer parentheses enclose the whole text."""
-    if not (code.startswith("(") and code.endswith(")")):
-        return code
-    try:
-        python_ast.parse(code[1:-1], mode="eval")  # `(a) + (b)` leaves `a) + (b`: not an expression
-    except SyntaxError:
-        return code
-    return code[1:-1]
-
-
 def maybe_missing(expr: ir.Expr, program: ir.Program) -> bool:
     """Can this expression evaluate to missing (None) at run time?"""
     if isinstance(expr, ir.Const):
@@ -251,23 +357,28 @@ class ExprEmitter:
     """Emit expressions for one place in the generated code.
 
     `field` maps a field name of the context event to Python text (a local such
-    as `f3`, `now` for ts, or `ev.get('amount')` in a flow); `used` collects
-    the generated state names the emitted code reads.
+    as `f3`, `now` for ts, or `fc0.get('amount')` in a flow) and the generated
+    names that text reads; `used` collects the generated names the emitted
+    code reads, and `names` (the writer's, writer.Names) hears of each as it
+    is written, for the statement that will hold it.
     """
 
-    def __init__(self, program: ir.Program, consts: Consts, field: Callable[[str], str],
-                 used: set[str] | None = None):
+    def __init__(self, program: ir.Program, consts: Consts,
+                 field: Callable[[str], tuple[str, tuple[str, ...]]],
+                 used: set[str] | None = None, names: Names | None = None):
         self.program = program
         self.consts = consts
         self.field = field
         self.used: set[str] = set() if used is None else used
+        self.names = names if names is not None else Names()
         self._temps = 0
         self._aggs = {a.id: a for a in program.aggregates}
         self.outer: dict[str, str] = {}  # in a replayed filter: `this.x` → its parameter
 
-    def var(self, name: str) -> str:
+    def var(self, name: str) -> Code:
+        """A generated name the emitted code reads, recorded as read."""
         self.used.add(ident(name))
-        return name
+        return named(self.names.read(name))
 
     def temp(self) -> str:
         self._temps += 1
@@ -291,12 +402,12 @@ class ExprEmitter:
 
     # -- leaves ------------------------------------------------------------
     def _Const(self, e, cond):
-        return literal(e.value)
+        return constant(e.value)
 
     def _Field(self, e, cond):
-        code = self.field(e.name)
-        if _IDENT.match(code):
-            self.var(code)  # a generated local (f3, now): a parameter if this becomes a function
+        code, reads = self.field(e.name)
+        for name in reads:  # generated names (f3, now, fc0): parameters if this becomes a function
+            self.var(name)
         return code
 
     def _LeadAttr(self, e, cond):
@@ -315,14 +426,14 @@ class ExprEmitter:
         return f"_STAGE_ORDER.get({self.emit(e.operand)})"
 
     def _Tagged(self, e, cond):
-        return f"({literal(e.tag)} in {self.var('tags')})"
+        return group(f"{literal(e.tag)} in {self.var('tags')}")
 
     def _Now(self, e, cond):
         return self.var("now")
 
     def _CalendarLength(self, e, cond):
         now = self.var("now")
-        return f"({now} - _shift({now}, {-e.months}))"
+        return group(f"{now} - _shift({now}, {-e.months})")
 
     def _AggValue(self, e, cond):
         return self.aggregate(self._aggs[e.id])
@@ -336,18 +447,21 @@ class ExprEmitter:
         else:
             last = self.var(f"k{tracker.id}")
         t = self.temp()
-        return f"(None if ({t} := {last}) is None else {now} - {t})"
+        return group(f"None if ({t} := {last}) is None else {now} - {t}")
 
     # -- operators -----------------------------------------------------------
     def _Not(self, e, cond):
-        return f"(not {self.emit(e.operand, True)})"
+        return group(f"not {self.emit(e.operand, True)}")
 
     def _Neg(self, e, cond):
         inner = self.emit(e.operand)
+        number = number_value(inner)
+        if number is not None:  # `-5` unfolded (fold_constants off): still a known number
+            return Code(f"(-{inner})", inner=f"-{inner}", constant=True, value=-number)
         if not self.missing(e.operand):
-            return f"(-{inner})"
+            return group(f"-{inner}")
         t = self.temp()
-        return f"(None if ({t} := {inner}) is None else -{t})"
+        return group(f"None if ({t} := {inner}) is None else -{t}")
 
     def _Arith(self, e, cond):
         guards = []
@@ -369,15 +483,15 @@ class ExprEmitter:
             right = t
         body = f"{left} {e.op} {right}"
         if not guards:
-            return f"({body})"
-        return f"(None if {' or '.join(guards)} else {body})"
+            return group(body)
+        return group(f"None if {' or '.join(guards)} else {body}")
 
     def _guarded(self, operand: ir.Expr) -> tuple[list[str], str]:
         """(guards, text): text reads the operand once; guards say it is not missing."""
         text = self.emit(operand)
         if not self.missing(operand):
             return [], text
-        if _IDENT.match(text):
+        if is_name(text):
             return [f"{text} is not None"], text
         t = self.temp()
         return [f"({t} := {text}) is not None"], t
@@ -391,10 +505,10 @@ class ExprEmitter:
         g2, right = self._guarded(e.right)
         if _written_as_constant(e.left) and _written_as_constant(e.right):
             self.consts.constant_compares = True  # left unfolded: the unoptimized program
-        return "(" + " and ".join(g1 + g2 + [f"{left} {e.op} {right}"]) + ")"
+        return group(" and ".join(g1 + g2 + [f"{left} {e.op} {right}"]))
 
     def _logic(self, e, word, cond):
-        text = f"({self.emit(e.left, True)} {word} {self.emit(e.right, True)})"
+        text = group(f"{self.emit(e.left, True)} {word} {self.emit(e.right, True)}")
         return text if cond else f"bool{text}"
 
     def _And(self, e, cond):
@@ -406,18 +520,18 @@ class ExprEmitter:
     def _InList(self, e, cond):
         guards, operand = self._guarded(e.operand)
         word = "not in" if e.negated else "in"
-        return "(" + " and ".join(guards + [f"{operand} {word} {self.consts.members(e.items)}"]) + ")"
+        return group(" and ".join(guards + [f"{operand} {word} {self.consts.members(e.items)}"]))
 
     def _Match(self, e, cond):
         guards, operand = self._guarded(e.operand)
         test = glob_string_test(e.glob, operand)
         if test is None:
             test = f"{self.consts.regex(e.regex)}.fullmatch({operand}) is not None"
-        return "(" + " and ".join(guards + [test]) + ")"
+        return group(" and ".join(guards + [test]))
 
     def _IsMissing(self, e, cond):
         word = "is not" if e.negated else "is"
-        return f"({self.emit(e.operand)} {word} None)"
+        return group(f"{self.emit(e.operand)} {word} None")
 
     def _Outer(self, e, cond):
         if e.name in self.outer:  # a replayed filter's parameter
@@ -431,24 +545,24 @@ class ExprEmitter:
             test = f"{right} in {left}"
         else:
             test = f"{left}.startswith({right})"
-        return "(" + " and ".join(g1 + g2 + [test]) + ")"
+        return group(" and ".join(g1 + g2 + [test]))
 
     def _Call(self, e, cond):
         inner = self.emit(e.operand)
         apply = "{}.lower()" if e.func == "lower" else "len({})"
         if not self.missing(e.operand):
-            return "(" + apply.format(inner) + ")"
+            return group(apply.format(inner))
         t = self.temp()
-        return f"(None if ({t} := {inner}) is None else {apply.format(t)})"
+        return group(f"None if ({t} := {inner}) is None else {apply.format(t)}")
 
     def _InValue(self, e, cond):
         guards, operand = self._guarded(e.left)
         word = "not in" if e.negated else "in"
-        return "(" + " and ".join(guards + [f"{operand} {word} {self.emit(e.right)}"]) + ")"
+        return group(" and ".join(guards + [f"{operand} {word} {self.emit(e.right)}"]))
 
     # -- aggregates ----------------------------------------------------------
     def start(self, agg: ir.Aggregate) -> str:
-        return "None" if agg.within is None else window_start(agg.within, self.var("now"))
+        return "None" if agg.within is None else window_start(agg.within, self.var("now"), self.consts)
 
     def aggregate(self, agg: ir.Aggregate) -> str:
         g = self.var(f"g{agg.id}")
@@ -460,7 +574,7 @@ class ExprEmitter:
         if storage == "running":
             if agg.func == "avg":
                 n = self.var(f"gn{agg.id}")
-                return f"({g} / {n} if {n} else None)"
+                return group(f"{g} / {n} if {n} else None")
             return g
         if storage == "distinct":
             return f"len({g})"
@@ -487,10 +601,10 @@ class ExprEmitter:
             if op == ">":
                 return self.recent_at_least(agg, n + 1)
             if op == "<":
-                return f"(not {self.recent_at_least(agg, n)})"
+                return group(f"not {self.recent_at_least(agg, n)}")
             if op == "<=":
-                return f"(not {self.recent_at_least(agg, n + 1)})"
-            exactly = f"({self.recent_at_least(agg, n)} and not {self.recent_at_least(agg, n + 1)})"
+                return group(f"not {self.recent_at_least(agg, n + 1)}")
+            exactly = group(f"{self.recent_at_least(agg, n)} and not {self.recent_at_least(agg, n + 1)}")
             return exactly if op == "==" else f"(not {exactly})"
         return None
 
@@ -498,17 +612,23 @@ class ExprEmitter:
         """`count >= n` on a "recent" aggregate: the n-th latest timestamp is inside the window."""
         g = self.var(f"g{agg.id}")
         if n <= 0:
-            return "True"
+            return TRUE
         now = self.var("now")
         nth = f"{g}[{-n}]"
         if agg.within is None:
-            return f"(len({g}) >= {n})"
+            return group(f"len({g}) >= {n}")
         if not agg.within.calendar:
-            return f"(len({g}) >= {n} and {nth} > {now} - {micros_text(agg.within.micros)})"
+            return group(f"len({g}) >= {n} and {nth} > {now} - {self.consts.duration(agg.within.micros)}")
         if agg.within.months >= 12_000:  # reaches before year 1: no shortcut from the distance
-            return f"(len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months}))"
-        lo, hi = month_bounds(agg.within.months)
-        return f"(len({g}) >= {n} and _after({nth}, {now}, {agg.within.months}, {lo}, {hi}))"
+            return group(f"len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months})")
+        months = agg.within.months
+        lo, hi = month_bounds(months)
+        name, span = _count_name(months, "month")
+        lo = self.consts.named(f"{name}_AT_LEAST", f"{lo:_}",
+                               f"{span} last at least this long, less 4 hours (month_bounds)")
+        hi = self.consts.named(f"{name}_UNDER", f"{hi:_}",
+                               f"{span} last less than this, with 3 days and 4 hours to spare")
+        return group(f"len({g}) >= {n} and _after({nth}, {now}, {months}, {lo}, {hi})")
 
     def replay_filter(self, where: ir.Expr | None) -> tuple[str, str]:
         """A module-level filter function for a replayed aggregate, and its argument tuple."""

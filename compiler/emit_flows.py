@@ -1,4 +1,4 @@
-"""Emitters for flows (step 5 of an event, `_startN`/`_flowN`) and delivery (`_send`/`_deliver`).
+"""Emitters for flows (step 5 of an event, `_flowN`) and delivery (`_send`/`_deliver`).
 
 The nested functions close over `_run`'s locals; `codegen` adds their `nonlocal` declarations.
 """
@@ -6,8 +6,8 @@ The nested functions close over `_run`'s locals; `codegen` adds their `nonlocal`
 from __future__ import annotations
 
 from leadflow.compiler import ir
-from leadflow.compiler.emit_expr import ExprEmitter, literal, window_start
-from leadflow.compiler.emit_stmt import Gen, TimerKind, window_end
+from leadflow.compiler.emit_expr import ExprEmitter, always, literal, window_start
+from leadflow.compiler.emit_stmt import Gen, TimerKind
 from leadflow.compiler.writer import Block
 
 
@@ -17,45 +17,46 @@ def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
         stops = [g.cond(em, t.where) for t in flow.stops if t.event == event]
         if stops:
             f = flow.index
-            b.if_(f"ft{f}{_any(stops)}")
+            b.if_(f"ft{f}{_any(stops)}", reads=(f"ft{f}",))
             with b.indent():
                 g.note(b, "flow", literal(f"{flow.name}: stops (stop on {g.p.events[event].name})"))
                 g.cancel_held(b, flow)
-                b(f"ft{f} = 0")
-                b(f"fc{f} = _EMPTY")
+                b.assign(f"ft{f}", "0")
+                b.assign(f"fc{f}", "_EMPTY")
     starting = []
     for flow in g.p.flows:  # every start trigger is read on the same state, before any starts
         starts = [g.cond(em, t.where) for t in flow.starts if t.event == event]
         if starts:
-            b(f"y{flow.index} = not ft{flow.index}{_any(starts)}")
+            b(f"y{flow.index} = not ft{flow.index}{_any(starts)}", reads=(f"ft{flow.index}",))
             starting.append(flow)
     for flow in starting:
         context = g.evdict(event, em) if flow.event == event else "_EMPTY"
         b.if_(f"y{flow.index}")
-        b.nested(f"_start{flow.index}({context})")
+        b.nested(f"_flow{flow.index}(0, {context})")
 
 
 def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
-    """`_startN(context)` and `_flowN(pc)`: run the steps from `pc` up to the next wait."""
-    f = flow.index
-    start = Block(depth)
-    start(f"def _start{f}(ctx, why=''):")  # why: ' (started by RULE)' for a start action
-    with start.indent():
-        start.if_(f"ft{f}")
-        with start.indent():
-            g.note(start, "flow", literal(f"{flow.name}: already running, start ignored"))
-            start("return")
-        start("ftok += 1")
-        start(f"ft{f} = ftok")
-        start(f"fc{f} = ctx")
-        g.note(start, "flow", f"{literal(flow.name + ': starts')} + why")
-        start(f"_flow{f}(0)")
+    """`_flowN(pc, ctx=None, why='')`: run the steps from `pc` up to the next wait.
 
-    run = Block(depth)
+    With `ctx` (the event that starts it, or `_EMPTY`) it first starts a run,
+    unless one is running; `why` is ' (started by RULE)' for a start action.
+    """
+    f = flow.index
+    run = g.block(depth)
     source = g.sources.add(flow.name, flow.file, flow.line)
-    run(f"def _flow{f}(pc):")
+    run(f"def _flow{f}(pc, ctx=None, why=''):")
     with run.indent(), run.mapped(source):
-        run(f"tok = ft{f}")
+        run.if_("ctx is not None")
+        with run.indent():
+            run.if_(f"ft{f}", reads=(f"ft{f}",))
+            with run.indent():
+                g.note(run, "flow", literal(f"{flow.name}: already running, start ignored"))
+                run("return")
+            run.assign("ftok", "1", "+=")
+            run.assign(f"ft{f}", g.v("ftok"))
+            run.assign(f"fc{f}", "ctx")
+            g.note(run, "flow", f"{literal(flow.name + ': starts')} + why")
+        run(f"tok = {g.v(f'ft{f}')}")
         run("while True:")
         with run.indent():
             for i, instr in enumerate(flow.code):
@@ -67,11 +68,11 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
             else:
                 run.if_("True")
             with run.indent():
-                run(f"ft{f} = 0")
-                run(f"fc{f} = _EMPTY")
+                run.assign(f"ft{f}", "0")
+                run.assign(f"fc{f}", "_EMPTY")
                 g.note(run, "flow", literal(f"{flow.name}: ends (no steps left)"))
                 run("return")
-    return [start, run]
+    return [run]
 
 
 def _flow_instr(g: Gen, b: Block, flow: ir.Flow, i: int, instr: ir.Instr) -> None:
@@ -82,14 +83,14 @@ def _flow_instr(g: Gen, b: Block, flow: ir.Flow, i: int, instr: ir.Instr) -> Non
         context = None
         if isinstance(action, ir.FlowOp) and action.op == "start":
             target = g.p.flows[action.flow]
-            context = f"fc{f}" if flow.event is not None and flow.event == target.event else "_EMPTY"
+            context = g.v(f"fc{f}") if flow.event is not None and flow.event == target.event else "_EMPTY"
         g.actions(b, (action,), None, em, flow.name, None, None, "flow", context)
         if isinstance(action, ir.FlowOp):
-            b.if_(f"ft{f} != tok")  # the step stopped (or restarted) this very flow
+            b.if_(f"ft{f} != tok", reads=(f"ft{f}",))  # the step stopped (or restarted) this very flow
             b.nested("return")
         b(f"pc = {i + 1}")
     elif isinstance(instr, ir.Wait):
-        g.schedule(b, window_end(instr.dur), TimerKind.FLOW_WAIT, f"{f}, (tok, {i + 1})")
+        g.schedule(b, g.window_end(instr.dur), TimerKind.FLOW_WAIT, f"{f}, (tok, {i + 1})")
         g.note(b, "flow", f"{literal(flow.name + ': wait ' + instr.text + ', until ')} + "
                           f"format_local(_due, TIMEZONE)")
         b("return")
@@ -104,42 +105,46 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
     d = g.p.delivery
     if not g.send_policy:
         return []
-    send = Block(depth)
+    send = g.block(depth)
     send("def _send(src, kind, target, args, run=None):")  # run: the token of a flow's run
     with send.indent():
         if d.quiet_start is not None and d.quiet_start != d.quiet_end:  # `A to A` holds nothing
-            hours = f"quiet hours {_clock(d.quiet_start)} to {_clock(d.quiet_end)} (minutes of the day)"
-            send.if_(f"in_clock_range(now, {d.quiet_start}, {d.quiet_end}, TIMEZONE)", comment=hours)
+            start = g.consts.named("_QUIET_FROM", str(d.quiet_start),
+                                   f"quiet hours start at {_clock(d.quiet_start)} (minutes of the day)")
+            end = g.consts.named("_QUIET_UNTIL", str(d.quiet_end),
+                                 f"and end at {_clock(d.quiet_end)} (minutes of the day)")
+            send.if_(f"in_clock_range(now, {start}, {end}, TIMEZONE)", reads=("now",))
             with send.indent():
                 if g.holds_sends:
                     send.if_("run is not None")
-                    send.nested("fh.setdefault(run, []).append(target)")
-                g.schedule(send, f"next_local_clock(now, {d.quiet_end}, TIMEZONE)",
+                    send.nested("fh.setdefault(run, []).append(target)", reads=("fh",))
+                g.schedule(send, f"next_local_clock({g.v('now')}, {end}, TIMEZONE)",
                            TimerKind.HELD_SEND, "(src, kind, run), (target, args)")
                 g.note(send, "", "src + ': send ' + _quote(target) + ' held by quiet hours until ' "
                                  "+ format_local(_due, TIMEZONE)", "kind")
                 send("return")
         send("_deliver(src, kind, target, args)")
-    deliver = Block(depth)
+    deliver = g.block(depth)
     deliver("def _deliver(src, kind, target, args):")
     with deliver.indent():
         if d.send_limit is not None:
             n = d.send_limit
-            deliver.if_(f"len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per)}")
+            deliver.if_(f"len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per, g.v('now'), g.consts)}",
+                        reads=("dl",))
             with deliver.indent():
-                deliver("acts.append(OutAction(now, src, 'suppressed', target, args))")
+                deliver("acts.append(OutAction(now, src, 'suppressed', target, args))", reads=("acts", "now"))
                 g.note(deliver, "", "src + ': send ' + _quote(target) + "
                                     f"{literal(' suppressed by the send limit (' + d.limit_text + ')')}", "kind")
                 deliver("return")
-            deliver("dl.append(now)")
-        deliver("acts.append(OutAction(now, src, 'send', target, args))")
+            deliver("dl.append(now)", reads=("dl", "now"))
+        deliver("acts.append(OutAction(now, src, 'send', target, args))", reads=("acts", "now"))
         g.note(deliver, "", "src + ': send ' + _quote(target) + _args_text(args)", "kind")
     return [send, deliver]
 
 
 def _any(conditions: list[str]) -> str:
     """` and (a or b)`, or nothing when one of them always holds."""
-    if "True" in conditions:
+    if any(always(c) for c in conditions):
         return ""
     if len(conditions) == 1:
         return f" and {conditions[0]}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_events import fire_every
-from leadflow.compiler.emit_expr import literal, literal_names, unwrap
+from leadflow.compiler.emit_expr import inner, literal, literal_names
 from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
 from leadflow.compiler.writer import Block
 from leadflow.semantics.failures import MAX_ROUNDS
@@ -20,7 +20,7 @@ def settle_function(g: Gen, depth: int) -> Block | None:
     enters = [r for r in p.rules if r.kind == "enter"]
     if not (whiles or whens or p.stages):
         return None
-    b = Block(depth)
+    b = g.block(depth)
     b("def _settle():")
     with b.indent():
         b(f"for _round in range({MAX_ROUNDS}):")
@@ -29,7 +29,7 @@ def settle_function(g: Gen, depth: int) -> Block | None:
             for rule in whiles:
                 _while_step(g, b, rule)
             if p.stages:
-                b("_old = stg")
+                b("_old = stg", reads=("stg",))
                 b("_new = 0")
                 for k in range(1, len(p.stages)):
                     file, line = p.stage_lines[k]
@@ -37,27 +37,27 @@ def settle_function(g: Gen, depth: int) -> Block | None:
                         em = g.plain_emitter()
                         b.if_(f"{em.cond(p.stage_conds[k])}")
                         b.nested(f"_new = {k}")
-                b("stg = _new")
+                b.assign("stg", "_new")
             for rule in whens:
                 with b.mapped(g.rule_source(rule)):
                     em = g.plain_emitter()
-                    b(f"_c = bool({unwrap(em.cond(rule.when))})")
-                    b(f"u{rule.index} = _c and not wp{rule.index}")
-                    b(f"wp{rule.index} = _c")
+                    b(f"_c = bool({inner(em.cond(rule.when))})")
+                    b(f"u{rule.index} = _c and not wp{rule.index}", reads=(f"wp{rule.index}",))
+                    b.assign(f"wp{rule.index}", "_c")
             if whens:
                 g.group(b, [(r, flag(f"u{r.index}")) for r in whens], g.plain_emitter, involved=True)
             if p.stages:
-                b.if_("stg != _old")
+                b.if_("stg != _old", reads=("stg",))
                 with b.indent():
                     b("involved.append(-1 - stg)")
-                    b("trans.append(Transition(now, STAGES[_old], STAGES[stg]))")
-                    b("ssince = now")
+                    b("trans.append(Transition(now, STAGES[_old], STAGES[stg]))", reads=("trans", "now"))
+                    b.assign("ssince", g.v("now"))
                     g.note(b, "stage", "STAGES[_old] + ' → ' + STAGES[stg]")
                     _stage_groups(g, b, exits, "_old")
                     _stage_groups(g, b, enters, "stg")
             b.if_("not involved")
             if p.settle_watch is not None:
-                b.nested(f"sw = {watched(g)}")  # quiet on these values: skip until one changes
+                b.nested_assign("sw", watched(g))  # quiet on these values: skip until one changes
             b.nested("return")
         b("raise _not_settled(involved)")
     return b
@@ -74,7 +74,7 @@ def settle_call(g: Gen, b: Block) -> None:
     if g.p.settle_watch is None:
         b("_settle()")
         return
-    b.if_(f"{watched(g)} != sw")
+    b.if_(f"{watched(g)} != sw", reads=("sw",))
     b.nested("_settle()")
 
 
@@ -95,20 +95,20 @@ def _while_step(g: Gen, b: Block, rule: ir.Rule) -> None:
     with b.mapped(g.rule_source(rule)):
         em = g.plain_emitter()
         b(f"_c = {em.cond(rule.when)}")
-        b.if_(f"_c and wh{r} is None")
+        b.if_(f"_c and wh{r} is None", reads=(f"wh{r}",))
         with b.indent():
             b(f"_a = {em.value(action.amount)}")
             b.if_("_a is None")
             b.nested("_a = 0.0")
-            b(f"_o = s{k}")
+            b(f"_o = s{k}", reads=(f"s{k}",))
             g.change_score(b, k, "_a", rule.id)
-            b(f"wh{r} = s{k} - _o")
+            b.assign(f"wh{r}", f"s{k} - _o", reads=(f"s{k}",))
             b(f"involved.append({r})")
             g.note(b, "while", f"{literal(rule.id + ': holds → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")
-        b.elif_(f"not _c and wh{r} is not None")
+        b.elif_(f"not _c and {g.v(f'wh{r}')} is not None")
         with b.indent():
-            g.change_score(b, k, f"-wh{r}", f"while:{rule.id}")
-            b(f"wh{r} = None")
+            g.change_score(b, k, f"-{g.v(f'wh{r}')}", f"while:{rule.id}")
+            b.assign(f"wh{r}", "None")
             b(f"involved.append({r})")
             g.note(b, "while", f"{literal(rule.id + ': no longer holds → ' + g.p.scores[k].name + ' ')}"
                                f" + _num_text(s{k})")
@@ -124,13 +124,13 @@ def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
         return None
     everies = [r for r in p.rules if r.kind == "every"]
     scalar = everies if g.every_scalar else []
-    b = Block(depth)
+    b = g.block(depth)
     b("def _timers(bound):")
     with b.indent():
         b("while True:")
         with b.indent():
             if g.heap:
-                b.if_("th")
+                b.if_("th", reads=("th",))
                 b.nested("_due, _seq = th[0][0], th[0][1]")
                 b.else_()
                 b.nested("_due, _seq = _NEVER, 0")
@@ -141,16 +141,18 @@ def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
             for rule in scalar if not g.single_every else []:
                 r = rule.index
                 tie = "" if g.single_every else f" or (ed{r} == _due and eq{r} < _seq)"
-                b.if_(f"ed{r} < _due{tie}")
+                b.if_(f"ed{r} < _due{tie}", reads=(f"ed{r}", f"eq{r}"), loose=bool(tie))
                 b.nested(f"_due, _seq, _which = ed{r}, eq{r}, {r}" if not g.single_every
-                         else f"_due = ed{r}")
+                         else f"_due = ed{r}", reads=(f"ed{r}", f"eq{r}"))
             if g.single_every:
-                b(f"_due = ed{scalar[0].index}")
+                b(f"_due = ed{scalar[0].index}", reads=(f"ed{scalar[0].index}",))
             b.if_("_due > bound")
-            b.nested("tnext = _due" if not g.single_every else "return")
-            if not g.single_every:
+            if g.single_every:
                 b.nested("return")
-            b("now = _due")
+            else:
+                b.nested_assign("tnext", "_due")
+                b.nested("return")
+            b.assign("now", "_due")
             if g.heap and scalar:
                 b.if_("_which == -1")
                 with b.indent():
@@ -169,20 +171,21 @@ def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
 
 
 def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
-    b("_e = heappop(th)")
+    b("_e = heappop(th)", reads=("th",))
     b("_kind, _ea, _eb = _e[2], _e[3], _e[4]")
     first = True
 
     def branch(kind: TimerKind):
         nonlocal first
-        b.if_(f"_kind == {kind.value}", chained=not first, comment=kind.meaning)
+        b.if_(f"_kind == {g.timer_kind(kind)}", chained=not first)
         first = False
 
     if everies:
         branch(TimerKind.EVERY)
         with b.indent():
             for i, rule in enumerate(everies):
-                b.if_(f"_ea == {rule.index} and es{rule.index} == _e[1]", chained=i > 0)
+                b.if_(f"_ea == {rule.index} and es{rule.index} == _e[1]", chained=i > 0,
+                      reads=(f"es{rule.index}",))
                 with b.indent():
                     fire_every(g, b, rule)
             b.else_()
@@ -198,7 +201,7 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
             for i, flow in enumerate(g.p.flows):
                 b.if_(f"_ea == {flow.index}", chained=i > 0)
                 with b.indent():
-                    b.if_(f"ft{flow.index} != _eb[0]")
+                    b.if_(f"ft{flow.index} != _eb[0]", reads=(f"ft{flow.index}",))
                     b.nested("continue  # the instance was stopped: its wait is cancelled")
                     g.note(b, "timer", literal(f"{flow.name}: wait over"))
                     b(f"_flow{flow.index}(_eb[1])")
@@ -207,17 +210,17 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
         with b.indent():
             if g.holds_sends:
                 b("_r = _ea[2]")  # a flow's send: the token of its run, cancelled if it was stopped
-                b.if_("_r in fx")
+                b.if_("_r in fx", reads=("fx",))
                 with b.indent():
-                    b("fx[_r] -= 1")
-                    b.if_("not fx[_r]")
-                    b.nested("del fx[_r]")
+                    b("fx[_r] -= 1", reads=("fx",))
+                    b.if_("not fx[_r]", reads=("fx",))
+                    b.nested("del fx[_r]", reads=("fx",))
                     b("continue")
-                b.if_("_r in fh")
+                b.if_("_r in fh", reads=("fh",))
                 with b.indent():
-                    b("fh[_r].remove(_eb[0])")
-                    b.if_("not fh[_r]")
-                    b.nested("del fh[_r]")
+                    b("fh[_r].remove(_eb[0])", reads=("fh",))
+                    b.if_("not fh[_r]", reads=("fh",))
+                    b.nested("del fh[_r]", reads=("fh",))
             g.note(b, "timer", "'quiet hours over: send ' + _quote(_eb[0])")
             b("_deliver(_ea[0], _ea[1], _eb[0], _eb[1])")
 
@@ -235,6 +238,7 @@ def _expire(g: Gen, b: Block, rules: list[ir.Rule]) -> None:
                     with b.indent():
                         g.change_score(b, k, "-_actual", f"expire:{rule.id}")
                         if rule.modifiers.cap is not None:
-                            b(f"rk{rule.index}_{k} = rk{rule.index}_{k} - _points")
+                            live = f"rk{rule.index}_{k}"
+                            b.assign(live, f"{live} - _points", reads=(live,))
                         g.note(b, "expire", f"{literal(rule.id + ': ')} + _num_text(_actual) + "
                                             f"{literal(' expired → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")

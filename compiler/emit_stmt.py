@@ -10,23 +10,27 @@ evaluated at its own apply step instead (nothing earlier changes what it reads).
 
 from __future__ import annotations
 
-import ast as python_ast
-import math
 from collections.abc import Callable
 from enum import Enum
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_expr import (
+    TRUE,
+    Code,
     Consts,
     ExprEmitter,
+    all_of,
+    always,
     ident,
+    inner,
+    is_name,
     literal,
     maybe_missing,
-    micros_text,
-    unwrap,
+    named,
+    number_value,
     window_start,
 )
-from leadflow.compiler.writer import Block, Sources
+from leadflow.compiler.writer import Block, Names, Sources
 from leadflow.semantics.slots import FieldSlots
 
 
@@ -43,6 +47,7 @@ class Gen:
         self.consts = consts
         self.sources = sources
         self.trace = trace
+        self.names = Names()  # what the statement being written reads (writer.Names)
         slots = field_slots(program)
         self.slot_of = {(e, name): slot for e, fields in enumerate(slots.by_event)
                         for name, slot in fields}
@@ -50,6 +55,9 @@ class Gen:
         self.snapshot = "{" + ", ".join(f"{literal(s.name)}: s{k}"
                                         for k, s in enumerate(program.scores)) + "}"
         self.stage_now = "STAGES[stg]" if program.stages else "None"
+        # What a trace line reads besides its text: the scores and the stage.
+        self.trace_reads = ("trc", "now", *(f"s{k}" for k in range(len(program.scores))),
+                            *(("stg",) if program.stages else ()))
         self.heap = program.timers in ("mixed", "heap")
         self.every_scalar = program.timers in ("one", "every", "mixed")
         self.single_every = program.timers == "one"
@@ -64,28 +72,37 @@ class Gen:
     # -- expression emitters -------------------------------------------------
     def event_emitter(self, event: int | None, used: set[str] | None = None) -> ExprEmitter:
         """Bare names read the current event's fields (locals f<slot>; `ts` is `now`)."""
-        def field(name: str) -> str:
-            return "now" if name == "ts" else ident(f"f{self.slot_of[(event, name)]}")
-        return ExprEmitter(self.p, self.consts, field, used)
+        def field(name: str) -> tuple[str, tuple[str, ...]]:
+            local = self.field_local(event, name)
+            return named(local), (local,)
+        return ExprEmitter(self.p, self.consts, field, used, self.names)
 
     def field_local(self, event: int, name: str) -> str:
         return "now" if name == "ts" else ident(f"f{self.slot_of[(event, name)]}")
 
     def flow_emitter(self, flow: ir.Flow) -> ExprEmitter:
         """Bare names read the event that started this instance of the flow."""
-        def field(name: str) -> str:
-            return f"fc{flow.index}.get({literal(name)})"
-        return ExprEmitter(self.p, self.consts, field)
+        def field(name: str) -> tuple[str, tuple[str, ...]]:
+            return f"fc{flow.index}.get({literal(name)})", (f"fc{flow.index}",)
+        return ExprEmitter(self.p, self.consts, field, None, self.names)
 
     def plain_emitter(self, rule: ir.Rule | None = None) -> ExprEmitter:
-        def field(name: str) -> str:
+        def field(name: str) -> tuple[str, tuple[str, ...]]:
             raise ValueError(f"no event here to read {name!r} from")
-        return ExprEmitter(self.p, self.consts, field)
+        return ExprEmitter(self.p, self.consts, field, None, self.names)
+
+    def v(self, name: str) -> str:
+        """A state name put into a statement's text by hand, recorded as read (writer.Names)."""
+        return self.names.read(name)
+
+    def block(self, depth: int) -> Block:
+        """An empty block of `_run` (its statements take what `names` heard)."""
+        return Block(depth, self.names)
 
     def cond(self, em: ExprEmitter, expr: ir.Expr | None) -> str:
         """A filter: a call to a module-level function for an `ir.FilterCall`, else inline."""
         if expr is None:
-            return "True"
+            return TRUE
         if not isinstance(expr, ir.FilterCall):
             return em.cond(expr)
         name, params = self.consts.function(self.p, expr.operand, None, em.field)
@@ -105,7 +122,8 @@ class Gen:
         """A line for `explain` (only in the traced variant of `_run`); `kind_code` for a variable kind."""
         if self.trace:
             kind_code = kind_code or literal(kind)
-            b(f"trc.append(TraceEntry(now, {kind_code}, {text}, {self.snapshot}, {self.stage_now}))")
+            b(f"trc.append(TraceEntry(now, {kind_code}, {text}, {self.snapshot}, {self.stage_now}))",
+              reads=self.trace_reads)
 
     # -- scores ------------------------------------------------------------------
     def clamp(self, b: Block, k: int, delta: float | None = None) -> None:
@@ -115,12 +133,13 @@ class Gen:
         take it below its min, nor a constant <= 0 above its max.
         """
         info = self.p.scores[k]
+        score = f"s{k}"
         if info.low is not None and not (delta is not None and delta >= 0):
-            b.if_(f"s{k} < {literal(info.low)}")
-            b.nested(f"s{k} = {literal(float(info.low))}")
+            b.if_(f"{score} < {literal(info.low)}", reads=(score,))
+            b.nested_assign(score, literal(float(info.low)))
         if info.high is not None and not (delta is not None and delta <= 0):
-            b.if_(f"s{k} > {literal(info.high)}")
-            b.nested(f"s{k} = {literal(float(info.high))}")
+            b.if_(f"{score} > {literal(info.high)}", reads=(score,))
+            b.nested_assign(score, literal(float(info.high)))
 
     def change_score(self, b: Block, k: int, delta: str, cause: str) -> None:
         """Add `delta` to score k and clamp; a lead made with points=True gets a ledger row.
@@ -128,15 +147,17 @@ class Gen:
         `cause` is the ledger's `rule` (runtime/engine.py PointChange); a change
         of 0 is not a row, as in the interpreter (runtime/interpreter/actions.py).
         """
-        constant = _number_text(delta)
-        b(f"_lo = s{k}")
+        constant = number_value(delta)
+        score = f"s{k}"
+        b(f"_lo = {score}", reads=(score,))
         if constant is not None and constant < 0:
-            b(f"s{k} = s{k} - {literal(-constant)}")  # x - c is x + (-c), bit for bit
+            b.assign(score, f"{self.v(score)} - {literal(-constant)}")  # x - c is x + (-c), bit for bit
         else:
-            b(f"s{k} = s{k} + {delta}")
+            b.assign(score, f"{self.v(score)} + {delta}")
         self.clamp(b, k, constant)
-        b.if_(f"pts is not None and s{k} != _lo")
-        b.nested(f"pts.append((now, {literal(cause)}, {literal(self.p.scores[k].name)}, s{k} - _lo, s{k}))")
+        b.if_(f"pts is not None and {score} != _lo", reads=("pts",))
+        b.nested(f"pts.append((now, {literal(cause)}, {literal(self.p.scores[k].name)}, {score} - _lo, {score}))",
+                 reads=("pts", "now"))
 
     # -- rule groups ---------------------------------------------------------------
     def allowed(self, rule: ir.Rule) -> list[str]:
@@ -144,11 +165,12 @@ class Gen:
         mods, r = rule.modifiers, rule.index
         parts = []
         if mods.once:
-            parts.append(f"rc{r} == 0")
+            parts.append(f"{self.v(f'rc{r}')} == 0")
         if mods.up_to is not None:
-            parts.append(f"rc{r} < {mods.up_to}")
+            parts.append(f"{self.v(f'rc{r}')} < {mods.up_to}")
         if mods.per is not None:
-            parts.append(f"(rl{r} is None or rl{r} <= {window_start(mods.per)})")
+            last = self.v(f"rl{r}")
+            parts.append(f"({last} is None or {last} <= {window_start(mods.per, self.v('now'), self.consts)})")
         return parts
 
     def group(self, b: Block, members: list[tuple[ir.Rule, Callable[[ExprEmitter], str]]],
@@ -164,8 +186,9 @@ class Gen:
             if rule.fused:
                 continue
             em = emitter(rule)
-            cond = _all([trigger(em)] + self.allowed(rule))
+            cond = all_of([trigger(em)] + self.allowed(rule))
             with b.mapped(self.rule_source(rule)):
+                b.label(_rule_label(rule))
                 b(f"x{rule.index} = False")
                 b.if_(f"{cond}")
                 with b.indent():
@@ -175,12 +198,13 @@ class Gen:
             em = emitter(rule)
             with b.mapped(self.rule_source(rule)):
                 if rule.fused:
-                    cond = _all([trigger(em)] + self.allowed(rule))
+                    cond = all_of([trigger(em)] + self.allowed(rule))
                     values = None
+                    b.label(_rule_label(rule))
                 else:
                     cond = f"x{rule.index}"
                     values = plans[rule.index]
-                if cond == "True":
+                if always(cond):
                     self.apply_rule(b, rule, values, em, involved)
                 else:
                     b.if_(f"{cond}")
@@ -188,7 +212,8 @@ class Gen:
                         self.apply_rule(b, rule, values, em, involved)
 
     def rule_source(self, rule: ir.Rule) -> int:
-        return self.sources.add(rule.id, rule.file, rule.line)
+        """A rule's number in the source map: its index, as everywhere (see writer.Sources)."""
+        return rule.index
 
     def plan_values(self, b: Block, rule: ir.Rule, em: ExprEmitter) -> dict[int, str]:
         """Evaluate the rule's action values now, into v<rule>_<action> locals."""
@@ -200,7 +225,7 @@ class Gen:
             if _constant(action):
                 values[j] = code
             else:
-                name = ident(f"v{rule.index}_{j}")
+                name = named(f"v{rule.index}_{j}")
                 b(f"{name} = {code}")
                 values[j] = name
         return values
@@ -219,9 +244,9 @@ class Gen:
                    em: ExprEmitter, involved: bool) -> None:
         mods, r = rule.modifiers, rule.index
         if mods.needs_count:
-            b(f"rc{r} += 1")
+            b.assign(f"rc{r}", "1", "+=")
         if mods.per is not None:
-            b(f"rl{r} = now")
+            b.assign(f"rl{r}", self.v("now"))
         if involved:
             b(f"involved.append({r})")
         expires = mods.expires is not None and any(isinstance(a, ir.AddScore) for a in rule.actions)
@@ -231,7 +256,7 @@ class Gen:
         if expires:
             b.if_("_ch")
             with b.indent():
-                self.schedule(b, window_end(mods.expires), TimerKind.EXPIRE, f"{r}, tuple(_ch)")
+                self.schedule(b, self.window_end(mods.expires), TimerKind.EXPIRE, f"{r}, tuple(_ch)")
 
     # -- actions -------------------------------------------------------------------
     def actions(self, b: Block, actions, values: dict[int, str] | None, em: ExprEmitter,
@@ -253,7 +278,7 @@ class Gen:
             elif isinstance(action, ir.SetAttr):
                 self.set_attr(b, action, value, source, kind)
             elif isinstance(action, ir.TagOp):
-                b(f"tags.{'discard' if action.remove else 'add'}({literal(action.tag)})")
+                b(f"tags.{'discard' if action.remove else 'add'}({literal(action.tag)})", reads=("tags",))
                 word = "untag" if action.remove else "tag"
                 self.note(b, kind, literal(f"{source}: {word} \"{action.tag}\""))
             elif isinstance(action, ir.Emit):
@@ -267,31 +292,31 @@ class Gen:
         mods = rule.modifiers if rule is not None else ir.Modifiers()
         missing_note = literal(f"{source}: {action.verb}" + (" missing" if action.verb in ("add", "subtract")
                                                              else "") + ": the amount is missing, no change")
-        if value == "None":  # folded to missing (`add 1 / 0`): never a change
+        if isinstance(value, Code) and value.constant and value.value is None:  # folded to missing (`add 1 / 0`)
             self.note(b, kind, missing_note)
             return
         amount = value
         if not _simple(value):
             b(f"_a = {value}")
             amount = "_a"
-        missing = maybe_missing(action.amount, self.p) and not _constant_value(value)
+        missing = maybe_missing(action.amount, self.p) and not _known(value)
         if missing:
             b.if_(f"{amount} is not None")
             b.depth += 1
         points = amount
         if mods.cap is not None:
             live = f"rk{rule.index}_{k}"
-            b(f"_p = _capped({amount}, {live}, {literal(mods.cap)})")
-            b(f"{live} = {live} + _p")
+            b(f"_p = _capped({amount}, {live}, {literal(mods.cap)})", reads=(live,))
+            b.assign(live, f"{self.v(live)} + _p")
             points = "_p"
         if mods.expires is not None:
-            b(f"_o = s{k}")
+            b(f"_o = {self.v(f's{k}')}")
         self.change_score(b, k, points, source)
         if mods.expires is not None:
-            b(f"_ch.append(({k}, s{k} - _o, {points}))")
+            b(f"_ch.append(({k}, {self.v(f's{k}')} - _o, {points}))")
         if self.trace:
             verb = literal(action.verb)
-            text = (f"{verb} + ' ' + _num_text(abs({unwrap(amount)}))" if action.verb in ("add", "subtract")
+            text = (f"{verb} + ' ' + _num_text(abs({inner(amount)}))" if action.verb in ("add", "subtract")
                     else verb)
             capped = ""
             if mods.cap is not None:
@@ -309,14 +334,14 @@ class Gen:
     def set_attr(self, b: Block, action: ir.SetAttr, value: str, source: str, kind: str) -> None:
         name = self.p.lead_fields[action.index][0]
         local = f"la{action.index}"
-        b(f"{local} = {value}")
+        b.assign(local, value)
         if maybe_missing(action.value, self.p):
             b.if_(f"{local} is None")
-            b.nested(f"attrs.pop({literal(name)}, None)")
+            b.nested(f"attrs.pop({literal(name)}, None)", reads=("attrs",))
             b.else_()
-            b.nested(f"attrs[{literal(name)}] = {local}")
+            b.nested(f"attrs[{literal(name)}] = {local}", reads=("attrs",))
         else:
-            b(f"attrs[{literal(name)}] = {local}")
+            b(f"attrs[{literal(name)}] = {local}", reads=("attrs",))
         self.note(b, kind, f"{literal(source + ': set lead.' + name + ' = ')} + _value_text({local})")
 
     def emit_outward(self, b: Block, action: ir.Emit, args: str, source: str, kind: str) -> None:
@@ -324,10 +349,11 @@ class Gen:
         if action.kind == "send" and self.send_policy:
             held = ""
             if kind == "flow" and self.holds_sends:
-                held = f", ft{next(f.index for f in self.p.flows if f.name == source)}"
+                held = f", {self.v(f'ft{next(f.index for f in self.p.flows if f.name == source)}')}"
             b(f"_send({literal(source)}, {literal(kind)}, {target}, {args}{held})")
             return
-        b(f"acts.append(OutAction(now, {literal(source)}, {literal(action.kind)}, {target}, {args}))")
+        b(f"acts.append(OutAction(now, {literal(source)}, {literal(action.kind)}, {target}, {args}))",
+          reads=("acts", "now"))
         self.note(b, kind, f"{literal(source + ': ' + action.kind + ' ')} + _quote({target})"
                            f" + _args_text(acts[-1].args)")
 
@@ -345,15 +371,16 @@ class Gen:
         if not self.holds_sends:
             return
         f = flow.index
-        b(f"_h = fh.pop(ft{f}, None)")
+        b(f"_h = fh.pop(ft{f}, None)", reads=("fh", f"ft{f}"))
         b.if_("_h")
         with b.indent():
-            b(f"fx[ft{f}] = len(_h)")
+            b(f"fx[ft{f}] = len(_h)", reads=("fx", f"ft{f}"))
             # The run's delivery timers, in the order they were held, become `cancelled` rows.
-            held = TimerKind.HELD_SEND
-            b(f"for _e in sorted(_e for _e in th if _e[2] == {held.value} and _e[3][2] == ft{f}):",
-              held.meaning)
-            b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))")
+            held = self.timer_kind(TimerKind.HELD_SEND)
+            b(f"for _e in sorted(_e for _e in th if _e[2] == {held} and _e[3][2] == ft{f}):",
+              reads=("th", f"ft{f}"))
+            b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))",
+                     reads=("cnc", "now"))
             if self.trace:
                 b("for _t in _h:")
                 with b.indent():
@@ -371,22 +398,32 @@ class Gen:
                 ctx = self.evdict(event, em)
             else:
                 ctx = "_EMPTY"
-            b(f"_start{f}({ctx}, {literal(f' (started by {source})')})")
+            b(f"_flow{f}(0, {ctx}, {literal(f' (started by {source})')})")
             return
-        b.if_(f"ft{f}")
+        b.if_(f"ft{f}", reads=(f"ft{f}",))
         with b.indent():
             self.note(b, "flow", literal(f"{flow.name}: stops (stopped by {source})"))
             self.cancel_held(b, flow)
-            b(f"ft{f} = 0")
-            b(f"fc{f} = _EMPTY")
+            b.assign(f"ft{f}", "0")
+            b.assign(f"fc{f}", "_EMPTY")
 
     # -- timers ----------------------------------------------------------------------
+    def timer_kind(self, kind: TimerKind) -> str:
+        """The module constant of a kind of heap timer: `_TIMER_FLOW_WAIT = 2  # a flow's wait ends`."""
+        return self.consts.named(f"_TIMER_{kind.name}", str(kind.value), kind.meaning)
+
+    def window_end(self, dur: ir.Dur) -> str:
+        """`now + dur` (calendar months in the ruleset's timezone)."""
+        if dur.calendar:
+            return f"_shift({self.v('now')}, {dur.months})"
+        return f"({self.v('now')} + {self.consts.duration(dur.micros)})"
+
     def schedule(self, b: Block, due: str, kind: TimerKind, payload: str) -> None:
         """Push a heap timer (due, seq, kind, a, b) and keep `tnext` a lower bound."""
         b(f"_due = {due}")
-        b(f"heappush(th, (_due, tseq, {kind.value}, {payload}))", kind.meaning)
-        b("tseq += 1")
-        b("tnext = min(tnext, _due)")
+        b(f"heappush(th, (_due, tseq, {self.timer_kind(kind)}, {payload}))", reads=("th", "tseq"))
+        b.assign("tseq", "1", "+=")
+        b.assign("tnext", "min(tnext, _due)", reads=("tnext",))
 
 
 class TimerKind(Enum):
@@ -409,27 +446,7 @@ def flag(code: str):
     return lambda em: code
 
 
-def window_end(dur: ir.Dur, now: str = "now") -> str:
-    """`now + dur` (calendar months in the ruleset's timezone)."""
-    if dur.calendar:
-        return f"_shift({now}, {dur.months})"
-    return f"({now} + {micros_text(dur.micros)})"
 
-
-def _number_text(code: str) -> float | int | None:
-    """The value of a numeric literal the emitters wrote (`10`, `(-5)`, `2.5`), else None."""
-    text = code.strip()
-    if text.startswith("(") and text.endswith(")"):
-        text = text[1:-1]
-    try:
-        value = python_ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return None
-    # An int is never NaN (and math.isnan refuses one past the largest float).
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            isinstance(value, float) and math.isnan(value)):
-        return None
-    return value
 
 
 def _num(value) -> str:
@@ -439,22 +456,20 @@ def _num(value) -> str:
     return str(value)
 
 
-def _all(parts: list[str]) -> str:
-    parts = [p for p in parts if p != "True"]
-    return " and ".join(parts) if parts else "True"
+def _rule_label(rule: ir.Rule) -> str:
+    """The comment on a rule's first line: its index (as in its names and `_RULES`) and id."""
+    return f"rule {rule.index} {literal(rule.id)}"
 
 
 def _simple(code: str) -> bool:
-    return code.isidentifier() or _constant_value(code)
+    """A name or a known constant: used as it is, not through a temporary."""
+    return is_name(code) or _known(code)
 
 
-def _constant_value(code: str) -> bool:
-    """A literal that is not missing: `10`, `(-5)`, `2.5`, `True`."""
-    try:
-        float(code.strip("()"))
-        return True
-    except ValueError:
-        return code in ("True", "False")
+def _known(code: str) -> bool:
+    """A constant number or bool (not missing): `10`, `(-5)`, `2.5`, `True`."""
+    return number_value(code) is not None or (isinstance(code, Code) and code.constant
+                                              and isinstance(code.value, bool))
 
 
 def _constant(action: ir.Action) -> bool:

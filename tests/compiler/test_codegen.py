@@ -47,16 +47,9 @@ def generated(path: Path, optimized: bool = True) -> str:
 
 
 def normalized(source: str) -> str:
-    """Without the version, the embedded source, and with source-map lines counted from `_run`."""
-    first = source.splitlines().index(next(l for l in source.splitlines() if l.startswith("def _run(")))
-
-    def relative(match: re.Match) -> str:
-        return f"({int(match.group(1)) - first}, {int(match.group(2)) - first}, {match.group(3)})"
-
-    head, _, line_map = source.partition("_LINE_MAP = (")
-    line_map = re.sub(r"\((\d+), (\d+), (\d+)\)", relative, line_map)
-    source = re.sub(r"^COMPILER_VERSION = .*$", "COMPILER_VERSION = '<version>'", head, flags=re.MULTILINE)
-    return EMBEDDED.sub(r"\1\n<the semantics core: compiler/embed.py>\n", source) + "_LINE_MAP = (" + line_map
+    """Without the version and the embedded semantics core (source-map lines count from each `def`)."""
+    source = re.sub(r"^COMPILER_VERSION = .*$", "COMPILER_VERSION = '<version>'", source, flags=re.MULTILINE)
+    return EMBEDDED.sub(r"\1\n<the semantics core: compiler/embed.py>\n", source)
 
 
 @pytest.fixture(autouse=True)
