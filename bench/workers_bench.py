@@ -3,6 +3,7 @@
     python bench/workers_bench.py                   # 4M events / 200k leads, both rulesets
     python bench/workers_bench.py --scaling         # also 1M and 16M events: the docs' table
     python bench/workers_bench.py -n 1000000 --rounds 1
+    python bench/workers_bench.py -n 2000000 --leads 100000 --phases   # where the time goes
 
 Generates bench/data/events_N_L.parquet first if it is not there (bench/gen_events.py:
 the shop's event types over L leads), then for each ruleset — the simple points
@@ -18,6 +19,13 @@ evenly: run it on a quiet machine and read the ratio with that in mind. The CPU
 seconds (the command and its workers, user + system) show what the split costs
 in work, whatever the load: on a machine with free cores, the wall time of the
 split run approaches the larger worker's share of it.
+With --phases it measures, in this process, the CPU and wall seconds of each
+phase of a run alone (DuckDB on every core, as `leadflow run`) and of each
+partition of a two-way split (DuckDB on one thread, as a `--workers 2` worker):
+read (scan, filter, type), counts, sort, replay, and writing the outputs (a
+partition: its part, as Parquet). A split run's wall time is about the slower partition's sum plus what the
+command does alone (start-up, merge, write); one process's is the sum of its
+phases: the ratio these allow on free cores, whatever the load now.
 Not a pytest test: it takes minutes and its figures depend on the machine.
 """
 
@@ -136,6 +144,72 @@ def compare(name: str, ruleset: str, log: str, rows: int, rounds: int, target: f
     return ok
 
 
+class Stopwatch:
+    """Runs steps, keeping each one's (CPU, wall) seconds."""
+
+    def __init__(self) -> None:
+        self.spent: list[tuple[float, float]] = []
+
+    def __call__(self, step):
+        cpu, wall = time.process_time(), time.perf_counter()
+        value = step()
+        self.spent.append((time.process_time() - cpu, time.perf_counter() - wall))
+        return value
+
+
+def phase_times(engine, options, part: int | None) -> list[tuple[float, float]]:
+    """(CPU, wall) of read, counts, sort, replay and write: a run alone, or one partition of two."""
+    from leadflow.runtime.driver import output_tables, replay, stage_inputs
+    from leadflow.runtime.partitioned import partition_of
+    from leadflow.runtime.staging import Staging
+
+    timed = Stopwatch()
+    out = os.path.join(HERE, "data", "workers_phases")
+    with Staging(engine.timezone) as staging:
+        if part is not None:  # as a --workers 2 worker: one DuckDB thread, its own rows
+            staging.con.execute("SET threads = 1")
+            staging.keep_lead = lambda lead: f"{partition_of(lead, 2, True)} = {part}"
+        as_of, _ = timed(lambda: stage_inputs(engine, staging, options))
+        timed(lambda: staging.counts(as_of))
+        reader = timed(lambda: staging.event_reader(as_of))
+        tables = output_tables(staging.con.cursor(), engine, options)
+        timed(lambda: replay(engine, reader, staging.event_names, staging.slots.by_event,
+                             staging.lead_attrs(), as_of, tables.add,
+                             slots=staging.slots.slots, pending=True))
+        if part is None:
+            timed(lambda: tables.write(out, "parquet", staging.rejects_query()))
+        else:  # a worker's part: its tables as they are, for the command to merge
+            timed(lambda: write_part(staging.con, tables, out))
+    shutil.rmtree(out, ignore_errors=True)
+    return timed.spent
+
+
+def write_part(con, tables, out: str) -> None:
+    os.makedirs(out, exist_ok=True)
+    tables.flush()
+    for table in tables.names:
+        con.execute(f"COPY {table} TO '{os.path.join(out, table)}.parquet' (FORMAT parquet)")
+
+
+def phases(name: str, ruleset: str, log: str) -> None:
+    """Print the CPU and wall seconds of each phase: one process, then each partition of two."""
+    from leadflow.api import load_file
+    from leadflow.compiler.engine import CompiledEngine
+    from leadflow.runtime.driver import RunOptions
+    from leadflow.runtime.readers import InputFile
+
+    engine = CompiledEngine(load_file(ruleset).model)
+    options = RunOptions(events=[InputFile(log, "parquet")], format="parquet")
+    print(f"\n{name}: {os.path.relpath(ruleset, ROOT)}, phases in CPU / wall seconds")
+    print(f"  {'':<16}" + "".join(f"{p:>14}" for p in ("read", "counts", "sort", "replay",
+                                                       "write", "sum")))
+    for part in (None, 0, 1):
+        spent = phase_times(engine, options, part)
+        spent.append((sum(c for c, _ in spent), sum(w for _, w in spent)))
+        label = "1 process" if part is None else f"partition {part} of 2"
+        print(f"  {label:<16}" + "".join(f"{c:6.2f} /{w:6.2f}" for c, w in spent))
+
+
 def autogroup() -> str:
     """What the kernel's autogroup setting means for the wall-time ratio."""
     try:
@@ -165,9 +239,15 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=1.6)
     parser.add_argument("--scaling", action="store_true",
                         help="also 1M and 16M events (leads in proportion), points ruleset")
+    parser.add_argument("--phases", action="store_true",
+                        help="only the CPU and wall seconds of each phase, alone and per partition")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start; "
           f"{autogroup()}")
+    if args.phases:
+        for name, path in RULESETS.items():
+            phases(name, path, data_file(args.events, args.leads))
+        return
     results = [compare(name, path, data_file(args.events, args.leads), args.events, args.rounds,
                        args.target) for name, path in RULESETS.items()]
     if args.scaling:

@@ -95,14 +95,14 @@ def test_local_workers_split_by_duckdb_hash_and_reject_each_bad_row_once(tmp_pat
     assert output_files(tmp_path / "split" / "out") == output_files(tmp_path / "one" / "out")
 
 
-def test_the_same_duckdb_partition_keeps_rows_without_a_lead_in_partition_0():
+def test_the_same_duckdb_partition_puts_every_row_in_one_partition():
     import duckdb
 
     from leadflow.runtime.partitioned import partition_of
     con = duckdb.connect()
     rows = con.sql(f"SELECT {partition_of('id', 3, same_duckdb=True)} FROM (VALUES ('L1'), "
-                   f"('lead-ñ'), (''), (NULL)) AS t(id)").fetchall()
-    assert all(0 <= p < 3 for (p,) in rows) and rows[-1] == (0,)
+                   f"('lead-ñ'), (''), (NULL), (NULL)) AS t(id)").fetchall()
+    assert all(p is not None and 0 <= p < 3 for (p,) in rows) and rows[-1] == rows[-2]
     spread = con.sql(f"SELECT count(DISTINCT {partition_of('i::VARCHAR', 3, True)}) "
                      f"FROM range(100) AS t(i)").fetchall()[0][0]
     assert spread == 3
