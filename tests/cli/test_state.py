@@ -223,7 +223,7 @@ def test_a_state_of_an_older_format_needs_rebuild_which_brings_it_up_to_date(tmp
     rebuilt = run(tmp_path, later, "o3", "--rebuild")
     assert rebuilt.exit_code == 0, rebuilt.stderr
     state = json.loads(leadflow("state", tmp_path / "state.duckdb", "--json").stdout)
-    assert state["format"] == "2" and state["leads"] == 6
+    assert state["format"] == "3" and state["leads"] == 6
     con = duckdb.connect(str(tmp_path / "state.duckdb"), read_only=True)
     keys = con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'leads' "
                    "AND constraint_type = 'PRIMARY KEY'").fetchall()[0][0]
