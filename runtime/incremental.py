@@ -271,13 +271,14 @@ class _Run:
         # A row equal to one in the history is a duplicate, as many times as the
         # history holds it (a log may hold two equal rows; both were applied).
         con.execute(f"CREATE TABLE fresh_rows AS SELECT file_no, row_no, raw, md5_number(raw) "
-                    f"AS row_hash FROM events WHERE reason IS NULL AND {fresh}")
+                    f"AS row_hash, ts_us FROM events WHERE reason IS NULL AND {fresh}")
         con.execute(
-            "UPDATE events SET dup = true FROM (SELECT e.file_no, e.row_no FROM "
-            "(SELECT *, row_number() OVER (PARTITION BY raw ORDER BY file_no, row_no) AS k "
-            "FROM fresh_rows) e JOIN (SELECT raw, count(*) AS n FROM st.history WHERE row_hash "
-            "IN (SELECT row_hash FROM fresh_rows) GROUP BY raw) h USING (raw) "
-            "WHERE e.k <= h.n) d WHERE events.file_no = d.file_no AND events.row_no = d.row_no")
+            f"UPDATE events SET dup = true FROM (SELECT e.file_no, e.row_no FROM "
+            f"(SELECT *, row_number() OVER (PARTITION BY raw ORDER BY file_no, row_no) AS k "
+            f"FROM fresh_rows) e JOIN (SELECT raw, count(*) AS n FROM st.history WHERE row_hash "
+            f"IN (SELECT row_hash FROM fresh_rows) AND {_near_fresh_times(con)} GROUP BY raw) h "
+            f"USING (raw) WHERE e.k <= h.n) d "
+            f"WHERE events.file_no = d.file_no AND events.row_no = d.row_no")
         if id_col is not None:
             con.execute(
                 f"UPDATE events SET dup = true FROM (SELECT file_no, row_no FROM "
@@ -570,6 +571,25 @@ def _collector_skips_older_objects() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+# Two days, in µs: more than a local time moves between any two time zones (UTC-12 to +14).
+_ZONE_MARGIN_US = 2 * 86_400_000_000
+
+
+def _near_fresh_times(con: Any) -> str:
+    """A condition on st.history: the row's time is near one of fresh_rows' times.
+
+    An equal row has an equal time, give or take the ruleset's time zone (a rebuild
+    after the zone changed keeps the history's times as first read); saying so with
+    constants lets DuckDB skip the parts of a long history written at other times
+    instead of reading every row's hash (0.1 s of CPU for a million rows, cold).
+    """
+    low, high = con.sql("SELECT min(ts_us), max(ts_us) FROM fresh_rows").fetchall()[0]
+    if low is None:
+        return "true"
+    return (f"(ts_us IS NULL OR ts_us BETWEEN {int(low) - _ZONE_MARGIN_US} "
+            f"AND {int(high) + _ZONE_MARGIN_US})")
 
 
 def _table_exists(con: Any, database: str, name: str) -> bool:
