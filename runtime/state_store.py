@@ -126,8 +126,11 @@ class StateFile:
                              f"run with --rebuild to replay its history into this format")
 
     def write_meta(self, values: dict[str, str]) -> None:
-        for key, value in values.items():
-            self.con.execute("INSERT OR REPLACE INTO st.meta VALUES (?, ?)", [key, value])
+        """One statement for all the keys (each statement costs ~2.5 ms of DuckDB's planning)."""
+        if values:
+            rows = ", ".join(["(?, ?)"] * len(values))
+            self.con.execute(f"INSERT OR REPLACE INTO st.meta VALUES {rows}",
+                             [item for pair in values.items() for item in pair])
 
     # ------------------------------------------------------------------ runs
 
