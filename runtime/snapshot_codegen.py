@@ -72,7 +72,7 @@ def build(cls: type, layout: Iterable[tuple[str, Any, str | None]], fresh: Any,
     scalars = [name for name, _, _ in layout if _scalar(getattr(fresh, name))]
     others = [item for item in layout if item[0] not in scalars]
     space: dict[str, Any] = {"PLAIN": frozenset(PLAIN_TYPES), "NESTED": nested, "enc": encode,
-                             "dec": decode, "differs": _differs, "copysign": math.copysign,
+                             "dec": decode, "differs": _differs,
                              "INF": _INF, "NEW": object.__new__, "CLS": cls, "MISSING": object(),
                              "DEQUE": deque, "TUPLE": frozenset({tuple}), "CHAIN": chain,
                              "C": codec, "SCALARS": tuple(scalars),

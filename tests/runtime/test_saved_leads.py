@@ -1,11 +1,14 @@
-"""How run --state hands the saved leads to DuckDB (runtime/incremental.py)."""
+"""Helpers of run --state's replay (runtime/incremental.py): the saved leads' text for
+DuckDB, and the garbage collector's view during the replay."""
 
 from __future__ import annotations
+
+import gc
 
 import pyarrow as pa
 import pytest
 
-from leadflow.runtime.incremental import _string_array
+from leadflow.runtime.incremental import _collector_skips_older_objects, _string_array
 
 CASES = [["a", "bc", ""], ['[1,{"dl":{"~q":[2],"m":4}}]'] * 3, ["año", "x"], ["a", None], []]
 
@@ -16,3 +19,21 @@ def test_the_string_column_is_what_pyarrow_would_make(values):
     got.validate(full=True)
     assert got.equals(pa.array(values, type=pa.string()))
     assert got.to_pylist() == values
+
+
+def test_the_replay_freezes_what_exists_and_hands_it_back():
+    assert gc.get_freeze_count() == 0
+    with _collector_skips_older_objects():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_program_that_froze_objects_itself_keeps_them_frozen():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with _collector_skips_older_objects():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
