@@ -28,7 +28,8 @@ class Mixed:
 
 CODEC = Codec([], skip={"out": list})
 SLOTS = SlotCodec(Mixed, Mixed(), CODEC)
-CHANGES = [("none", 0), ("none", math.nan), ("flag", 0), ("count", False), ("count", 1.0),
+CHANGES = [("none", 0), ("none", math.nan), ("none", (1, "x")), ("name", ["a", {"k": 1}]),
+           ("count", deque([1], maxlen=2)), ("flag", 0), ("count", False), ("count", 1.0),
            ("name", None), ("score", 1), ("score", math.inf), ("neg", 0.0), ("neg", -1),
            ("far", -math.inf), ("far", 2.0), ("recent", deque([1, (2, 3)], maxlen=3)),
            ("recent", deque(maxlen=2)), ("recent", []), ("seen", {("a", 1)}),
