@@ -12,8 +12,9 @@ process on the shop ruleset (examples/zapateria.leadflow):
   3. the NEW events with --state (the daily run)
 
 and prints each run's wall time, CPU time and peak RSS, the ratio of the daily run to the
-full replay with state (target: at most 10%), and the state file's size per
-million events. Exits 1 when a target is missed. Not a pytest test.
+full replay with state (target: at most 10%), the state file's size per
+million events and the machine's load average. Exits 1 when a target is missed.
+Not a pytest test.
 
 The daily run is short, so a moment of contention on a shared machine moves it
 far more than the long replays: it runs --daily-runs times (3), each on a fresh
@@ -87,6 +88,7 @@ def main() -> None:
     for path in (state, state + ".wal"):
         if os.path.exists(path):
             os.remove(path)
+    load_before = os.getloadavg()[0]
     run = [*leadflow_command(), "run", RULESET, "--top", "0", "--format", "parquet"]
     timed([*run, new, "--out", os.path.join(data, "out_warm")])  # untimed: see the docstring
     plain_s, plain_mb, _, plain_cpu = timed([*run, base, "--out", os.path.join(data, "out_plain")])
@@ -121,6 +123,9 @@ def main() -> None:
           f"{daily_cpu / plain_cpu:.3f}")
     print(f"state file                       {size_mb:,.0f} MB for {args.events:,} events "
           f"= {size_mb / (args.events / 1e6):,.0f} MB per million events")
+    # A short run's times move with what else runs (docs/operations.md, Performance).
+    print(f"load average                     {load_before:.1f} before the runs, "
+          f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
     failed = [name for name, bad in [("ratio", ratio > 0.10),
                                      ("memory", max(full_mb, daily_mb) >= args.budget_mb)] if bad]
     print("PASS" if not failed else f"FAIL: {', '.join(failed)}")

@@ -226,11 +226,15 @@ def _empty(encoded: Any) -> bool:
 class SlotCodec:
     """Faster snapshots of a flat object with __slots__ (a compiled module's Lead).
 
-    Writes only the slots whose value differs from a fresh object's, as one JSON
-    object; reading starts from the fresh values and sets the written ones. A
-    fresh lead is mostly zeros and empty containers, so a snapshot is small and
-    quick to write and read back, which is what a daily run does for every lead
-    it touches. Values go through `codec`, so the same rules hold: data only.
+    A snapshot is one JSON array: the values of the slots whose fresh value is a
+    number, text, bool or None, in the class's slot order, then an object of the
+    other slots (containers) whose value differs from a fresh object's. Reading
+    sets the scalar slots in one go and starts the others from their fresh values;
+    a fresh lead's containers are mostly empty, so a snapshot is small and quick
+    to write and read back, which is what a daily run does for every lead it
+    touches. Values go through `codec`, so the same rules hold: data only. The
+    slot order is the compiled module's, which the state's ruleset fingerprint
+    and engine version pin (runtime/incremental.py).
     """
 
     def __init__(self, cls: type, fresh: Any, codec: Codec):
@@ -242,7 +246,6 @@ class SlotCodec:
             if name not in codec.skip:
                 default = codec._encode(getattr(fresh, name), {})
                 self.layout.append((name, default, None if _empty(default) else json.dumps(default)))
-        self.names = frozenset(name for name, _, _ in self.layout)
         # How loads() fills the container slots a snapshot leaves out: fresh ones.
         self.fresh_containers = [(n, self._maker(d)) for n, d, _ in self.layout
                                  if type(d) in _NESTED]
@@ -276,11 +279,12 @@ class SlotCodec:
             data = json.loads(text)
         except (ValueError, RecursionError) as exc:
             raise SnapshotError(f"not a lead snapshot ({exc})") from None
-        if type(data) is not dict or not data.keys() <= self.names:
+        if type(data) is not list:
             raise SnapshotError("not a lead snapshot of this ruleset")
         try:
             return self._from_fields(data)
         except SnapshotError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                RecursionError) as exc:
             raise SnapshotError(f"not a lead snapshot of this ruleset ({exc})") from None

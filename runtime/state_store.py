@@ -37,7 +37,9 @@ from leadflow.runtime.rows import literal
 
 # 2: st.leads without a PRIMARY KEY (keeping its index made each commit of a daily
 # run cost more than the replay; a run writes each lead once: runtime/incremental.py).
-FORMAT_VERSION = "2"
+# 3: a compiled engine's lead snapshot is a JSON array, its scalar slots by position
+# (runtime/snapshot.py, SlotCodec), no longer an object of the slots that changed.
+FORMAT_VERSION = "3"
 LEADS_COLUMNS = "(lead_id VARCHAR, attrs VARCHAR, snapshot VARCHAR, next_due BIGINT)"
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS st.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -124,8 +126,11 @@ class StateFile:
                              f"run with --rebuild to replay its history into this format")
 
     def write_meta(self, values: dict[str, str]) -> None:
-        for key, value in values.items():
-            self.con.execute("INSERT OR REPLACE INTO st.meta VALUES (?, ?)", [key, value])
+        """One statement for all the keys (each statement costs ~2.5 ms of DuckDB's planning)."""
+        if values:
+            rows = ", ".join(["(?, ?)"] * len(values))
+            self.con.execute(f"INSERT OR REPLACE INTO st.meta VALUES {rows}",
+                             [item for pair in values.items() for item in pair])
 
     # ------------------------------------------------------------------ runs
 

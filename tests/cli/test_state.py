@@ -108,6 +108,22 @@ def test_a_seen_event_id_is_a_duplicate(tmp_path):
     assert "1 applied" in result.stderr and "duplicate 2" in result.stderr
 
 
+def test_a_row_seen_under_another_time_zone_is_still_a_duplicate(tmp_path):
+    """The history keeps each row's time as first read; after the rules move to a zone 13
+    hours away (and --rebuild), the same file again is still all duplicates."""
+    log = write_events(tmp_path, "csv")
+    assert run(tmp_path, log, "o1").exit_code == 0
+    moved = tmp_path / "moved.leadflow"
+    moved.write_text(Path(write_ruleset(tmp_path)).read_text(encoding="utf-8").replace(
+        'timezone "Europe/Madrid"', 'timezone "Pacific/Kiritimati"'), encoding="utf-8")
+    nothing = write_events(tmp_path, "csv", [], "nothing")
+    assert run(tmp_path, nothing, "o2", "--rebuild", rules=str(moved)).exit_code == 0
+    again = run(tmp_path, log, "o3", rules=str(moved))
+    assert again.exit_code == 0, again.stderr
+    assert f"duplicate {len(EVENTS)}" in again.stderr
+    assert outputs(tmp_path / "o3")["actions"] == []
+
+
 def test_changed_rules_exit_2_naming_rebuild_and_rebuild_writes_only_what_is_new(tmp_path):
     log_a = write_events(tmp_path, "csv", EARLY, "a")
     log_b = write_events(tmp_path, "csv", LATER, "b")
@@ -223,7 +239,7 @@ def test_a_state_of_an_older_format_needs_rebuild_which_brings_it_up_to_date(tmp
     rebuilt = run(tmp_path, later, "o3", "--rebuild")
     assert rebuilt.exit_code == 0, rebuilt.stderr
     state = json.loads(leadflow("state", tmp_path / "state.duckdb", "--json").stdout)
-    assert state["format"] == "2" and state["leads"] == 6
+    assert state["format"] == "3" and state["leads"] == 6
     con = duckdb.connect(str(tmp_path / "state.duckdb"), read_only=True)
     keys = con.sql("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'leads' "
                    "AND constraint_type = 'PRIMARY KEY'").fetchall()[0][0]

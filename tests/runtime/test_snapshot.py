@@ -95,12 +95,12 @@ class Flat:
 SLOTS = SlotCodec(Flat, Flat(), Codec([], skip={"out": list}))
 
 
-def test_a_slot_codec_writes_only_what_differs_from_fresh():
+def test_a_slot_codec_writes_scalars_in_order_and_only_the_containers_that_differ():
     lead = Flat()
     lead.a = 5
     lead.out.append("emitted")
     text = SLOTS.dumps(lead)
-    assert json.loads(text) == {"a": 5}
+    assert json.loads(text) == [5, 0.0, {}]
     got = SLOTS.loads(text)
     assert (got.a, got.b, list(got.c), got.c.maxlen, got.d, got.out) == (5, 0.0, [], 2, {}, [])
 
@@ -115,7 +115,9 @@ def test_a_slot_codec_tells_apart_what_python_calls_equal(name, value):
     assert type(got) is type(value)
 
 
-@pytest.mark.parametrize("text", ['{"zz": 1}', "[]", "{", '{"c": {"~o": "Popen", "i": 0, "v": {}}}'])
+@pytest.mark.parametrize("text", ['[0, 0.0, {"zz": 1}]', "[]", "[0, 0.0]", "[0, {}]", "{",
+                                  '{"a": 1}', '[0, 0.0, 1]', '[[1], 0.0, {}]', '[{}, 0.0, {}]',
+                                  '[0, 0.0, {"c": {"~o": "Popen", "i": 0, "v": {}}}]'])
 def test_a_slot_codec_refuses_what_it_did_not_write(text):
     with pytest.raises(SnapshotError):
         SLOTS.loads(text)
