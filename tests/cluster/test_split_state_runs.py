@@ -28,7 +28,11 @@ FEW = settings(max_examples=max(2, settings.default.max_examples // 20))
 
 
 def state_contents(path: Path) -> dict[str, list[tuple]]:
-    """Every table of a state file, rows in stored order, without the per-run columns."""
+    """Every table of a state file, rows in stored order, without the per-run columns.
+
+    `meta` is a map (key → value): its rows are compared by key, since the order in
+    which a run writes its keys (one process or the split's coordinator) means nothing.
+    """
     with duckdb.connect(str(path), read_only=True) as con:
         tables = [t for (t,) in con.sql("SELECT table_name FROM duckdb_tables() ORDER BY 1"
                                         ).fetchall()]
@@ -38,7 +42,8 @@ def state_contents(path: Path) -> dict[str, list[tuple]]:
                 f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{table}' "
                 f"ORDER BY column_index").fetchall() if c not in PER_RUN]
             quoted = ", ".join(f'"{c}"' for c in columns)
-            contents[table] = con.sql(f"SELECT {quoted} FROM {table}").fetchall()
+            order = " ORDER BY key" if table == "meta" else ""
+            contents[table] = con.sql(f"SELECT {quoted} FROM {table}{order}").fetchall()
     return contents
 
 
