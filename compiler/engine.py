@@ -136,10 +136,11 @@ class CompiledEngine:
         No wrapper per call: the caller catches `error` (the module's
         RulesetRuntimeError) once around its loop and makes it the runtime's with
         `runtime_error`. `result` gives the module's LeadResult, which has the
-        fields of leadflow.runtime.engine.LeadResult (what OutputTables.add reads).
+        fields of leadflow.runtime.engine.LeadResult (what OutputTables.add reads),
+        sharing the lead's lists: the lead must be done.
         """
         m = self.module
-        return BatchCalls(m.new_lead, m.feed_columns, m.advance, m.result, m.RulesetRuntimeError,
+        return BatchCalls(m.new_lead, m.feed_columns, m.advance, m.final_result, m.RulesetRuntimeError,
                           runtime_error)
 
     def feed_columns(self, state: Any, times: Sequence[int], codes: Sequence[int],

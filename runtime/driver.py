@@ -206,11 +206,10 @@ def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) ->
     scores = getattr(result, "scores", None)
     if scores is None:  # an engine wrapped for analysis (diff's pairs): its parts are results
         return
-    bad = next(((name, value) for name, value in scores.items()
-                if not math.isfinite(value)), None)
-    if bad is None:
+    if all(value - value == 0 for value in scores.values()):  # inf - inf and nan - nan are nan
         return
-    name, value = bad
+    name, value = next((name, value) for name, value in scores.items()
+                       if not math.isfinite(value))
     where = "; `leadflow explain --lead` shows the rule and event"
     if trace:
         event = None

@@ -361,8 +361,13 @@ class OutputTables:
         pending = getattr(result, "pending", None)
         if pending and self.describe is not None:
             describe = self.describe
-            self._pending.extend([(lead_id, s.due, s.kind, s.source, describe(s))
-                                  for s in pending])
+            lead_ids, dues, kinds, sources, whats = self._pending.columns
+            for s in pending:
+                lead_ids.append(lead_id)
+                dues.append(s.due)
+                kinds.append(s.kind)
+                sources.append(s.source)
+                whats.append(describe(s))
             added += len(pending)
         if result.points:
             self._points.extend([(lead_id, p.at, p.rule, p.score, format_score(p.change),
