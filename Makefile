@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/report_bench.py
 	$(BIN)/python bench/workers_bench.py
 	$(BIN)/python bench/startup_bench.py
+	$(BIN)/python bench/single_core_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -12,8 +12,9 @@ one call inside the generated module (see its docstring).
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from leadflow.compiler.load import compiled_module
 from leadflow.dsl.model import Model
@@ -96,7 +97,9 @@ class CompiledEngine:
             due = getattr(state, slot, m._NEVER)
             if due < m._NEVER:
                 items.append(Scheduled(due, "every", rule_id))
-        return sorted(items, key=lambda item: item.due)
+        if len(items) > 1:
+            items.sort(key=_due)
+        return items
 
     @property
     def _every_slots(self) -> list[tuple[str, str]]:
@@ -104,8 +107,10 @@ class CompiledEngine:
         `scheduled` runs for every lead a run writes."""
         slots = self.__dict__.get("_every_slots_cache")
         if slots is None:
+            lead_slots = set(self.module.Lead.__slots__)  # only `every` rules have one
             slots = self.__dict__["_every_slots_cache"] = [
-                (rule_id, f"ed{index}") for index, (rule_id, _) in self.module._RULES.items()]
+                (rule_id, f"ed{index}") for index, (rule_id, _) in self.module._RULES.items()
+                if f"ed{index}" in lead_slots]
         return slots
 
     def next_due(self, state: Any) -> int | None:
@@ -124,6 +129,20 @@ class CompiledEngine:
         return codec
 
     # -- batch -------------------------------------------------------------------
+    @property
+    def batch_calls(self) -> BatchCalls:
+        """The module's own functions, for a run that writes output files (runtime/driver.py).
+
+        No wrapper per call: the caller catches `error` (the module's
+        RulesetRuntimeError) once around its loop and makes it the runtime's with
+        `runtime_error`. `result` gives the module's LeadResult, which has the
+        fields of leadflow.runtime.engine.LeadResult (what OutputTables.add reads),
+        sharing the lead's lists: the lead must be done.
+        """
+        m = self.module
+        return BatchCalls(m.new_lead, m.feed_columns, m.advance, m.final_result, m.RulesetRuntimeError,
+                          runtime_error)
+
     def feed_columns(self, state: Any, times: Sequence[int], codes: Sequence[int],
                      columns: Sequence[Sequence[Any]], start: int, stop: int) -> None:
         """Apply rows `start..stop` of columnar input to one lead: like `feed` on each row.
@@ -169,6 +188,23 @@ def convert_result(r: Any) -> LeadResult:
     )
 
 
+_due = attrgetter("due")
+
+
+class BatchCalls(NamedTuple):
+    new_lead: Callable[..., Any]
+    feed_columns: Callable[..., None]
+    advance: Callable[[Any, int], None]
+    result: Callable[[Any], Any]
+    error: type[Exception]
+    runtime_error: Callable[[Exception], RulesetRuntimeError]
+
+
+def runtime_error(exc: Exception) -> RulesetRuntimeError:
+    """A compiled module's RulesetRuntimeError as the runtime's, keeping rules and where."""
+    return RulesetRuntimeError(str(exc), exc.rules, exc.where)
+
+
 class _runtime_errors:
     """Re-raise the module's RulesetRuntimeError as the runtime's, keeping rules and where."""
 
@@ -180,5 +216,5 @@ class _runtime_errors:
 
     def __exit__(self, kind, exc, tb):
         if exc is not None and isinstance(exc, self.module.RulesetRuntimeError):
-            raise RulesetRuntimeError(str(exc), exc.rules, exc.where) from exc
+            raise runtime_error(exc) from exc
         return False

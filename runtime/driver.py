@@ -112,6 +112,9 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     and no events is still created, advanced and emitted. Returns the last state
     (what `explain` reads the trace of). Each lead's run of rows in a batch goes
     to the engine in one call when it can take columns (see `segment_feeder`).
+    With `pending` (a run writing outputs: `emit` is OutputTables.add) a compiled
+    engine's module is called directly and `emit` gets the module's own result
+    records, which have LeadResult's fields.
 
     `begin(lead_id, info)` makes a lead's state from what `attrs` gave for it (None
     for a lead it did not name); by default a new lead with those attributes.
@@ -122,11 +125,18 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     new_lead, advance, result = engine.new_lead, engine.advance, engine.result
     # An engine wrapped for analysis has no `scheduled`; only a run writes pending.csv.
     scheduled = getattr(engine, "scheduled", None) if pending else None
+    # A run writing outputs calls a compiled module directly (CompiledEngine.batch_calls).
+    calls = getattr(engine, "batch_calls", None) if pending else None
+    engine_error: type[Exception] = RulesetRuntimeError
+    if calls is not None:
+        new_lead, advance, result, engine_error = (calls.new_lead, calls.advance, calls.result,
+                                                   calls.error)
     ledger = {"points": True} if points else {}  # engines wrapped for analysis take no points
     if begin is None:
         def begin(lead_id: str, info: Any) -> Any:
             return new_lead(lead_id, info or {}, trace, **ledger)
-    feed_segment = segment_feeder(engine, event_names, by_event, slots)
+    feed_segment = segment_feeder(engine, event_names, by_event, slots,
+                                  calls.feed_columns if calls is not None else None)
     run_ends = RunEnds()
     pending = next(attrs, None)
     lead: str | None = None
@@ -181,6 +191,8 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         return attributes_only(None) or state
     except RulesetRuntimeError as exc:
         raise LeadFailed(lead or "", exc) from None
+    except engine_error as exc:  # the compiled module's own, from a direct call
+        raise LeadFailed(lead or "", calls.runtime_error(exc)) from None
 
 
 def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) -> None:
@@ -194,11 +206,10 @@ def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) ->
     scores = getattr(result, "scores", None)
     if scores is None:  # an engine wrapped for analysis (diff's pairs): its parts are results
         return
-    bad = next(((name, value) for name, value in scores.items()
-                if not math.isfinite(value)), None)
-    if bad is None:
+    if all(value - value == 0 for value in scores.values()):  # inf - inf and nan - nan are nan
         return
-    name, value = bad
+    name, value = next((name, value) for name, value in scores.items()
+                       if not math.isfinite(value))
     where = "; `leadflow explain --lead` shows the rule and event"
     if trace:
         event = None
@@ -247,12 +258,14 @@ FeedSegment = Callable[[Any, list, list, list, int, int], None]
 
 def segment_feeder(engine: Engine, event_names: Sequence[str],
                    by_event: Sequence[Sequence[tuple[str, int]]],
-                   slots: Sequence[tuple[str, str]] | None) -> FeedSegment:
+                   slots: Sequence[tuple[str, str]] | None,
+                   direct: FeedSegment | None = None) -> FeedSegment:
     """How rows start..stop of one lead in a batch reach the engine.
 
     An engine with `feed_columns` (a compiled module) takes them in one call, so
     the per-row loop runs inside generated code; it must read the same column
-    layout (event codes and field slots) as this reader produced. Any other
+    layout (event codes and field slots) as this reader produced. `direct` is
+    the module's own function, called without the engine's wrapper. Any other
     engine gets one `feed` per row with a dict of that event's own fields.
     """
     feed_columns = getattr(engine, "feed_columns", None)
@@ -260,7 +273,7 @@ def segment_feeder(engine: Engine, event_names: Sequence[str],
                    and tuple(getattr(engine, "slots", ())) == tuple(slots)
                    and list(getattr(engine, "event_codes", {})) == list(event_names))
     if same_layout:
-        return feed_columns
+        return direct or feed_columns
     feed = engine.feed
     plans = [(event_names[e], tuple(fields)) for e, fields in enumerate(by_event)]
 

@@ -48,6 +48,8 @@ from leadflow.semantics.timemath import format_instant, format_local
 ARROW_TYPES = {"number": pa.float64(), "int": pa.int64(), "text": pa.string(), "bool": pa.bool_(),
                "time": pa.int64()}
 FLUSH_ROWS = 50_000
+ARGS_REMEMBERED = 100_000  # distinct argument sets whose JSON a run keeps at once
+_FLAT = frozenset({str, int, float, bool, type(None)})  # argument values that are remembered
 COPY_OPTIONS = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet",
                 "jsonl": "FORMAT json"}
 
@@ -87,6 +89,7 @@ def plain_json(value: Any) -> Any:
 # One encoder for every action: json.dumps with a non-default option builds a new one per call.
 # allow_nan=False: plain_json has turned every non-finite number into null already.
 _ARGS_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+_AS_IS = frozenset({str, int, bool, type(None)})  # values plain_json keeps as they are
 
 
 def action_args(action: OutAction, times: TimeArgs, tz: str | None = None) -> dict[str, Any]:
@@ -103,6 +106,10 @@ def action_args(action: OutAction, times: TimeArgs, tz: str | None = None) -> di
 def args_json(args: dict[str, Any]) -> str:
     if not args:
         return "{}"  # most actions carry no arguments
+    if all(type(value) in _AS_IS or (type(value) in (list, tuple)
+                                     and all(type(item) in _AS_IS for item in value))
+           for value in args.values()):
+        return _ARGS_ENCODER.encode(args)  # no float: plain_json would change nothing
     return _ARGS_ENCODER.encode(plain_json(args))
 
 
@@ -303,6 +310,8 @@ class OutputTables:
              ("source", pa.string()), ("what", pa.string())]))
         self.buffers = (self._leads, self._actions, self._transitions, self._points,
                         self._cancelled, self._pending)
+        self._unflushed = 0  # rows added since the last flush
+        self._args_seen: dict[tuple, str] = {}  # (name, value) pairs → their args JSON
 
     # ------------------------------------------------------------ buffering
 
@@ -312,41 +321,97 @@ class OutputTables:
         return tuple(buffer.table for buffer in self.buffers)
 
     def add(self, result: LeadResult) -> None:
-        """One lead's final state and everything it emitted."""
+        """One lead's final state and everything it emitted.
+
+        Called once per lead of a run, so it appends straight to the buffers' column
+        lists: no row tuples, and the flush check is one counter.
+        """
         lead_id = result.lead_id
-        row: list[Any] = [lead_id]
-        for name in self.scores:
-            value = float(result.scores[name])
-            row += (value, format_score(value))
+        columns = self._leads.columns
+        columns[0].append(lead_id)
+        scores = result.scores
+        for j, name in enumerate(self.scores, 1):
+            value = float(scores[name])
+            columns[2 * j - 1].append(value)
+            columns[2 * j].append(str(int(value)) if value.is_integer() and -1e15 < value < 1e15
+                                  else format_score(value))
         tags = sorted(result.tags)
+        stage, first_seen = result.stage, result.first_seen
         since = result.stage_since  # never changed stage: in its first stage since it was first seen
-        if since is None and result.stage is not None:
-            since = result.first_seen
-        row += (result.stage, ";".join(tags), tags, result.first_seen, result.last_activity, since)
-        row += tuple(result.attrs.get(name) for name, _ in self.attributes)
-        row.append(None)  # carried: filled in by carry()
-        self._leads.extend([tuple(row)])
-        self._actions.extend(self._action_rows(lead_id, result.actions))
-        self._cancelled.extend(self._action_rows(lead_id, result.cancelled))
-        self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
-                                  for t in result.transitions])
-        if self.describe is not None:
-            self._pending.extend([(lead_id, s.due, s.kind, s.source, self.describe(s))
-                                  for s in result.pending])
-        self._points.extend([(lead_id, p.at, p.rule, p.score, format_score(p.change),
-                              format_score(p.value)) for p in result.points])
-        if sum(buffer.pending for buffer in self.buffers) >= FLUSH_ROWS:
+        if since is None and stage is not None:
+            since = first_seen
+        n = 2 * len(self.scores) + 1
+        for k, value in enumerate((stage, ";".join(tags), tags, first_seen, result.last_activity,
+                                   since), n):
+            columns[k].append(value)
+        if self.attributes:
+            attrs = result.attrs
+            for k, (name, _) in enumerate(self.attributes, n + 6):
+                columns[k].append(attrs.get(name))
+        columns[-1].append(None)  # carried: filled in by carry()
+        added = 1
+        if result.actions:
+            added += self._add_actions(self._actions, lead_id, result.actions)
+        if result.cancelled:
+            added += self._add_actions(self._cancelled, lead_id, result.cancelled)
+        if result.transitions:
+            self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
+                                      for t in result.transitions])
+            added += len(result.transitions)
+        pending = getattr(result, "pending", None)
+        if pending and self.describe is not None:
+            describe = self.describe
+            lead_ids, dues, kinds, sources, whats = self._pending.columns
+            for s in pending:
+                lead_ids.append(lead_id)
+                dues.append(s.due)
+                kinds.append(s.kind)
+                sources.append(s.source)
+                whats.append(describe(s))
+            added += len(pending)
+        if result.points:
+            self._points.extend([(lead_id, p.at, p.rule, p.score, format_score(p.change),
+                                  format_score(p.value)) for p in result.points])
+            added += len(result.points)
+        self._unflushed += added
+        if self._unflushed >= FLUSH_ROWS:
             self.flush()
 
-    def _action_rows(self, lead_id: str, actions: list[OutAction]) -> list[tuple]:
-        """actions.csv's rows (and cancelled.csv's) of one lead."""
-        times, tz = self.times, self.tz
-        return [(lead_id, a.at, a.rule, a.kind, a.target, args_json(action_args(a, times, tz)))
-                for a in actions]
+    def _add_actions(self, buffer: _Buffer, lead_id: str, actions: list[OutAction]) -> int:
+        """actions.csv's rows (and cancelled.csv's) of one lead; how many."""
+        times, tz, encode = self.times, self.tz, self._args_text
+        lead_ids, ats, rules, kinds, targets, args = buffer.columns
+        for a in actions:
+            lead_ids.append(lead_id)
+            ats.append(a.at)
+            rules.append(a.rule)
+            kinds.append(a.kind)
+            targets.append(a.target)
+            args.append(encode(action_args(a, times, tz)) if a.args else "{}")
+        return len(actions)
+
+    def _args_text(self, args: dict[str, Any]) -> str:
+        """args_json, remembered: most actions of a run repeat a few argument sets.
+
+        Keyed by the names, the values and their types (1, 1.0 and True are equal
+        keys but write differently); only flat arguments are remembered.
+        """
+        values = tuple(args.values())
+        kinds = tuple(map(type, values))
+        if not _FLAT.issuperset(kinds):
+            return args_json(args)
+        key = (tuple(args), values, kinds)
+        text = self._args_seen.get(key)
+        if text is None:
+            if len(self._args_seen) >= ARGS_REMEMBERED:
+                self._args_seen.clear()
+            text = self._args_seen[key] = args_json(args)
+        return text
 
     def flush(self) -> None:
         for buffer in self.buffers:
             buffer.flush()
+        self._unflushed = 0
 
     @property
     def leads(self) -> int:
