@@ -392,7 +392,10 @@ class _Run:
         # pending.csv is a picture of every lead, like leads.csv: the touched leads' rows change.
         con.execute("DELETE FROM st.pending_rows" if self.replaces_rows else
                     "DELETE FROM st.pending_rows WHERE lead_id IN (SELECT lead_id FROM out_leads)")
-        con.execute("INSERT INTO st.pending_rows SELECT * FROM out_pending")
+        # In pending.csv's order: the split run's parts arrive in another order than one
+        # process's rows, and the state must hold the same rows in the same order.
+        con.execute("INSERT INTO st.pending_rows SELECT * FROM out_pending "
+                    "ORDER BY lead_id, due_us, kind, source, what")
         self.save_history(run_no, as_of, rebuild)
         for name in (*EVENT_OUTPUTS, "rejects"):
             con.execute(f"DELETE FROM st.outbox_{name}")

@@ -46,6 +46,13 @@ _UNSET = object()
 _SEQUENCES = frozenset({"~t", "~q", "~s", "~z"})
 _FLAT = _PLAIN | {float}  # a float is flat while finite (Codec.careful)
 _TUPLES = frozenset({tuple})
+
+
+def _stable(value: Any) -> tuple[str, str]:
+    """A set member's place when saved: by type, then by its text (any mix of types sorts)."""
+    return type(value).__name__, repr(value)
+
+
 # One encoder for every snapshot (json.dumps with options builds a new one per call).
 _TO_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False,
                             check_circular=False).encode  # what _encode returns is a tree
@@ -133,10 +140,11 @@ class Codec:
             if all(type(k) is str and not k.startswith("~") for k in value):
                 return {k: v if type(v) in _PLAIN else encode(v, seen) for k, v in value.items()}
             return {"~d": [[encode(k, seen), encode(v, seen)] for k, v in value.items()]}
-        if kind is frozenset:
-            return {"~z": [v if type(v) in _PLAIN else encode(v, seen) for v in value]}
-        if kind is set:
-            return {"~s": [v if type(v) in _PLAIN else encode(v, seen) for v in value]}
+        if kind is frozenset or kind is set:
+            # In a stable order: a set's own order follows the process's string hash seed,
+            # and the same state must be saved as the same text by any process.
+            items = [v if type(v) in _PLAIN else encode(v, seen) for v in sorted(value, key=_stable)]
+            return {"~z" if kind is frozenset else "~s": items}
         name = kind.__name__
         if self.classes.get(name) is not kind:
             raise TypeError(f"cannot save a {kind.__qualname__} in a lead's state")

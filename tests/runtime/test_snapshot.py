@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -121,3 +124,19 @@ def test_a_slot_codec_tells_apart_what_python_calls_equal(name, value):
 def test_a_slot_codec_refuses_what_it_did_not_write(text):
     with pytest.raises(SnapshotError):
         SLOTS.loads(text)
+
+
+SAVE_A_SET = """
+from leadflow.runtime.snapshot import Codec
+print(Codec([]).dumps({"tags": {"vestir", "deporte", "gran_importe", 3, 2.5, "a", "b"},
+                     "seen": frozenset({"x", "y", "z", "w"})}))
+"""
+
+
+def test_a_set_is_saved_as_the_same_text_whatever_the_hash_seed():
+    """Sets iterate in an order that follows the string hash seed of each process; the
+    state a run saves must not (a killed run's rerun, and a split run, compare states)."""
+    texts = {subprocess.run([sys.executable, "-c", SAVE_A_SET], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+             for seed in ("1", "2", "3", "4", "5")}
+    assert len(texts) == 1 and "vestir" in texts.pop()
