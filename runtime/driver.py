@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,13 +25,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
-from tqdm import tqdm
 
 from leadflow.runtime.action_args import set_attributes, time_args
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir
 from leadflow.runtime.outputs import OutputTables
 from leadflow.runtime.pending import describer
+from leadflow.runtime.progress import progress_bar
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, EventCounts, Staging
 from leadflow.runtime.summary import RunSummary
@@ -358,8 +357,7 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
         seconds["read"] = time.perf_counter() - start
 
         tables = output_tables(staging.con.cursor(), engine, options)
-        bar = tqdm(total=counts.applied, unit=" events", unit_scale=True, file=sys.stderr,
-                   disable=not options.progress, mininterval=0.5, leave=False)
+        bar = progress_bar(counts.applied, options.progress)
         run_start = time.perf_counter()
         try:
             batches = timed_batches(lambda: staging.event_reader(as_of), seconds)

@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,7 +42,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from tqdm import tqdm
 
 from leadflow import __version__
 from leadflow.runtime.action_args import set_attributes
@@ -67,6 +65,7 @@ from leadflow.runtime.output_set import (
     read_run_file,
 )
 from leadflow.runtime.outputs import OutputTables, output_queries, write_files
+from leadflow.runtime.progress import progress_bar
 from leadflow.runtime.readers import InputError, InputFile, duckdb_message
 from leadflow.runtime.rows import ident, literal
 from leadflow.runtime.snapshot import SnapshotError
@@ -318,8 +317,7 @@ class _Run:
         leads = _merge_by_lead(_rows(reader), self.staging.lead_attrs())
 
         options = self.options
-        bar = tqdm(total=applied, unit=" events", unit_scale=True, file=sys.stderr,
-                   disable=not options.progress, mininterval=0.5, leave=False)
+        bar = progress_bar(applied, options.progress)
         run_start = time.perf_counter()
         try:
             batches = timed_batches(lambda: self.staging.event_reader(as_of), self.seconds)

@@ -27,14 +27,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-from tqdm import tqdm
 
 from leadflow.runtime.driver import (
     RunOptions,
@@ -49,6 +46,7 @@ from leadflow.runtime.driver import (
 from leadflow.runtime.engine import Engine
 from leadflow.runtime.output_set import OutputDir
 from leadflow.runtime.outputs import OutputTables
+from leadflow.runtime.progress import progress_bar
 from leadflow.runtime.readers import InputError
 from leadflow.runtime.rows import literal
 from leadflow.runtime.staging import (
@@ -329,8 +327,7 @@ def run_partitioned(engine: Engine, options: RunOptions, label: str | None,
     seconds["read"] = time.perf_counter() - start
     usage = summed_usage(staged)
 
-    bar = tqdm(total=sum(s.applicable for s in staged), unit=" events", unit_scale=True,
-               file=sys.stderr, disable=not options.progress, mininterval=0.5, leave=False)
+    bar = progress_bar(sum(s.applicable for s in staged), options.progress)
     run_start = time.perf_counter()
     try:
         futures = [cluster.submit(replay_part, run_id, k, as_of, usage, worker=workers[k])
@@ -472,8 +469,7 @@ def replay_state_split(run: Any, tables: OutputTables, as_of: int | None, rebuil
             tasks.append(StatePartTask(k, recipe, run.options.memory_limit, events, stored,
                                        given[k], layout, as_of, part_dir, run.options))
         run.seconds["sort"] = time.perf_counter() - start
-        bar = tqdm(total=applied, unit=" events", unit_scale=True, file=sys.stderr,
-                   disable=not run.options.progress, mininterval=0.5, leave=False)
+        bar = progress_bar(applied, run.options.progress)
         run_start = time.perf_counter()
         try:
             futures = [cluster.submit(replay_state_part, t, worker=workers[t.part]) for t in tasks]
