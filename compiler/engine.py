@@ -162,8 +162,8 @@ class CompiledEngine:
                          points: bool = False) -> Any:
         """new_lead + feed_columns + advance to `as_of` + result, in one call.
 
-        Returns the module's LeadResult: the fields of leadflow.runtime.engine.LeadResult
-        (duck-typed; `convert_result` makes the dataclass).
+        Returns the module's LeadResult (its copy of semantics/records.py's class;
+        `convert_result` makes it the runtime's).
         """
         with _runtime_errors(self.module):
             return self.module.run_lead_columns(lead_id, attrs, times, codes, columns, start, stop,
@@ -171,7 +171,8 @@ class CompiledEngine:
 
 
 def convert_result(r: Any) -> LeadResult:
-    """A compiled module's LeadResult as the runtime's dataclass."""
+    """A compiled module's LeadResult (its copy of semantics/records.py) as the runtime's, copied
+    so that the lead can go on without changing it."""
     return LeadResult(
         lead_id=r.lead_id,
         scores=dict(r.scores),

@@ -4,7 +4,8 @@ compiler/embed.py pastes this file's functions into every compiled module,
 after the semantics core (semantics/) and before the ruleset's constants, so a
 module stays standalone; here they are plain Python that ruff and the tests
 read. What the answers mean is the core's (semantics/aggregates.py,
-semantics/timemath.py, semantics/values.py, semantics/failures.py); what
+semantics/timemath.py, semantics/values.py, semantics/failures.py), and so
+are the records a module returns (semantics/records.py); what
 lives here is how a compiled module keeps its windows (deques of
 (time, value), oldest first), binds its time zone, and names the rule behind
 an error. The names are the ones the emitters write (compiler/emit_*.py).
@@ -30,11 +31,11 @@ from leadflow.semantics.aggregates import (
 )
 from leadflow.semantics.failures import not_settled, rule_failed
 from leadflow.semantics.points import capped
+from leadflow.semantics.records import RulesetRuntimeError
 from leadflow.semantics.timemath import add_months, every_due
 from leadflow.semantics.values import args_text, event_text, number_text, quoted, value_text
 
 if TYPE_CHECKING:  # defined by the compiled module (compiler/templates/module.py.j2, codegen)
-    RulesetRuntimeError: type = Exception
     TIMEZONE: str = "UTC"
     EVENT_NAMES: tuple = ()
     EVENT_FIELDS: tuple = ()

@@ -154,3 +154,25 @@ def test_a_core_module_may_only_import_one_pasted_before_it():
         embedded_source("leadflow.semantics", "failures.py", pasted=["values.py"])
     imports, body = embedded_source("leadflow.semantics", "failures.py", pasted=["timemath.py"])
     assert "def out_of_order(" in body and not any("leadflow" in line for line in imports)
+
+
+def test_both_engines_give_back_the_core_records():
+    """The interpreter's records are semantics/records.py's classes, and a compiled module
+    carries each class's source unchanged (so the two compare equal field by field)."""
+    from leadflow.runtime import engine
+    from leadflow.semantics import records
+
+    classes = {name: cls for name, cls in vars(records).items()
+               if inspect.isclass(cls) and cls.__module__ == records.__name__}
+    assert {"LeadResult", "OutAction", "Transition", "PointChange", "TraceEntry",
+            "RulesetRuntimeError"} <= set(classes)
+    for name, cls in classes.items():
+        assert getattr(engine, name, cls) is cls, f"runtime/engine.py defines its own {name}"
+    for path in RULESETS:
+        loaded = load_file(str(path))
+        source = compile_model(loaded.model)
+        lines = source.splitlines()
+        written = {node.name: "\n".join(lines[node.lineno - 1:node.end_lineno])
+                   for node in python_ast.parse(source).body if isinstance(node, python_ast.ClassDef)}
+        for name, cls in classes.items():
+            assert written.get(name) == textwrap.dedent(inspect.getsource(cls)).strip(), name

@@ -38,8 +38,9 @@ def run_fed(engine: Any, rows: list[Row], attrs: dict, as_of: int) -> dict[str, 
                 engine.feed(state, row.ts, row.event, row.values)
             engine.advance(state, as_of)
             out[lead] = engine.result(state)
-            out[lead].scheduled = sorted((s.due, s.kind, s.source, repr(s.detail))
-                                          for s in engine.scheduled(state))
+            # LeadResult.pending is the runner's to fill: here, the engine's scheduled items
+            out[lead].pending = sorted((s.due, s.kind, s.source, repr(s.detail))
+                                       for s in engine.scheduled(state))
         except RulesetRuntimeError as exc:
             out[lead] = ("error", str(exc))
     return out
@@ -58,6 +59,7 @@ def run_columns(engine: CompiledEngine, rows: list[Row], attrs: dict, as_of: int
             result = engine.run_lead_columns(lead, attrs, times, codes, columns, 0, len(mine), as_of,
                                              points=True)
             out[lead] = convert_result(result)
+            out[lead].pending = None  # not listed: this entry point keeps no lead to ask
         except RulesetRuntimeError as exc:
             out[lead] = ("error", str(exc))
     return out
@@ -94,8 +96,8 @@ def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
                          "stage_since"):
                 if getattr(a, what) != getattr(b, what):
                     found.append(f"{lead} {what}: {getattr(a, what)} != {getattr(b, what)}")
-            if hasattr(a, "scheduled") and hasattr(b, "scheduled") and a.scheduled != b.scheduled:
-                found.append(f"{lead} pending: {a.scheduled} != {b.scheduled}")
+            if a.pending is not None and b.pending is not None and a.pending != b.pending:
+                found.append(f"{lead} pending: {a.pending} != {b.pending}")
             for what in ("actions", "cancelled"):
                 if not _same_actions(getattr(a, what), getattr(b, what)):
                     found.append(f"{lead} {what}: {getattr(a, what)} != {getattr(b, what)}")

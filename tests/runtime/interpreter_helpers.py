@@ -29,9 +29,18 @@ def run(source: str, events: list[tuple], as_of: str | None = None,
     if end is not None:
         eng.advance(state, end)
     result = eng.result(state)
-    if trace:
-        result.trace = eng.trace(state)  # type: ignore[attr-defined]
-    return result
+    return Traced(result, eng.trace(state)) if trace else result
+
+
+class Traced:
+    """A lead's result with its trace beside it: `.trace`, and every LeadResult field."""
+
+    def __init__(self, result: LeadResult, trace: list):
+        self.result = result
+        self.trace = trace
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.result, name)
 
 
 def sends(result: LeadResult, kind: str = "send") -> list[tuple[str, str]]:
