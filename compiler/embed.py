@@ -22,6 +22,7 @@ EMBEDDED_MODULES = {
     "aggregates": "aggregates over a window",
     "points": "capped points",
     "failures": "run-time failures",
+    "notes": "trace notes",
 }
 SUPPORT = ("leadflow.compiler", "module_support.py", "the module's helpers (compiler/module_support.py)")
 

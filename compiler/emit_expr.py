@@ -100,6 +100,11 @@ def inner(code: str) -> str:
     return code.inner if isinstance(code, Code) else code
 
 
+def is_constant(code: str) -> bool:
+    """Code its emitter knows the value of (`value`)."""
+    return isinstance(code, Code) and code.constant
+
+
 def is_name(code: str) -> bool:
     return isinstance(code, Code) and code.name
 
@@ -114,6 +119,12 @@ def number_value(code: str) -> float | int | None:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def call(function, *args: str) -> str:
+    """Code calling a function a compiled module carries, by the function itself (so its name
+    is never written twice); `args` are code."""
+    return f"{function.__name__}({', '.join(args)})"
 
 
 def literal(value) -> str:

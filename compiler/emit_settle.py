@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_events import fire_every
-from leadflow.compiler.emit_expr import inner, literal, literal_names
-from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
+from leadflow.compiler.emit_expr import call, inner, is_constant, literal, literal_names
+from leadflow.compiler.emit_stmt import SIGNED, Gen, TimerKind, action_text, flag
 from leadflow.compiler.writer import Block
+from leadflow.semantics import notes
 from leadflow.semantics.failures import MAX_ROUNDS
 
 
@@ -52,7 +53,7 @@ def settle_function(g: Gen, depth: int) -> Block | None:
                     b("involved.append(-1 - stg)")
                     b("trans.append(Transition(now, STAGES[_old], STAGES[stg]))", reads=("trans", "now"))
                     b.assign("ssince", g.v("now"))
-                    g.note(b, "stage", "STAGES[_old] + ' → ' + STAGES[stg]")
+                    g.note(b, "stage", call(notes.stage_changed, "STAGES[_old]", "STAGES[stg]"))
                     _stage_groups(g, b, exits, "_old")
                     _stage_groups(g, b, enters, "stg")
             b.if_("not involved")
@@ -97,21 +98,28 @@ def _while_step(g: Gen, b: Block, rule: ir.Rule) -> None:
         b(f"_c = {em.cond(rule.when)}")
         b.if_(f"_c and wh{r} is None", reads=(f"wh{r}",))
         with b.indent():
-            b(f"_a = {em.value(action.amount)}")
+            value = em.value(action.amount)
+            b(f"_a = {value}")
+            shown = action_text(action, value if is_constant(value) else "_a")
+            if g.trace and not is_constant(value) and action.verb in SIGNED:
+                b(f"_w = {shown}")  # before a missing amount becomes 0
+                shown = "_w"
             b.if_("_a is None")
             b.nested("_a = 0.0")
             b(f"_o = s{k}", reads=(f"s{k}",))
             g.change_score(b, k, "_a", rule.id)
             b.assign(f"wh{r}", f"s{k} - _o", reads=(f"s{k}",))
             b(f"involved.append({r})")
-            g.note(b, "while", f"{literal(rule.id + ': holds → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")
+            g.note(b, "while", call(notes.while_holds, literal(rule.id), shown,
+                                    literal(g.p.scores[k].name), f"s{k}"))
         b.elif_(f"not _c and {g.v(f'wh{r}')} is not None")
         with b.indent():
             g.change_score(b, k, f"-{g.v(f'wh{r}')}", f"while:{rule.id}")
+            if g.trace:
+                g.note(b, "while", call(notes.while_released, literal(rule.id), g.v(f"wh{r}"),
+                                        literal(g.p.scores[k].name), f"s{k}"))
             b.assign(f"wh{r}", "None")
             b(f"involved.append({r})")
-            g.note(b, "while", f"{literal(rule.id + ': no longer holds → ' + g.p.scores[k].name + ' ')}"
-                               f" + _num_text(s{k})")
 
 
 # --------------------------------------------------------------------- timers
@@ -203,7 +211,7 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
                 with b.indent():
                     b.if_(f"ft{flow.index} != _eb[0]", reads=(f"ft{flow.index}",))
                     b.nested("continue  # the instance was stopped: its wait is cancelled")
-                    g.note(b, "timer", literal(f"{flow.name}: wait over"))
+                    g.note(b, "timer", literal(notes.wait_over(flow.name)))
                     b(f"_flow{flow.index}(_eb[1])")
     if g.p.delivery.quiet_start is not None:
         branch(TimerKind.HELD_SEND)
@@ -221,7 +229,7 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
                     b("fh[_r].remove(_eb[0])", reads=("fh",))
                     b.if_("not fh[_r]", reads=("fh",))
                     b.nested("del fh[_r]", reads=("fh",))
-            g.note(b, "timer", "'quiet hours over: send ' + _quote(_eb[0])")
+            g.note(b, "timer", call(notes.quiet_over, "_eb[0]"))
             b("_deliver(_ea[0], _ea[1], _eb[0], _eb[1])")
 
 
@@ -240,5 +248,5 @@ def _expire(g: Gen, b: Block, rules: list[ir.Rule]) -> None:
                         if rule.modifiers.cap is not None:
                             live = f"rk{rule.index}_{k}"
                             b.assign(live, f"{live} - _points", reads=(live,))
-                        g.note(b, "expire", f"{literal(rule.id + ': ')} + _num_text(_actual) + "
-                                            f"{literal(' expired → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")
+                        g.note(b, "expire", call(notes.expired, literal(rule.id), "_actual",
+                                                 literal(g.p.scores[k].name), f"s{k}"))

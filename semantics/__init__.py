@@ -13,6 +13,7 @@ compiled ruleset and the interpreter run the very same lines.
 - `semantics/aggregates.py`: sum, avg, min, max, distinct, `last N`, `top N` over a window.
 - `semantics/points.py`: how many points land under `capped at N`.
 - `semantics/failures.py`: the errors of a failing rule and of a ruleset that does not settle.
+- `semantics/notes.py`: every line of a lead's trace, as `explain` shows it.
 
 STANDARD LIBRARY ONLY, every module: embedded source must not import any other
 part of leadflow or any third-party package. A core module may import another
