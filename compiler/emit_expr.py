@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from leadflow.compiler import ir
 from leadflow.compiler.writer import Names
-from leadflow.semantics.timemath import FIXED_UNITS, SECOND
+from leadflow.semantics.timemath import FIXED_UNITS, SECOND, calendar_length
 
 _PY_OPS = {"==", "!=", "<", "<=", ">", ">="}
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -443,8 +443,7 @@ class ExprEmitter:
         return self.var("now")
 
     def _CalendarLength(self, e, cond):
-        now = self.var("now")
-        return group(f"{now} - _shift({now}, {-e.months})")
+        return Code(call(calendar_length, self.var("now"), str(e.months), "TIMEZONE"))
 
     def _AggValue(self, e, cond):
         return self.aggregate(self._aggs[e.id])
