@@ -21,6 +21,7 @@ EMBEDDED_MODULES = {
     "values": "values as text",
     "aggregates": "aggregates over a window",
     "points": "capped points",
+    "delivery": "the send limit",
     "failures": "run-time failures",
     "notes": "trace notes",
 }

@@ -6,10 +6,11 @@ The nested functions close over `_run`'s locals; `codegen` adds their `nonlocal`
 from __future__ import annotations
 
 from leadflow.compiler import ir
-from leadflow.compiler.emit_expr import ExprEmitter, always, call, literal, window_start
+from leadflow.compiler.emit_expr import ExprEmitter, always, call, inner, literal, window_start
 from leadflow.compiler.emit_stmt import Gen, TimerKind
 from leadflow.compiler.writer import Block
 from leadflow.semantics import notes
+from leadflow.semantics.delivery import limit_reached
 
 
 def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
@@ -128,7 +129,7 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
     with deliver.indent():
         if d.send_limit is not None:
             n = d.send_limit
-            deliver.if_(f"len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per, g.v('now'), g.consts)}",
+            deliver.if_(call(limit_reached, "dl", str(n), inner(window_start(d.limit_per, g.v("now"), g.consts))),
                         reads=("dl",))
             with deliver.indent():
                 deliver("acts.append(OutAction(now, src, 'suppressed', target, args))", reads=("acts", "now"))

@@ -385,10 +385,11 @@ class Gen:
             b(f"fx[ft{f}] = len(_h)", reads=("fx", f"ft{f}"))
             # The run's delivery timers, in the order they were held, become `cancelled` rows.
             held = self.timer_kind(TimerKind.HELD_SEND)
-            b(f"for _e in sorted(_e for _e in th if _e[2] == {held} and _e[3][2] == ft{f}):",
-              reads=("th", f"ft{f}"))
-            b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))",
-                     reads=("cnc", "now"))
+            b("for _due, _seq, _kind, _ea, _eb in sorted(th):", reads=("th",))
+            with b.indent():
+                b.if_(f"_kind == {held} and _ea[2] == ft{f}", reads=(f"ft{f}",))  # _ea[2]: the send's run
+                b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', *_eb))",
+                         reads=("cnc", "now"))
             if self.trace:
                 b("for _t in _h:")
                 with b.indent():

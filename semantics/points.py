@@ -1,4 +1,5 @@
-"""How many points of an action land on a score under `capped at N`.
+"""How many points of an action land on a score under `capped at N`, and what the
+points ledger names a change that takes points back.
 
 The cap bounds a rule's live contribution (what it added and has not taken
 back or let expire), counted before clamping, in both directions.
@@ -16,3 +17,13 @@ def capped(amount, live, cap):
     if amount < 0:
         return min(0.0, max(amount, -cap - live))
     return amount
+
+
+def expired_cause(rule):
+    """What the points ledger names a change `expires after` takes back: `expire:big`."""
+    return f"expire:{rule}"
+
+
+def released_cause(rule):
+    """What the points ledger names the points a `while` rule gives back: `while:fit_es`."""
+    return f"while:{rule}"

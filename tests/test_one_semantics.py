@@ -132,8 +132,9 @@ def test_the_comparison_finds_a_copy_under_another_name():
 
 
 @pytest.mark.parametrize("name", ["glob_to_regex", "number_text", "value_text", "event_text", "quoted",
-                                  "args_text", "add_months", "every_due", "calendar_length", "not_settled", "rule_failed", "out_of_order", "capped",
-                                  "sum_of", "last_values", "top_values"])
+                                  "args_text", "add_months", "every_due", "calendar_length", "not_settled",
+                                  "rule_failed", "out_of_order", "capped", "expired_cause", "released_cause",
+                                  "limit_reached", "sum_of", "last_values", "top_values"])
 def test_a_known_helper_is_defined_in_the_core_only(name):
     places = [f"{path.relative_to(ROOT)}" for folder in ("compiler", "runtime", "leadflow", "dsl")
               for path in (ROOT / folder).rglob("*.py")

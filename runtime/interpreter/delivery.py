@@ -9,13 +9,13 @@ written with kind `suppressed`. Notifications are neither capped nor delayed.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from typing import Any
 
 from leadflow.runtime.engine import OutAction
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import DeliveryTimer, LeadState, Source
 from leadflow.semantics import notes, timemath
+from leadflow.semantics.delivery import limit_reached
 
 
 def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, target: str,
@@ -48,8 +48,7 @@ def deliver(ix: RulesetIndex, state: LeadState, source: Source, target: str,
     limit = ix.model.send_limit
     if limit is not None:
         start = timemath.add_duration(state.now, -limit.per.amount, limit.per.unit, ix.timezone)
-        recent = len(state.delivered) - bisect_right(state.delivered, start)
-        if recent >= limit.limit:
+        if limit_reached(state.delivered, limit.limit, start):
             state.actions.append(OutAction(state.now, source.id, "suppressed", target, dict(args)))
             state.note(source.kind, notes.send_limited(source.id, target, notes.limit_text(
                 limit.limit, limit.per.amount, limit.per.unit)))

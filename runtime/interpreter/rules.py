@@ -26,7 +26,7 @@ from leadflow.runtime.interpreter.flows import apply_effect
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, ExpireTimer, LeadState, Source
 from leadflow.semantics import notes, timemath
-from leadflow.semantics.points import capped
+from leadflow.semantics.points import capped, expired_cause
 
 
 @dataclass
@@ -109,7 +109,7 @@ def expire(ix: RulesetIndex, state: LeadState, timer: ExpireTimer) -> None:
     memory = state.memory(timer.rule)
     rule_id = ix.rule_id(timer.rule)
     for score, actual, points in timer.changes:
-        change_score(ix, state, score, -actual, f"expire:{rule_id}")
+        change_score(ix, state, score, -actual, expired_cause(rule_id))
         memory.contribution[score] = memory.contribution.get(score, 0.0) - points
         state.note("expire", notes.expired(rule_id, actual, score, state.scores[score]))
 

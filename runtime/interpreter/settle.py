@@ -19,6 +19,7 @@ from leadflow.runtime.interpreter.rules import fire_group
 from leadflow.runtime.interpreter.state import Context, LeadState
 from leadflow.semantics import notes
 from leadflow.semantics.failures import MAX_ROUNDS, not_settled
+from leadflow.semantics.points import released_cause
 
 
 def settle(ix: RulesetIndex, state: LeadState) -> None:
@@ -93,7 +94,7 @@ def _while_step(ix: RulesetIndex, state: LeadState, rule: int, ctx: Context) -> 
         return True
     if not holds and held is not None:
         for score, actual in held.items():
-            change_score(ix, state, score, -actual, f"while:{ix.rule_id(rule)}")
+            change_score(ix, state, score, -actual, released_cause(ix.rule_id(rule)))
             state.note("while", notes.while_released(ix.rule_id(rule), actual, score, state.scores[score]))
         del state.while_held[rule]
         return True
