@@ -3,8 +3,9 @@
     .venv/bin/python bench/codegen_bench.py --baseline-rev main --events 300000
 
 A change to the code generator must not make the generated module slower.
-This compiles bench/seed.leadflow and bench/seed_extended.leadflow (all
-passes on) twice: with the compiler of this checkout, and with the compiler
+This compiles bench/seed.leadflow, bench/seed_extended.leadflow and
+bench/seed_timers.leadflow (the same events, with a timer heap to work: expiring
+points, a flow's waits, held and limited sends; all passes on) twice: with the compiler of this checkout, and with the compiler
 of `--baseline-rev` (its files taken from git into a temporary folder laid out
 as the installed package, run in a child process). Both modules then run the
 same synthetic log (bench/compiled_bench.py's Log) in one process, rounds
@@ -43,7 +44,8 @@ from leadflow.api import load_file
 from leadflow.compiler import compile_model
 
 RULESETS = {"seed": os.path.join(HERE, "seed.leadflow"),
-            "seed_extended": os.path.join(HERE, "seed_extended.leadflow")}
+            "seed_extended": os.path.join(HERE, "seed_extended.leadflow"),
+            "seed_timers": os.path.join(HERE, "seed_timers.leadflow")}
 COMPILE = ("import sys; from leadflow.api import load_file; from leadflow.compiler import compile_model; "
            "sys.stdout.write(compile_model(load_file(sys.argv[1]).model))")
 

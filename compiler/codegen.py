@@ -29,6 +29,7 @@ from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_fun
 from leadflow.compiler.emit_settle import settle_call, settle_function, timers_function
 from leadflow.compiler.emit_stmt import Gen, field_slots
 from leadflow.compiler.writer import Block, Sources, Stmt
+from leadflow.semantics.points import initial_score
 
 # ----------------------------------------------------------------- state
 
@@ -57,7 +58,7 @@ def state_vars(g: Gen) -> list[StateVar]:
     if any(r.kind == "every" and r.without is not None for r in p.rules):
         out.append(StateVar("seen", "False", True, "whether an event has been seen (every ... without)"))
     for k, s in enumerate(p.scores):
-        out.append(StateVar(f"s{k}", literal(_clamp(0.0, s.low, s.high)), True, f"score {_name(s.name)}"))
+        out.append(StateVar(f"s{k}", literal(initial_score(s.low, s.high)), True, f"score {_name(s.name)}"))
     if p.stages:
         out += [StateVar("stg", "0", True, "the stage, an index into STAGES"),
                 StateVar("ssince", "None", True, "stage_since: when the lead entered its stage")]
@@ -103,14 +104,6 @@ def _name(text: str) -> str:
     if text.isidentifier():
         return f"`{text}`"
     return repr(text).replace("\\", "\\\\").replace('"', "\\x22")
-
-
-def _clamp(value: float, low, high) -> float:
-    if low is not None and value < low:
-        value = float(low)
-    if high is not None and value > high:
-        value = float(high)
-    return value
 
 
 _STORAGE_INIT = {"counter": "0", "window": "deque()", "distinct": "set()"}

@@ -21,8 +21,10 @@ EMBEDDED_MODULES = {
     "values": "values as text",
     "aggregates": "aggregates over a window",
     "points": "capped points",
+    "delivery": "the send limit",
     "failures": "run-time failures",
     "records": "what a replay gives back",
+    "notes": "trace notes",
 }
 SUPPORT = ("leadflow.compiler", "module_support.py", "the module's helpers (compiler/module_support.py)")
 

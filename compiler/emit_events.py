@@ -9,6 +9,7 @@ from leadflow.compiler import ir
 from leadflow.compiler.emit_expr import TRUE, ExprEmitter, all_of, always, literal, window_start
 from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
 from leadflow.compiler.writer import Block
+from leadflow.semantics import notes
 
 SLACK = 86_400_000_000  # calendar windows: prune a day late, so a DST change never drops a live entry
 
@@ -138,7 +139,7 @@ def fire_every(g: Gen, b: Block, rule: ir.Rule) -> None:
     r = rule.index
     if not (g.heap and not g.every_scalar):
         b.assign(f"ed{r}", "_NEVER")
-    g.note(b, "timer", literal(f"{rule.id}: {rule.trigger_text}"))
+    g.note(b, "timer", literal(notes.period_over(rule.id, rule.trigger_text)))
     g.group(b, [(rule, flag(TRUE))], g.plain_emitter)
     mods = rule.modifiers
     cond = TRUE

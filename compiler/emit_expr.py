@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from leadflow.compiler import ir
 from leadflow.compiler.writer import Names
-from leadflow.semantics.timemath import FIXED_UNITS, SECOND
+from leadflow.semantics.timemath import FIXED_UNITS, SECOND, calendar_length
 
 _PY_OPS = {"==", "!=", "<", "<=", ">", ">="}
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -100,6 +100,11 @@ def inner(code: str) -> str:
     return code.inner if isinstance(code, Code) else code
 
 
+def is_constant(code: str) -> bool:
+    """Code its emitter knows the value of (`value`)."""
+    return isinstance(code, Code) and code.constant
+
+
 def is_name(code: str) -> bool:
     return isinstance(code, Code) and code.name
 
@@ -114,6 +119,12 @@ def number_value(code: str) -> float | int | None:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def call(function, *args: str) -> str:
+    """Code calling a function a compiled module carries, by the function itself (so its name
+    is never written twice); `args` are code."""
+    return f"{function.__name__}({', '.join(args)})"
 
 
 def literal(value) -> str:
@@ -432,8 +443,7 @@ class ExprEmitter:
         return self.var("now")
 
     def _CalendarLength(self, e, cond):
-        now = self.var("now")
-        return group(f"{now} - _shift({now}, {-e.months})")
+        return Code(call(calendar_length, self.var("now"), str(e.months), "TIMEZONE"))
 
     def _AggValue(self, e, cond):
         return self.aggregate(self._aggs[e.id])

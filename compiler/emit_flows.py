@@ -6,9 +6,11 @@ The nested functions close over `_run`'s locals; `codegen` adds their `nonlocal`
 from __future__ import annotations
 
 from leadflow.compiler import ir
-from leadflow.compiler.emit_expr import ExprEmitter, always, literal, window_start
+from leadflow.compiler.emit_expr import ExprEmitter, always, call, inner, literal, window_start
 from leadflow.compiler.emit_stmt import Gen, TimerKind
 from leadflow.compiler.writer import Block
+from leadflow.semantics import notes
+from leadflow.semantics.delivery import limit_reached
 
 
 def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
@@ -19,7 +21,7 @@ def flow_triggers(g: Gen, b: Block, event: int, em: ExprEmitter) -> None:
             f = flow.index
             b.if_(f"ft{f}{_any(stops)}", reads=(f"ft{f}",))
             with b.indent():
-                g.note(b, "flow", literal(f"{flow.name}: stops (stop on {g.p.events[event].name})"))
+                g.note(b, "flow", literal(notes.flow_stops(flow.name, notes.stop_on(g.p.events[event].name))))
                 g.cancel_held(b, flow)
                 b.assign(f"ft{f}", "0")
                 b.assign(f"fc{f}", "_EMPTY")
@@ -50,12 +52,12 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
         with run.indent():
             run.if_(f"ft{f}", reads=(f"ft{f}",))
             with run.indent():
-                g.note(run, "flow", literal(f"{flow.name}: already running, start ignored"))
+                g.note(run, "flow", literal(notes.start_ignored(flow.name)))
                 run("return")
             run.assign("ftok", "1", "+=")
             run.assign(f"ft{f}", g.v("ftok"))
             run.assign(f"fc{f}", "ctx")
-            g.note(run, "flow", f"{literal(flow.name + ': starts')} + why")
+            g.note(run, "flow", call(notes.flow_starts, literal(flow.name), "why"))
         run(f"tok = {g.v(f'ft{f}')}")
         run("while True:")
         with run.indent():
@@ -70,7 +72,7 @@ def flow_functions(g: Gen, flow: ir.Flow, depth: int) -> list[Block]:
             with run.indent():
                 run.assign(f"ft{f}", "0")
                 run.assign(f"fc{f}", "_EMPTY")
-                g.note(run, "flow", literal(f"{flow.name}: ends (no steps left)"))
+                g.note(run, "flow", literal(notes.flow_ends(flow.name)))
                 run("return")
     return [run]
 
@@ -91,8 +93,7 @@ def _flow_instr(g: Gen, b: Block, flow: ir.Flow, i: int, instr: ir.Instr) -> Non
         b(f"pc = {i + 1}")
     elif isinstance(instr, ir.Wait):
         g.schedule(b, g.window_end(instr.dur), TimerKind.FLOW_WAIT, f"{f}, (tok, {i + 1})")
-        g.note(b, "flow", f"{literal(flow.name + ': wait ' + instr.text + ', until ')} + "
-                          f"format_local(_due, TIMEZONE)")
+        g.note(b, "flow", call(notes.flow_waits, literal(flow.name), literal(instr.text), "_due", "TIMEZONE"))
         b("return")
     elif isinstance(instr, ir.JumpUnless):
         b(f"pc = {i + 1} if {em.cond(instr.cond)} else {instr.target}")
@@ -120,8 +121,7 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
                     send.nested("fh.setdefault(run, []).append(target)", reads=("fh",))
                 g.schedule(send, f"next_local_clock({g.v('now')}, {end}, TIMEZONE)",
                            TimerKind.HELD_SEND, "(src, kind, run), (target, args)")
-                g.note(send, "", "src + ': send ' + _quote(target) + ' held by quiet hours until ' "
-                                 "+ format_local(_due, TIMEZONE)", "kind")
+                g.note(send, "", call(notes.send_held, "src", "target", "_due", "TIMEZONE"), "kind")
                 send("return")
         send("_deliver(src, kind, target, args)")
     deliver = g.block(depth)
@@ -129,16 +129,15 @@ def send_functions(g: Gen, depth: int) -> list[Block]:
     with deliver.indent():
         if d.send_limit is not None:
             n = d.send_limit
-            deliver.if_(f"len(dl) >= {n} and dl[{-n}] > {window_start(d.limit_per, g.v('now'), g.consts)}",
+            deliver.if_(call(limit_reached, "dl", str(n), inner(window_start(d.limit_per, g.v("now"), g.consts))),
                         reads=("dl",))
             with deliver.indent():
                 deliver("acts.append(OutAction(now, src, 'suppressed', target, args))", reads=("acts", "now"))
-                g.note(deliver, "", "src + ': send ' + _quote(target) + "
-                                    f"{literal(' suppressed by the send limit (' + d.limit_text + ')')}", "kind")
+                g.note(deliver, "", call(notes.send_limited, "src", "target", literal(d.limit_text)), "kind")
                 deliver("return")
             deliver("dl.append(now)", reads=("dl", "now"))
         deliver("acts.append(OutAction(now, src, 'send', target, args))", reads=("acts", "now"))
-        g.note(deliver, "", "src + ': send ' + _quote(target) + _args_text(args)", "kind")
+        g.note(deliver, "", call(notes.sent, "src", "'send'", "target", "args"), "kind")
     return [send, deliver]
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from leadflow.compiler import ir
 from leadflow.compiler.emit_events import fire_every
-from leadflow.compiler.emit_expr import inner, literal, literal_names
-from leadflow.compiler.emit_stmt import Gen, TimerKind, flag
+from leadflow.compiler.emit_expr import call, inner, is_constant, literal, literal_names
+from leadflow.compiler.emit_stmt import SIGNED, Gen, TimerKind, action_text, flag
 from leadflow.compiler.writer import Block
+from leadflow.semantics import notes
 from leadflow.semantics.failures import MAX_ROUNDS
+from leadflow.semantics.points import expired_cause, released_cause
 
 
 def settle_function(g: Gen, depth: int) -> Block | None:
@@ -52,7 +54,7 @@ def settle_function(g: Gen, depth: int) -> Block | None:
                     b("involved.append(-1 - stg)")
                     b("trans.append(Transition(now, STAGES[_old], STAGES[stg]))", reads=("trans", "now"))
                     b.assign("ssince", g.v("now"))
-                    g.note(b, "stage", "STAGES[_old] + ' → ' + STAGES[stg]")
+                    g.note(b, "stage", call(notes.stage_changed, "STAGES[_old]", "STAGES[stg]"))
                     _stage_groups(g, b, exits, "_old")
                     _stage_groups(g, b, enters, "stg")
             b.if_("not involved")
@@ -97,21 +99,28 @@ def _while_step(g: Gen, b: Block, rule: ir.Rule) -> None:
         b(f"_c = {em.cond(rule.when)}")
         b.if_(f"_c and wh{r} is None", reads=(f"wh{r}",))
         with b.indent():
-            b(f"_a = {em.value(action.amount)}")
+            value = em.value(action.amount)
+            b(f"_a = {value}")
+            shown = action_text(action, value if is_constant(value) else "_a")
+            if g.trace and not is_constant(value) and action.verb in SIGNED:
+                b(f"_w = {shown}")  # before a missing amount becomes 0
+                shown = "_w"
             b.if_("_a is None")
             b.nested("_a = 0.0")
             b(f"_o = s{k}", reads=(f"s{k}",))
             g.change_score(b, k, "_a", rule.id)
             b.assign(f"wh{r}", f"s{k} - _o", reads=(f"s{k}",))
             b(f"involved.append({r})")
-            g.note(b, "while", f"{literal(rule.id + ': holds → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")
+            g.note(b, "while", call(notes.while_holds, literal(rule.id), shown,
+                                    literal(g.p.scores[k].name), f"s{k}"))
         b.elif_(f"not _c and {g.v(f'wh{r}')} is not None")
         with b.indent():
-            g.change_score(b, k, f"-{g.v(f'wh{r}')}", f"while:{rule.id}")
+            g.change_score(b, k, f"-{g.v(f'wh{r}')}", released_cause(rule.id))
+            if g.trace:
+                g.note(b, "while", call(notes.while_released, literal(rule.id), g.v(f"wh{r}"),
+                                        literal(g.p.scores[k].name), f"s{k}"))
             b.assign(f"wh{r}", "None")
             b(f"involved.append({r})")
-            g.note(b, "while", f"{literal(rule.id + ': no longer holds → ' + g.p.scores[k].name + ' ')}"
-                               f" + _num_text(s{k})")
 
 
 # --------------------------------------------------------------------- timers
@@ -171,8 +180,7 @@ def timers_function(g: Gen, depth: int, settle: bool) -> Block | None:
 
 
 def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
-    b("_e = heappop(th)", reads=("th",))
-    b("_kind, _ea, _eb = _e[2], _e[3], _e[4]")
+    b("_due, _seq, _kind, _ea, _eb = heappop(th)", reads=("th",))  # TimerKind says what _ea, _eb hold
     first = True
 
     def branch(kind: TimerKind):
@@ -184,7 +192,7 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
         branch(TimerKind.EVERY)
         with b.indent():
             for i, rule in enumerate(everies):
-                b.if_(f"_ea == {rule.index} and es{rule.index} == _e[1]", chained=i > 0,
+                b.if_(f"_ea == {rule.index} and es{rule.index} == _seq", chained=i > 0,
                       reads=(f"es{rule.index}",))
                 with b.indent():
                     fire_every(g, b, rule)
@@ -201,28 +209,30 @@ def _heap_timer(g: Gen, b: Block, everies: list[ir.Rule]) -> None:
             for i, flow in enumerate(g.p.flows):
                 b.if_(f"_ea == {flow.index}", chained=i > 0)
                 with b.indent():
-                    b.if_(f"ft{flow.index} != _eb[0]", reads=(f"ft{flow.index}",))
+                    b("_tok, _pc = _eb")
+                    b.if_(f"ft{flow.index} != _tok", reads=(f"ft{flow.index}",))
                     b.nested("continue  # the instance was stopped: its wait is cancelled")
-                    g.note(b, "timer", literal(f"{flow.name}: wait over"))
-                    b(f"_flow{flow.index}(_eb[1])")
+                    g.note(b, "timer", literal(notes.wait_over(flow.name)))
+                    b(f"_flow{flow.index}(_pc)")
     if g.p.delivery.quiet_start is not None:
         branch(TimerKind.HELD_SEND)
         with b.indent():
-            if g.holds_sends:
-                b("_r = _ea[2]")  # a flow's send: the token of its run, cancelled if it was stopped
-                b.if_("_r in fx", reads=("fx",))
+            b("_src, _via, _tok = _ea")  # _tok: a flow's send, the token of its run (else None)
+            b("_target, _args = _eb")
+            if g.holds_sends:  # a stopped run's held sends are cancelled
+                b.if_("_tok in fx", reads=("fx",))
                 with b.indent():
-                    b("fx[_r] -= 1", reads=("fx",))
-                    b.if_("not fx[_r]", reads=("fx",))
-                    b.nested("del fx[_r]", reads=("fx",))
+                    b("fx[_tok] -= 1", reads=("fx",))
+                    b.if_("not fx[_tok]", reads=("fx",))
+                    b.nested("del fx[_tok]", reads=("fx",))
                     b("continue")
-                b.if_("_r in fh", reads=("fh",))
+                b.if_("_tok in fh", reads=("fh",))
                 with b.indent():
-                    b("fh[_r].remove(_eb[0])", reads=("fh",))
-                    b.if_("not fh[_r]", reads=("fh",))
-                    b.nested("del fh[_r]", reads=("fh",))
-            g.note(b, "timer", "'quiet hours over: send ' + _quote(_eb[0])")
-            b("_deliver(_ea[0], _ea[1], _eb[0], _eb[1])")
+                    b("fh[_tok].remove(_target)", reads=("fh",))
+                    b.if_("not fh[_tok]", reads=("fh",))
+                    b.nested("del fh[_tok]", reads=("fh",))
+            g.note(b, "timer", call(notes.quiet_over, "_target"))
+            b("_deliver(_src, _via, _target, _args)")
 
 
 def _expire(g: Gen, b: Block, rules: list[ir.Rule]) -> None:
@@ -236,9 +246,9 @@ def _expire(g: Gen, b: Block, rules: list[ir.Rule]) -> None:
                 for j, k in enumerate(scores):
                     b.if_(f"_k == {k}", chained=j > 0)
                     with b.indent():
-                        g.change_score(b, k, "-_actual", f"expire:{rule.id}")
+                        g.change_score(b, k, "-_actual", expired_cause(rule.id))
                         if rule.modifiers.cap is not None:
                             live = f"rk{rule.index}_{k}"
                             b.assign(live, f"{live} - _points", reads=(live,))
-                        g.note(b, "expire", f"{literal(rule.id + ': ')} + _num_text(_actual) + "
-                                            f"{literal(' expired → ' + g.p.scores[k].name + ' ')} + _num_text(s{k})")
+                        g.note(b, "expire", call(notes.expired, literal(rule.id), "_actual",
+                                                 literal(g.p.scores[k].name), f"s{k}"))

@@ -21,8 +21,10 @@ from leadflow.compiler.emit_expr import (
     ExprEmitter,
     all_of,
     always,
+    call,
     ident,
     inner,
+    is_constant,
     is_name,
     literal,
     maybe_missing,
@@ -31,12 +33,26 @@ from leadflow.compiler.emit_expr import (
     window_start,
 )
 from leadflow.compiler.writer import Block, Names, Sources
+from leadflow.semantics import notes
 from leadflow.semantics.slots import FieldSlots
 
 
 def field_slots(program: ir.Program) -> FieldSlots:
     """The input columns `_run` reads (semantics/slots.py), as `leadflow run` hands them over."""
     return FieldSlots.of({event.name: event.fields for event in program.events})
+
+
+SIGNED = ("add", "subtract")  # the verbs an amount follows; the others are whole: "subtract 25%"
+
+
+def action_text(action: ir.AddScore, amount: str) -> str:
+    """Code for how a score action reads in the trace: `add 10`, or its whole verb; a constant
+    amount is written in the text."""
+    if action.verb not in SIGNED:
+        return literal(action.verb)
+    if is_constant(amount):
+        return literal(notes.action_text(action.verb, amount.value))
+    return call(notes.action_text, literal(action.verb), inner(amount))
 
 
 class Gen:
@@ -279,8 +295,7 @@ class Gen:
                 self.set_attr(b, action, value, source, kind)
             elif isinstance(action, ir.TagOp):
                 b(f"tags.{'discard' if action.remove else 'add'}({literal(action.tag)})", reads=("tags",))
-                word = "untag" if action.remove else "tag"
-                self.note(b, kind, literal(f"{source}: {word} \"{action.tag}\""))
+                self.note(b, kind, literal(notes.tagged(source, action.tag, action.remove)))
             elif isinstance(action, ir.Emit):
                 self.emit_outward(b, action, value, source, kind)
             elif isinstance(action, ir.FlowOp):
@@ -290,8 +305,8 @@ class Gen:
                   rule: ir.Rule | None, kind: str) -> None:
         k = action.score
         mods = rule.modifiers if rule is not None else ir.Modifiers()
-        missing_note = literal(f"{source}: {action.verb}" + (" missing" if action.verb in ("add", "subtract")
-                                                             else "") + ": the amount is missing, no change")
+        missing_note = literal(notes.amount_missing(source, action.verb if action.verb not in SIGNED
+                                                    else notes.action_text(action.verb, None)))
         if isinstance(value, Code) and value.constant and value.value is None:  # folded to missing (`add 1 / 0`)
             self.note(b, kind, missing_note)
             return
@@ -315,15 +330,9 @@ class Gen:
         if mods.expires is not None:
             b(f"_ch.append(({k}, {self.v(f's{k}')} - _o, {points}))")
         if self.trace:
-            verb = literal(action.verb)
-            text = (f"{verb} + ' ' + _num_text(abs({inner(amount)}))" if action.verb in ("add", "subtract")
-                    else verb)
-            capped = ""
-            if mods.cap is not None:
-                capped = (f" + ('' if _p == {amount} else {literal(' (capped at ' + _num(mods.cap) + ': ')}"
-                          f" + _num_text(_p) + ')')")
-            self.note(b, kind, f"{literal(source + ': ')} + {text}{capped} + "
-                               f"{literal(' → ' + self.p.scores[k].name + ' ')} + _num_text(s{k})")
+            capped = [] if mods.cap is None else [call(notes.capped_text, literal(mods.cap), "_p", amount)]
+            self.note(b, kind, call(notes.score_changed, literal(source), action_text(action, amount),
+                                    literal(self.p.scores[k].name), f"s{k}", *capped))
         if missing:
             b.depth -= 1
             if self.trace:
@@ -342,7 +351,7 @@ class Gen:
             b.nested(f"attrs[{literal(name)}] = {local}", reads=("attrs",))
         else:
             b(f"attrs[{literal(name)}] = {local}", reads=("attrs",))
-        self.note(b, kind, f"{literal(source + ': set lead.' + name + ' = ')} + _value_text({local})")
+        self.note(b, kind, call(notes.field_set, literal(source), literal(name), local))
 
     def emit_outward(self, b: Block, action: ir.Emit, args: str, source: str, kind: str) -> None:
         target = literal(action.target)
@@ -354,8 +363,7 @@ class Gen:
             return
         b(f"acts.append(OutAction(now, {literal(source)}, {literal(action.kind)}, {target}, {args}))",
           reads=("acts", "now"))
-        self.note(b, kind, f"{literal(source + ': ' + action.kind + ' ')} + _quote({target})"
-                           f" + _args_text(acts[-1].args)")
+        self.note(b, kind, call(notes.sent, literal(source), literal(action.kind), target, "acts[-1].args"))
 
     def cancel_held(self, b: Block, flow: ir.Flow) -> None:
         """A stopped run's sends still held by quiet hours die with it (SPEC 9, Delivery).
@@ -377,15 +385,15 @@ class Gen:
             b(f"fx[ft{f}] = len(_h)", reads=("fx", f"ft{f}"))
             # The run's delivery timers, in the order they were held, become `cancelled` rows.
             held = self.timer_kind(TimerKind.HELD_SEND)
-            b(f"for _e in sorted(_e for _e in th if _e[2] == {held} and _e[3][2] == ft{f}):",
-              reads=("th", f"ft{f}"))
-            b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', _e[4][0], _e[4][1]))",
-                     reads=("cnc", "now"))
+            b("for _due, _seq, _kind, _ea, _eb in sorted(th):", reads=("th",))
+            with b.indent():
+                b.if_(f"_kind == {held} and _ea[2] == ft{f}", reads=(f"ft{f}",))  # _ea[2]: the send's run
+                b.nested(f"cnc.append(OutAction(now, {literal(flow.name)}, 'cancelled', *_eb))",
+                         reads=("cnc", "now"))
             if self.trace:
                 b("for _t in _h:")
                 with b.indent():
-                    self.note(b, "flow", f"{literal(flow.name + ': held send ')} + _quote(_t) + "
-                                         "' cancelled (the flow stopped)'")
+                    self.note(b, "flow", call(notes.held_cancelled, literal(flow.name), "_t"))
 
     def flow_op(self, b: Block, action: ir.FlowOp, event: int | None, em: ExprEmitter,
                 context: str | None, source: str) -> None:
@@ -398,11 +406,11 @@ class Gen:
                 ctx = self.evdict(event, em)
             else:
                 ctx = "_EMPTY"
-            b(f"_flow{f}(0, {ctx}, {literal(f' (started by {source})')})")
+            b(f"_flow{f}(0, {ctx}, {literal(notes.started_by(source))})")
             return
         b.if_(f"ft{f}", reads=(f"ft{f}",))
         with b.indent():
-            self.note(b, "flow", literal(f"{flow.name}: stops (stopped by {source})"))
+            self.note(b, "flow", literal(notes.flow_stops(flow.name, notes.stopped_by(source))))
             self.cancel_held(b, flow)
             b.assign(f"ft{f}", "0")
             b.assign(f"fc{f}", "_EMPTY")
@@ -449,11 +457,6 @@ def flag(code: str):
 
 
 
-def _num(value) -> str:
-    """A number as the trace writes it: 15, not 15.0."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _rule_label(rule: ir.Rule) -> str:
@@ -480,4 +483,3 @@ def _constant(action: ir.Action) -> bool:
     if isinstance(action, ir.Emit):
         return all(isinstance(v, ir.Const) for _, v in action.args)
     return True
-

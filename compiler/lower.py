@@ -11,6 +11,7 @@ from __future__ import annotations
 from leadflow.compiler import ir
 from leadflow.dsl import ast
 from leadflow.dsl.model import Model
+from leadflow.semantics import notes
 from leadflow.semantics.globmatch import glob_to_regex
 from leadflow.semantics.timemath import CALENDAR_UNITS, FIXED_UNITS
 
@@ -246,8 +247,7 @@ class _Lowerer:
             score = self.score(node.score, node.span)
             amount = ir.Arith("/", ir.Arith("*", ir.Neg(ir.Score(score)), ir.Const(node.percent)),
                               ir.Const(100))
-            percent = int(node.percent) if float(node.percent).is_integer() else node.percent
-            return ir.AddScore(score, amount, f"subtract {percent}%")
+            return ir.AddScore(score, amount, notes.percent_text(node.percent))
         if isinstance(node, ast.SetField):
             if node.field not in self.lead_index:
                 raise CompileError(f"unknown lead field {node.field!r}", node.span)
@@ -307,8 +307,7 @@ class _Lowerer:
         elif isinstance(trigger, ast.Every):
             period = duration(trigger.every)
             without = None if trigger.without is None else self.event(trigger.without, trigger.span)
-            text = (f"{trigger.every.amount} {trigger.every.unit}(s) without "
-                    f"{trigger.without or 'activity'}")
+            text = notes.every_text(trigger.every.amount, trigger.every.unit, trigger.without)
             extra = {"kind": "every", "period": period, "without": without, "trigger_text": text}
         elif isinstance(trigger, ast.OnStage):
             if trigger.stage not in self.stage_index:
@@ -345,7 +344,7 @@ class _Lowerer:
         for step in steps:
             if isinstance(step, ast.Wait):
                 d = step.duration
-                code.append(ir.Wait(duration(d), f"{d.amount} {d.unit}(s)"))
+                code.append(ir.Wait(duration(d), notes.duration_text(d.amount, d.unit)))
             elif isinstance(step, ast.If):
                 branch = len(code)
                 code.append(None)  # patched below: jump past the `then` branch
@@ -380,7 +379,7 @@ class _Lowerer:
         if m.send_limit is not None:
             per = m.send_limit.per
             delivery = ir.Delivery(m.send_limit.limit, duration(per),
-                                   f"{m.send_limit.limit} per {per.amount} {per.unit}s")
+                                   notes.limit_text(m.send_limit.limit, per.amount, per.unit))
         if m.quiet_hours is not None:
             q = m.quiet_hours
             delivery = ir.Delivery(delivery.send_limit, delivery.limit_per, delivery.limit_text,

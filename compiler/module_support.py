@@ -33,7 +33,7 @@ from leadflow.semantics.failures import not_settled, rule_failed
 from leadflow.semantics.points import capped
 from leadflow.semantics.records import RulesetRuntimeError
 from leadflow.semantics.timemath import add_months, every_due
-from leadflow.semantics.values import args_text, event_text, number_text, quoted, value_text
+from leadflow.semantics.values import event_text
 
 if TYPE_CHECKING:  # defined by the compiled module (compiler/templates/module.py.j2, codegen)
     TIMEZONE: str = "UTC"
@@ -147,11 +147,7 @@ def _always(event):
 
 # ------------------------------------------------------------ trace notes
 
-_capped = capped  # the names the emitters write
-_num_text = number_text
-_value_text = value_text
-_args_text = args_text
-_quote = quoted
+_capped = capped  # the name the emitters write
 
 
 def _event_text(code, columns, i):

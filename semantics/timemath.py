@@ -210,7 +210,12 @@ def duration_value(amount: int, unit: str, now: int, tz: str) -> int:
     """
     if unit in FIXED_UNITS:
         return amount * FIXED_UNITS[unit]
-    return now - add_duration(now, -amount, unit, tz)
+    return calendar_length(now, amount * CALENDAR_UNITS[unit], tz)
+
+
+def calendar_length(now: int, months: int, tz: str) -> int:
+    """`months` calendar months used as a value at `now`, in microseconds: now - (now - months)."""
+    return now - add_months(now, -months, tz)
 
 
 def local_minutes(us: int, tz: str) -> int:

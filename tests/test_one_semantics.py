@@ -132,8 +132,9 @@ def test_the_comparison_finds_a_copy_under_another_name():
 
 
 @pytest.mark.parametrize("name", ["glob_to_regex", "number_text", "value_text", "event_text", "quoted",
-                                  "args_text", "add_months", "every_due", "not_settled", "rule_failed", "out_of_order", "capped",
-                                  "sum_of", "last_values", "top_values"])
+                                  "args_text", "add_months", "every_due", "calendar_length", "not_settled",
+                                  "rule_failed", "out_of_order", "capped", "expired_cause", "released_cause",
+                                  "limit_reached", "sum_of", "last_values", "top_values"])
 def test_a_known_helper_is_defined_in_the_core_only(name):
     places = [f"{path.relative_to(ROOT)}" for folder in ("compiler", "runtime", "leadflow", "dsl")
               for path in (ROOT / folder).rglob("*.py")
@@ -176,3 +177,48 @@ def test_both_engines_give_back_the_core_records():
                    for node in python_ast.parse(source).body if isinstance(node, python_ast.ClassDef)}
         for name, cls in classes.items():
             assert written.get(name) == textwrap.dedent(inspect.getsource(cls)).strip(), name
+
+
+# -- trace notes: worded in semantics/notes.py only --------------------------------
+
+NOTE_SIDES = ("compiler", "runtime/interpreter")
+
+
+def string_literals(tree: python_ast.AST):
+    """Every string constant of a module but its docstrings (f-string parts included)."""
+    docstrings = {id(node.body[0].value) for node in python_ast.walk(tree)
+                  if isinstance(node, (python_ast.Module, python_ast.ClassDef, python_ast.FunctionDef,
+                                       python_ast.AsyncFunctionDef))
+                  and python_ast.get_docstring(node, clean=False) is not None}
+    for node in python_ast.walk(tree):
+        if isinstance(node, python_ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node
+
+
+def note_phrases() -> list[str]:
+    """The wording of semantics/notes.py: its literal pieces, but names and short joints (`: `)."""
+    tree = python_ast.parse((ROOT / "semantics" / "notes.py").read_text(encoding="utf-8"))
+    pieces = {node.value.strip() for node in string_literals(tree)}
+    return sorted(p for p in pieces if len(p) >= 8 and not p.isidentifier())
+
+
+def phrases_written_in(source: str, where: str) -> list[str]:
+    phrases = note_phrases()
+    return [f"{where}:{node.lineno} {phrase!r}" for node in string_literals(python_ast.parse(source))
+            for phrase in phrases if phrase in node.value]
+
+
+def test_only_the_core_words_a_trace_note():
+    places = [place for folder in NOTE_SIDES for path in sorted((ROOT / folder).rglob("*.py"))
+              for place in phrases_written_in(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    assert places == []
+
+
+def test_the_note_check_finds_a_note_worded_again():
+    """Not vacuous: the phrases are the notes' own words, and a note written by hand is found."""
+    assert {": already running, start ignored", "held by quiet hours until", "suppressed by the send limit (",
+            "expired →", "taken back →", ": wait over", ": no longer holds,"} <= set(note_phrases())
+    again = 'state.note("flow", f"{name}: already running, start ignored")\n' \
+            "g.note(b, 'expire', literal(rule.id + ': ') + ' expired → ' + _num_text(s0))\n"
+    assert len(phrases_written_in(again, "again.py")) == 2
+    assert phrases_written_in('"""A flow already running, start ignored."""\n', "doc.py") == []

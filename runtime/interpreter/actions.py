@@ -16,7 +16,7 @@ from leadflow.runtime.engine import PointChange
 from leadflow.runtime.interpreter.evaluate import evaluate
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, Facts, LeadState, Source
-from leadflow.semantics.values import number_text, value_text
+from leadflow.semantics import notes
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,11 @@ def evaluate_action(ix: RulesetIndex, facts: Facts, action: ast.Action, ctx: Con
         verb = "subtract" if action.negate else "add"
         if amount is not None:
             amount = -float(amount) if action.negate else float(amount)
-        return ScoreEffect(score, amount, f"{verb} {number_text(None if amount is None else abs(amount))}")
+        return ScoreEffect(score, amount, notes.action_text(verb, amount))
     if isinstance(action, ast.SubtractPercent):
         score = action.score or ix.default_score
         amount = -facts.scores[score] * action.percent / 100
-        return ScoreEffect(score, amount, f"subtract {number_text(action.percent)}%")
+        return ScoreEffect(score, amount, notes.percent_text(action.percent))
     if isinstance(action, ast.SetField):
         return SetEffect(action.field, evaluate(ix, facts, action.value, ctx))
     if isinstance(action, ast.Tag):
@@ -98,10 +98,10 @@ def apply_state_effect(state: LeadState, source: Source, effect: SetEffect | Tag
             state.attrs.pop(effect.field, None)
         else:
             state.attrs[effect.field] = effect.value
-        state.note(source.kind, f"{source.id}: set lead.{effect.field} = {value_text(effect.value)}")
-    elif effect.remove:
-        state.tags.discard(effect.tag)
-        state.note(source.kind, f'{source.id}: untag "{effect.tag}"')
+        state.note(source.kind, notes.field_set(source.id, effect.field, effect.value))
     else:
-        state.tags.add(effect.tag)
-        state.note(source.kind, f'{source.id}: tag "{effect.tag}"')
+        if effect.remove:
+            state.tags.discard(effect.tag)
+        else:
+            state.tags.add(effect.tag)
+        state.note(source.kind, notes.tagged(source.id, effect.tag, effect.remove))

@@ -9,14 +9,13 @@ written with kind `suppressed`. Notifications are neither capped nor delayed.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from typing import Any
 
 from leadflow.runtime.engine import OutAction
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import DeliveryTimer, LeadState, Source
-from leadflow.semantics import timemath
-from leadflow.semantics.values import args_text, quoted
+from leadflow.semantics import notes, timemath
+from leadflow.semantics.delivery import limit_reached
 
 
 def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, target: str,
@@ -24,7 +23,7 @@ def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, targe
     """A `send` or `notify` made now by rule or flow `source`."""
     if kind == "notify":
         state.actions.append(OutAction(state.now, source.id, "notify", target, dict(args)))
-        state.note(source.kind, f"{source.id}: notify {quoted(target)}{args_text(args)}")
+        state.note(source.kind, notes.sent(source.id, "notify", target, args))
         return
     quiet = ix.model.quiet_hours
     if quiet is not None:
@@ -38,8 +37,7 @@ def outward(ix: RulesetIndex, state: LeadState, source: Source, kind: str, targe
                                    args=dict(args), run=run)
             if run is not None:
                 run.held.append(timer)
-            state.note(source.kind, f"{source.id}: send {quoted(target)} held by quiet hours until "
-                               f"{timemath.format_local(due, ix.timezone)}")
+            state.note(source.kind, notes.send_held(source.id, target, due, ix.timezone))
             return
     deliver(ix, state, source, target, args)
 
@@ -50,12 +48,11 @@ def deliver(ix: RulesetIndex, state: LeadState, source: Source, target: str,
     limit = ix.model.send_limit
     if limit is not None:
         start = timemath.add_duration(state.now, -limit.per.amount, limit.per.unit, ix.timezone)
-        recent = len(state.delivered) - bisect_right(state.delivered, start)
-        if recent >= limit.limit:
+        if limit_reached(state.delivered, limit.limit, start):
             state.actions.append(OutAction(state.now, source.id, "suppressed", target, dict(args)))
-            state.note(source.kind, f"{source.id}: send {quoted(target)} suppressed by the send limit "
-                               f"({limit.limit} per {limit.per.amount} {limit.per.unit}s)")
+            state.note(source.kind, notes.send_limited(source.id, target, notes.limit_text(
+                limit.limit, limit.per.amount, limit.per.unit)))
             return
     state.delivered.append(state.now)
     state.actions.append(OutAction(state.now, source.id, "send", target, dict(args)))
-    state.note(source.kind, f"{source.id}: send {quoted(target)}{args_text(args)}")
+    state.note(source.kind, notes.sent(source.id, "send", target, args))

@@ -26,8 +26,7 @@ from leadflow.runtime.interpreter.errors import blame
 from leadflow.runtime.interpreter.evaluate import condition
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, FlowInstance, LeadState, Source, WaitTimer
-from leadflow.semantics import timemath
-from leadflow.semantics.values import number_text, quoted
+from leadflow.semantics import notes, timemath
 
 
 def apply_effect(ix: RulesetIndex, state: LeadState, source: Source, effect: Effect,
@@ -35,18 +34,17 @@ def apply_effect(ix: RulesetIndex, state: LeadState, source: Source, effect: Eff
     """Apply an effect other than a rule's score change (which needs its modifiers)."""
     if isinstance(effect, ScoreEffect):
         if effect.amount is None:
-            state.note(source.kind, f"{source.id}: {effect.text}: the amount is missing, no change")
+            state.note(source.kind, notes.amount_missing(source.id, effect.text))
             return
         change_score(ix, state, effect.score, effect.amount, source.id)
-        state.note(source.kind, f"{source.id}: {effect.text} → {effect.score} "
-                                f"{number_text(state.scores[effect.score])}")
+        state.note(source.kind, notes.score_changed(source.id, effect.text, effect.score, state.scores[effect.score]))
     elif isinstance(effect, OutwardEffect):
         outward(ix, state, source, effect.kind, effect.target, effect.args)
     elif isinstance(effect, FlowEffect):
         if effect.op == "start":
-            start_flow(ix, state, effect.flow, ctx, f" (started by {source.id})")
+            start_flow(ix, state, effect.flow, ctx, notes.started_by(source.id))
         else:
-            stop_flow(state, effect.flow, f"stopped by {source.id}")
+            stop_flow(state, effect.flow, notes.stopped_by(source.id))
     else:
         apply_state_effect(state, source, effect)
 
@@ -54,7 +52,7 @@ def apply_effect(ix: RulesetIndex, state: LeadState, source: Source, effect: Eff
 def start_flow(ix: RulesetIndex, state: LeadState, name: str, ctx: Context, why: str = "") -> None:
     """Start a flow unless it is live; `why` names the rule behind a `start FLOW` action."""
     if name in state.flows:
-        state.note("flow", f"{name}: already running, start ignored")
+        state.note("flow", notes.start_ignored(name))
         return
     if ctx.event is not None and ctx.event == ix.flow_event[name]:
         event, values, ts = ctx.event, ctx.values, ctx.ts
@@ -62,7 +60,7 @@ def start_flow(ix: RulesetIndex, state: LeadState, name: str, ctx: Context, why:
         event, values, ts = None, None, None
     instance = FlowInstance(name, event, values, ts, [[ix.flows[name].steps, 0]])
     state.flows[name] = instance
-    state.note("flow", f"{name}: starts{why}")
+    state.note("flow", notes.flow_starts(name, why))
     run_steps(ix, state, instance)
 
 
@@ -72,13 +70,13 @@ def stop_flow(state: LeadState, name: str, why: str) -> None:
         return
     if instance.timer is not None:
         instance.timer.cancelled = True
-    state.note("flow", f"{name}: stops ({why})")
+    state.note("flow", notes.flow_stops(name, why))
     # Its sends still held by quiet hours die with it (SPEC 9, Delivery); a run that
     # ends by running out of steps keeps them.
     for held in instance.held:
         held.cancelled = True
         state.cancelled_sends.append(OutAction(state.now, name, "cancelled", held.target, dict(held.args)))
-        state.note("flow", f"{name}: held send {quoted(held.target)} cancelled (the flow stopped)")
+        state.note("flow", notes.held_cancelled(name, held.target))
     instance.held.clear()
 
 
@@ -88,7 +86,7 @@ def resume(ix: RulesetIndex, state: LeadState, timer: WaitTimer) -> None:
     if state.flows.get(timer.flow) is not instance:
         return
     instance.timer = None
-    state.note("timer", f"{timer.flow}: wait over")
+    state.note("timer", notes.wait_over(timer.flow))
     run_steps(ix, state, instance)
 
 
@@ -98,7 +96,7 @@ def run_steps(ix: RulesetIndex, state: LeadState, instance: FlowInstance) -> Non
     while state.flows.get(instance.flow) is instance:
         if not instance.stack:
             del state.flows[instance.flow]
-            state.note("flow", f"{instance.flow}: ends (no steps left)")
+            state.note("flow", notes.flow_ends(instance.flow))
             return
         frame = instance.stack[-1]
         steps, position = frame
@@ -113,8 +111,8 @@ def run_steps(ix: RulesetIndex, state: LeadState, instance: FlowInstance) -> Non
             d = step.duration
             due = timemath.add_duration(state.now, d.amount, d.unit, ix.timezone)
             instance.timer = state.schedule(WaitTimer, due, flow=instance.flow, instance=instance)
-            state.note("flow", f"{instance.flow}: wait {d.amount} {d.unit}(s), until "
-                               f"{timemath.format_local(due, ix.timezone)}")
+            state.note("flow", notes.flow_waits(instance.flow, notes.duration_text(d.amount, d.unit), due,
+                                                ix.timezone))
             return
         with blame(instance.flow, step.span):
             if isinstance(step, ast.If):
@@ -130,7 +128,7 @@ def on_event(ix: RulesetIndex, state: LeadState, ctx: Context) -> None:
     names = ix.flows_on.get(ctx.event, [])
     for name in names:
         if name in state.flows and _triggered(ix, state, ix.flows[name], "stop", ctx):
-            stop_flow(state, name, f"stop on {ctx.event}")
+            stop_flow(state, name, notes.stop_on(ctx.event))
     starting = [name for name in names
                 if name not in state.flows and _triggered(ix, state, ix.flows[name], "start", ctx)]
     for name in starting:

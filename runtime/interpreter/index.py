@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from leadflow.dsl import ast
 from leadflow.dsl.model import CheckedRule, Model
-from leadflow.semantics import timemath
+from leadflow.semantics import points, timemath
 
 
 @dataclass(frozen=True)
@@ -117,16 +117,11 @@ class RulesetIndex:
         return event is not None and self.has_field(event, node.name)
 
     def clamp(self, score: str, value: float) -> float:
-        low, high = self.bounds.get(score, (None, None))
-        if low is not None and value < low:
-            value = float(low)
-        if high is not None and value > high:
-            value = float(high)
-        return value
+        return points.clamp(value, *self.bounds.get(score, (None, None)))
 
     def initial_score(self, score: str) -> float:
         """Every score starts at 0, clamped into its bounds (**Decision**, docs/semantics.md)."""
-        return self.clamp(score, 0.0)
+        return points.initial_score(*self.bounds.get(score, (None, None)))
 
     def is_pure_filter(self, event: str, where: ast.Expr | None) -> bool:
         """Whether a `where` reads only the aggregated event (so its answer never changes)."""

@@ -23,9 +23,9 @@ from leadflow.runtime.interpreter.state import (
     LeadState,
     WaitTimer,
 )
-from leadflow.semantics import timemath
+from leadflow.semantics import notes, timemath
 from leadflow.semantics.failures import out_of_order
-from leadflow.semantics.values import event_text, quoted
+from leadflow.semantics.values import event_text
 
 
 def feed(ix: RulesetIndex, state: LeadState, ts: int, event: str, values: dict[str, Any]) -> None:
@@ -78,7 +78,7 @@ def fire_due(ix: RulesetIndex, state: LeadState, until: int) -> None:
         elif isinstance(timer, DeliveryTimer):
             if timer.run is not None:
                 timer.run.held.remove(timer)
-            state.note("timer", f"quiet hours over: send {quoted(timer.target)}")
+            state.note("timer", notes.quiet_over(timer.target))
             deliver(ix, state, timer.source, timer.target, timer.args)
         settle(ix, state)
 
@@ -106,10 +106,8 @@ def _schedule_every(ix: RulesetIndex, state: LeadState, rule: int, anchor: int, 
 
 def _every(ix: RulesetIndex, state: LeadState, timer: EveryTimer) -> None:
     trigger = ix.rules[timer.rule].rule.trigger
-    what = trigger.without or "activity"
-    # The compiled module writes the same text (explain agrees on either engine).
-    state.note("timer", f"{ix.rule_id(timer.rule)}: {trigger.every.amount} {trigger.every.unit}(s) "
-                        f"without {what}")
+    period = notes.every_text(trigger.every.amount, trigger.every.unit, trigger.without)
+    state.note("timer", notes.period_over(ix.rule_id(timer.rule), period))
     state.every_timers.pop(timer.rule, None)
     fire_group(ix, state, [timer.rule], Context(state.now))
     if allowed(ix, state, timer.rule, state.now) or ix.modifiers[timer.rule].once_per is not None:

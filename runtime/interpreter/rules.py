@@ -25,9 +25,8 @@ from leadflow.runtime.interpreter.evaluate import compare, condition, evaluate
 from leadflow.runtime.interpreter.flows import apply_effect
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.state import Context, ExpireTimer, LeadState, Source
-from leadflow.semantics import timemath
-from leadflow.semantics.points import capped
-from leadflow.semantics.values import number_text
+from leadflow.semantics import notes, timemath
+from leadflow.semantics.points import capped, expired_cause
 
 
 @dataclass
@@ -98,10 +97,8 @@ def apply(ix: RulesetIndex, state: LeadState, firing: Firing) -> None:
         actual = change_score(ix, state, effect.score, points, source.id)
         memory.contribution[effect.score] = live + points
         changes.append((effect.score, actual, points))
-        capped_note = "" if points == effect.amount else f" (capped at {number_text(mods.cap)}: " \
-                                                         f"{number_text(points)})"
-        state.note("rule", f"{source.id}: {effect.text}{capped_note} → {effect.score} "
-                           f"{number_text(state.scores[effect.score])}")
+        state.note("rule", notes.score_changed(source.id, effect.text, effect.score, state.scores[effect.score],
+                                               notes.capped_text(mods.cap, points, effect.amount)))
     if mods.expires is not None and changes:
         due = timemath.add_duration(state.now, mods.expires.amount, mods.expires.unit, ix.timezone)
         state.schedule(ExpireTimer, due, rule=rule, changes=tuple(changes))
@@ -112,10 +109,9 @@ def expire(ix: RulesetIndex, state: LeadState, timer: ExpireTimer) -> None:
     memory = state.memory(timer.rule)
     rule_id = ix.rule_id(timer.rule)
     for score, actual, points in timer.changes:
-        change_score(ix, state, score, -actual, f"expire:{rule_id}")
+        change_score(ix, state, score, -actual, expired_cause(rule_id))
         memory.contribution[score] = memory.contribution.get(score, 0.0) - points
-        state.note("expire", f"{rule_id}: {number_text(actual)} expired → {score} "
-                             f"{number_text(state.scores[score])}")
+        state.note("expire", notes.expired(rule_id, actual, score, state.scores[score]))
 
 
 def fire_group(ix: RulesetIndex, state: LeadState, rules: list[int], ctx: Context) -> list[int]:

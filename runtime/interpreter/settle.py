@@ -17,8 +17,9 @@ from leadflow.runtime.interpreter.evaluate import condition
 from leadflow.runtime.interpreter.index import RulesetIndex
 from leadflow.runtime.interpreter.rules import fire_group
 from leadflow.runtime.interpreter.state import Context, LeadState
+from leadflow.semantics import notes
 from leadflow.semantics.failures import MAX_ROUNDS, not_settled
-from leadflow.semantics.values import number_text
+from leadflow.semantics.points import released_cause
 
 
 def settle(ix: RulesetIndex, state: LeadState) -> None:
@@ -62,7 +63,7 @@ def settle_round(ix: RulesetIndex, state: LeadState) -> list[tuple[str, str]]:
         involved.append((f"stage {new_stage}", f"{decl.span.file}:{decl.span.line}"))
         state.transitions.append(Transition(state.now, old_stage, new_stage))
         state.stage_since = state.now
-        state.note("stage", f"{old_stage} → {new_stage}")
+        state.note("stage", notes.stage_changed(old_stage, new_stage))
         acted(fire_group(ix, state, ix.exit_rules.get(old_stage, []), ctx))
         acted(fire_group(ix, state, ix.enter_rules.get(new_stage, []), ctx))
     return involved
@@ -88,14 +89,13 @@ def _while_step(ix: RulesetIndex, state: LeadState, rule: int, ctx: Context) -> 
         amount = effect.amount if effect.amount is not None else 0.0
         actual = change_score(ix, state, effect.score, amount, ix.rule_id(rule))
         state.while_held[rule] = {effect.score: actual}
-        state.note("while", f"{ix.rule_id(rule)}: holds, {effect.text} → {effect.score} "
-                            f"{number_text(state.scores[effect.score])}")
+        state.note("while", notes.while_holds(ix.rule_id(rule), effect.text, effect.score,
+                                              state.scores[effect.score]))
         return True
     if not holds and held is not None:
         for score, actual in held.items():
-            change_score(ix, state, score, -actual, f"while:{ix.rule_id(rule)}")
-            state.note("while", f"{ix.rule_id(rule)}: no longer holds, {number_text(actual)} "
-                                f"taken back → {score} {number_text(state.scores[score])}")
+            change_score(ix, state, score, -actual, released_cause(ix.rule_id(rule)))
+            state.note("while", notes.while_released(ix.rule_id(rule), actual, score, state.scores[score]))
         del state.while_held[rule]
         return True
     return False
