@@ -45,12 +45,12 @@ class OutAction(_Record):
 
     __slots__ = ("at", "rule", "kind", "target", "args")  # noqa: RUF023 (the constructor's order)
 
-    def __init__(self, at, rule, kind, target, args=None):
+    def __init__(self, at, rule, kind, target, args):
         self.at = at
         self.rule = rule
         self.kind = kind
         self.target = target
-        self.args = {} if args is None else args
+        self.args = args
 
 
 class Transition(_Record):

@@ -55,8 +55,8 @@ def tables_with_results(monkeypatch) -> OutputTables:
     hour = 3_600_000_000
     tables.add(lead("a", 15.0, "mql", ("vestir", "deporte"), actions=[
         OutAction(T0 + 2 * hour, "offer", "send", "offer", {"category": "boda", "n": 2.0}),
-        OutAction(T0, "handoff", "notify", "sales"),
-        OutAction(T0, "cart", "send", "cart_items"),  # same time as the notify: emitted after it
+        OutAction(T0, "handoff", "notify", "sales", {}),
+        OutAction(T0, "cart", "send", "cart_items", {}),  # same time as the notify: emitted after it
     ], transitions=[Transition(T0 + hour, "visitor", "mql")]))
     tables.add(lead("b", 2.25, None))
     tables.add(lead("c", 0.0, actions=[OutAction(T0, "welcome", "suppressed", "welcome", {})],
