@@ -634,10 +634,11 @@ class ExprEmitter:
         months = agg.within.months
         lo, hi = month_bounds(months)
         name, span = _count_name(months, "month")
+        last = "lasts" if months == 1 else "last"
         lo = self.consts.named(f"{name}_AT_LEAST", f"{lo:_}",
-                               f"{span} last at least this long, less 4 hours (month_bounds)")
+                               f"{span} {last} at least this long, less 4 hours (month_bounds)")
         hi = self.consts.named(f"{name}_UNDER", f"{hi:_}",
-                               f"{span} last less than this, with 3 days and 4 hours to spare")
+                               f"{span} {last} less than this, with 3 days and 4 hours to spare")
         return group(f"len({g}) >= {n} and _after({nth}, {now}, {months}, {lo}, {hi})")
 
     def replay_filter(self, where: ir.Expr | None) -> tuple[str, str]:
