@@ -21,7 +21,6 @@ Not part of the test suite (timings do not belong in tests).
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import os
 import subprocess
@@ -31,14 +30,12 @@ import tempfile
 import time
 import tomllib
 import types
-from collections.abc import Callable
-from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from compiled_bench import Log, compiled, same_scores
+from compiled_bench import Log, compiled, interleaved, same_scores
 
 from leadflow.api import load_file
 from leadflow.compiler import compile_model
@@ -71,24 +68,6 @@ def baseline_sources(rev: str) -> dict[str, str]:
                 for name, path in RULESETS.items()}
 
 
-def best_cpu_times(works: dict[str, Callable[[], Any]], rounds: int) -> dict[str, tuple[float, Any]]:
-    """Least CPU time of each piece of work over `rounds` rounds, each round running every one."""
-    best: dict[str, tuple[float, Any]] = {name: (float("inf"), None) for name in works}
-    for _ in range(rounds):
-        for name, work in works.items():
-            gc.collect()
-            gc.disable()
-            try:
-                start = time.process_time()
-                result = work()
-                elapsed = time.process_time() - start
-            finally:
-                gc.enable()
-            if elapsed < best[name][0]:
-                best[name] = (elapsed, result)
-    return best
-
-
 def module_of(source: str, name: str) -> types.ModuleType:
     module = types.ModuleType(name)
     exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 -- generated modules
@@ -116,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in RULESETS:
         modules = {"baseline": module_of(before[name], f"baseline_{name}"),
                    "this": module_of(after[name], f"this_{name}")}
-        best = best_cpu_times({label: (lambda m=module: compiled(m, log, log.ranges))
-                            for label, module in modules.items()}, args.rounds)
+        best = interleaved({label: (lambda m=module: compiled(m, log, log.ranges))
+                            for label, module in modules.items()}, args.rounds, time.process_time)
         (t0, scores0), (t1, scores1) = best["baseline"], best["this"]
         ratio = t0 / t1
         same = same_scores(scores0, scores1)
