@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cluster_support import ROOT, output_files
 from test_split_runs import LEADFLOW, leadflow
-from test_split_state_runs import cut_log, same_outputs, state_contents
+from test_split_state_runs import cut_log, state_runs_alone_and_with_workers
 
 EXAMPLES = ROOT / "examples"
 EVENTS = str(EXAMPLES / "data" / "zapateria_events.csv")
@@ -34,18 +34,12 @@ def test_points_and_cancelled_sends_split_as_one(tmp_path, scheduler):
 
 def test_points_and_cancelled_sends_in_state_runs_with_workers(tmp_path):
     parts = cut_log(tmp_path, 2)
-    for k, part in enumerate(parts):
-        args = ["run", str(EXAMPLES / "zapateria_v2.leadflow"), str(part), "--leads", LEADS,
-                *EVERY_TABLE, "-q"]
-        alone = leadflow(*args, "--state", tmp_path / "one.duckdb", "--out", tmp_path / f"one{k}")
-        assert alone.exit_code == 0, alone.stderr
-        subprocess.run([*LEADFLOW, *args, "--state", str(tmp_path / "split.duckdb"),
-                        "--out", str(tmp_path / f"split{k}"), "--workers", "2"],
-                       check=True, capture_output=True)
+    state_runs_alone_and_with_workers(
+        tmp_path, parts,
+        lambda k, part: ["run", str(EXAMPLES / "zapateria_v2.leadflow"), str(part), "--leads",
+                         LEADS, *EVERY_TABLE, "-q"])
     for k in range(len(parts)):
         assert "points.csv" in output_files(tmp_path / f"one{k}")
-        same_outputs(tmp_path / f"one{k}", tmp_path / f"split{k}")
-    assert state_contents(tmp_path / "split.duckdb") == state_contents(tmp_path / "one.duckdb")
 
 
 def test_report_on_the_cluster_is_the_same_page(tmp_path, scheduler):

@@ -8,6 +8,7 @@ every run's output files are identical, and so is what the state file holds.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -78,11 +79,12 @@ def test_the_example_in_three_state_runs_on_the_cluster(tmp_path, scheduler):
     assert state_contents(tmp_path / "split.duckdb") == state_contents(tmp_path / "one.duckdb")
 
 
-def test_a_rebuild_with_workers_from_the_command_line(tmp_path):
-    parts = cut_log(tmp_path, 2)
+def state_runs_alone_and_with_workers(tmp_path: Path, parts: list[Path],
+                                      args_of: Callable[[int, Path], list[str]]) -> None:
+    """Run part k with `args_of(k, part)` and --state, alone and with `--workers 2` (from a
+    fresh process): every run's outputs and the final states must be the same."""
     for k, part in enumerate(parts):
-        args = ["run", str(EXAMPLES / "zapateria.leadflow"), str(part), "-q",
-                *(["--rebuild"] if k == 1 else [])]
+        args = args_of(k, part)
         alone = leadflow(*args, "--state", tmp_path / "one.duckdb", "--out", tmp_path / f"one{k}")
         assert alone.exit_code == 0, alone.stderr
         subprocess.run([*LEADFLOW, *args, "--state", str(tmp_path / "split.duckdb"),
@@ -91,6 +93,13 @@ def test_a_rebuild_with_workers_from_the_command_line(tmp_path):
     for k in range(len(parts)):
         same_outputs(tmp_path / f"one{k}", tmp_path / f"split{k}")
     assert state_contents(tmp_path / "split.duckdb") == state_contents(tmp_path / "one.duckdb")
+
+
+def test_a_rebuild_with_workers_from_the_command_line(tmp_path):
+    state_runs_alone_and_with_workers(
+        tmp_path, cut_log(tmp_path, 2),
+        lambda k, part: ["run", str(EXAMPLES / "zapateria.leadflow"), str(part), "-q",
+                         *(["--rebuild"] if k == 1 else [])])
 
 
 @FEW
