@@ -59,6 +59,9 @@ def format_score(value: float) -> str:
 
     A run never writes a non-finite score: the driver stops at the lead first.
     """
+    value = float(value)
+    if value.is_integer() and -1e15 < value < 1e15:  # the common case, tested first
+        return str(int(value))
     if not math.isfinite(value):
         return str(float(value))
     rounded = round(float(value), 6)
@@ -333,8 +336,7 @@ class OutputTables:
         for j, name in enumerate(self.scores, 1):
             value = float(scores[name])
             columns[2 * j - 1].append(value)
-            columns[2 * j].append(str(int(value)) if value.is_integer() and -1e15 < value < 1e15
-                                  else format_score(value))
+            columns[2 * j].append(format_score(value))
         tags = sorted(result.tags)
         stage, first_seen = result.stage, result.first_seen
         since = result.stage_since  # never changed stage: in its first stage since it was first seen
