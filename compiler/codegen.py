@@ -23,7 +23,7 @@ import jinja2
 
 from leadflow.compiler import ir
 from leadflow.compiler.embed import embedded_sources
-from leadflow.compiler.emit_events import record, restart_every
+from leadflow.compiler.emit_events import compact_lines, record, restart_every
 from leadflow.compiler.emit_expr import Consts, all_of, always, literal
 from leadflow.compiler.emit_flows import flow_functions, flow_triggers, send_functions
 from leadflow.compiler.emit_settle import settle_call, settle_function, timers_function
@@ -413,6 +413,7 @@ def generate(program: ir.Program, version: str) -> str:
     if consts.uses_re:
         imports.append(("re", None))
     state = state_vars(g)
+    compact = compact_lines(g)  # before "consts": its window lengths are named constants
     slots = field_slots(program)
     rule_info = {r.index: (r.id, f"{r.file}:{r.line}") for r in program.rules}
     context = {
@@ -444,6 +445,7 @@ def generate(program: ir.Program, version: str) -> str:
         "result_scores": "{" + ", ".join(f"{literal(s.name)}: lead.s{k}"
                                          for k, s in enumerate(program.scores)) + "}",
         "next_due": next_due(g),
+        "compact": compact,
         "consts": consts.lines,
         "functions": consts.functions,
         # Only the unoptimized program keeps `1 > 2` unfolded (emit_expr records writing one).

@@ -49,9 +49,7 @@ def _record_aggregate(g: Gen, b: Block, agg: ir.Aggregate, em: ExprEmitter) -> N
     elif storage == "history":
         _guarded(b, where, lambda b: b(f"{name}.append(({now}, {value}))", reads=(name,)))
     elif storage == "window":
-        cutoff = window_start(agg.within, now, g.consts)
-        if agg.within.calendar:
-            cutoff = f"{cutoff} - {g.consts.duration(SLACK)}"
+        cutoff = prune_cutoff(g, agg.within, now)
         def append_and_prune(b: Block) -> None:
             b(f"{name}.append(({now}, {value}))", reads=(name,))
             b.if_(f"len({name}) > 32")
@@ -72,6 +70,34 @@ def _record_aggregate(g: Gen, b: Block, agg: ir.Aggregate, em: ExprEmitter) -> N
                      lambda b: b.assign(name, value))
     else:
         raise ValueError(storage)
+
+
+def prune_cutoff(g: Gen, within: ir.Dur, now: str) -> str:
+    """Python for the time at or before which the entries of a window `within` count no
+    more (at `now` and at any later time)."""
+    cutoff = window_start(within, now, g.consts)
+    if within.calendar:
+        cutoff = f"{cutoff} - {g.consts.duration(SLACK)}"
+    return cutoff
+
+
+def compact_lines(g: Gen) -> list[str]:
+    """The body of the module's `compact(lead)`: drop from the lead's deques of recent
+    times the entries older than their window at the lead's clock (what `run --state`
+    saves shrinks; every later event and timer comes after that clock, so nothing dropped
+    could count again): window aggregates (time, value), as a run prunes them itself;
+    "recent" aggregates, whose `count >= n` test reads the n-th latest time; and the
+    times of the last sends, which the send limit reads the same way."""
+    lines = []
+    for agg in g.p.aggregates:
+        if agg.storage == "window":
+            lines.append(f"_prune(lead.g{agg.id}, {prune_cutoff(g, agg.within, 'now')})")
+        elif agg.storage == "recent" and agg.within is not None:
+            lines.append(f"_prune_times(lead.g{agg.id}, {prune_cutoff(g, agg.within, 'now')})")
+    delivery = g.p.delivery
+    if delivery.send_limit is not None:
+        lines.append(f"_prune_times(lead.dl, {prune_cutoff(g, delivery.limit_per, 'now')})")
+    return lines
 
 
 def restart_every(g: Gen, b: Block) -> None:

@@ -69,7 +69,9 @@ class CompiledEngine:
 
     # -- saving a lead between runs (`run --state`) ------------------------------
     def save_state(self, state: Any) -> str:
-        """The lead as JSON text, without what it already emitted (see runtime/snapshot.py)."""
+        """The lead as JSON text, without what it already emitted (see runtime/snapshot.py),
+        and without window entries no later event can count (the module's `compact`)."""
+        self.module.compact(state)
         return self._codec.dumps(state)
 
     def load_state(self, text: str, points: bool = False) -> Any:

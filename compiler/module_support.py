@@ -90,6 +90,11 @@ def _prune(entries, cutoff):
         entries.popleft()
 
 
+def _prune_times(times, cutoff):
+    while times and times[0] <= cutoff:
+        times.popleft()
+
+
 def _present(entries, start):
     return [value for at, value in entries if value is not None and (start is None or at > start)]
 
