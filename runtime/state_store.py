@@ -104,6 +104,7 @@ class StateFile:
         self.con = con
         try:
             con.execute(f"ATTACH {literal(self.path)} AS st")
+            con.execute("SET checkpoint_threshold = '1MB'")
             con.execute("BEGIN")
             con.execute(SCHEMA)
             con.execute("COMMIT")
