@@ -90,14 +90,23 @@ def compact_lines(g: Gen) -> list[str]:
     times of the last sends, which the send limit reads the same way."""
     lines = []
     for agg in g.p.aggregates:
-        if agg.storage == "window":
+        if agg.storage == "window":  # as the run prunes it: the same entries, whenever
             lines.append(f"_prune(lead.g{agg.id}, {prune_cutoff(g, agg.within, 'now')})")
         elif agg.storage == "recent" and agg.within is not None:
-            lines.append(f"_prune_times(lead.g{agg.id}, {prune_cutoff(g, agg.within, 'now')})")
+            lines.append(f"_prune_times(lead.g{agg.id}, {_older_than(g, agg.within)})")
     delivery = g.p.delivery
     if delivery.send_limit is not None:
-        lines.append(f"_prune_times(lead.dl, {prune_cutoff(g, delivery.limit_per, 'now')})")
+        lines.append(f"_prune_times(lead.dl, {_older_than(g, delivery.limit_per)})")
     return lines
+
+
+def _older_than(g: Gen, within: ir.Dur) -> str:
+    """A time at or before which nothing counts in `within` at `now` or later: the exact
+    window start, or for calendar months one from the distance alone (longer than any
+    run of that many months, `month_bounds`), without the calendar's cost per lead."""
+    if within.calendar and within.months < 12_000:
+        return f"now - {g.consts.month_bounds(within.months)[1]}"
+    return prune_cutoff(g, within, "now")
 
 
 def restart_every(g: Gen, b: Block) -> None:

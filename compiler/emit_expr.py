@@ -263,6 +263,16 @@ class Consts:
             self.numbers.append(f"{name} = {value}  # {meaning}")
         return self.names[key]
 
+    def month_bounds(self, months: int) -> tuple[str, str]:
+        """The names of `month_bounds(months)`: `_6_MONTHS_AT_LEAST`, `_6_MONTHS_UNDER`."""
+        lo, hi = month_bounds(months)
+        name, span = _count_name(months, "month")
+        last = "lasts" if months == 1 else "last"
+        return (self.named(f"{name}_AT_LEAST", f"{lo:_}",
+                           f"{span} {last} at least this long, less 4 hours (month_bounds)"),
+                self.named(f"{name}_UNDER", f"{hi:_}",
+                           f"{span} {last} less than this, with 3 days and 4 hours to spare"))
+
     def duration(self, micros: int) -> str:
         """A fixed duration in µs, named by its length (`_30_DAYS`, `_2_HOURS`)."""
         name, words = _count_name(*duration_count(micros))
@@ -632,13 +642,7 @@ class ExprEmitter:
         if agg.within.months >= 12_000:  # reaches before year 1: no shortcut from the distance
             return group(f"len({g}) >= {n} and {nth} > _shift({now}, {-agg.within.months})")
         months = agg.within.months
-        lo, hi = month_bounds(months)
-        name, span = _count_name(months, "month")
-        last = "lasts" if months == 1 else "last"
-        lo = self.consts.named(f"{name}_AT_LEAST", f"{lo:_}",
-                               f"{span} {last} at least this long, less 4 hours (month_bounds)")
-        hi = self.consts.named(f"{name}_UNDER", f"{hi:_}",
-                               f"{span} {last} less than this, with 3 days and 4 hours to spare")
+        lo, hi = self.consts.month_bounds(months)
         return group(f"len({g}) >= {n} and _after({nth}, {now}, {months}, {lo}, {hi})")
 
     def replay_filter(self, where: ir.Expr | None) -> tuple[str, str]:
