@@ -103,7 +103,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
            emit: Callable[[LeadResult], None], tick: Callable[[int], None] = lambda n: None,
            trace: bool = False, slots: Sequence[tuple[str, str]] | None = None,
            begin: Callable[[str, Any], Any] | None = None,
-           keep: Callable[[Any], None] | None = None, points: bool = False,
+           keep: Callable[[Any, Any], None] | None = None, points: bool = False,
            pending: bool = False) -> Any:
     """Feed each lead's events (sorted by lead, then time) and advance it to as-of.
 
@@ -117,9 +117,10 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
 
     `begin(lead_id, info)` makes a lead's state from what `attrs` gave for it (None
     for a lead it did not name); by default a new lead with those attributes.
-    `run --state` passes saved leads this way, and `keep(state)` sees each lead's
-    state once it is done. With `points` each new lead records the points ledger;
-    with `pending` each result lists the lead's live timers (pending.csv).
+    `run --state` passes saved leads this way, and `keep(state, result)` sees each
+    lead's state once it is done, with what `emit` got of it. With `points` each new
+    lead records the points ledger; with `pending` each result lists the lead's live
+    timers (pending.csv).
     """
     new_lead, advance, result = engine.new_lead, engine.advance, engine.result
     # An engine wrapped for analysis has no `scheduled`; only a run writes pending.csv.
@@ -150,7 +151,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         check_finite(engine, current, done, trace)
         emit(done)
         if keep is not None:
-            keep(current)
+            keep(current, done)
         return current
 
     def attributes_only(before: str | None) -> Any:

@@ -513,12 +513,16 @@ class _SavedLeads:
         self.attrs = json.dumps(attrs, ensure_ascii=False, sort_keys=True)
         return self.engine.new_lead(lead_id, attrs, **self.ledger)
 
-    def keep(self, state: Any) -> None:
+    def keep(self, state: Any, result: Any = None) -> None:
+        """Collect a finished lead's state; `result` is what the run wrote of it (its
+        `pending`, when listed, are the live timers whose first is the lead's next_due)."""
         rows = self.rows
         rows["lead_id"].append(self.lead)
         rows["attrs"].append(self.attrs)
         rows["snapshot"].append(self.engine.save_state(state))
-        rows["next_due"].append(self.engine.next_due(state))
+        pending = getattr(result, "pending", None)
+        rows["next_due"].append(self.engine.next_due(state) if pending is None
+                                else min((s.due for s in pending), default=None))
         if len(rows["lead_id"]) >= 20_000:
             self._flush()
 
