@@ -33,6 +33,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -260,13 +261,28 @@ def output_queries(score_names: Sequence[str], fmt: str, leads: str = "out_leads
 
 def write_files(con: duckdb.DuckDBPyConnection, out_dir: str, fmt: str,
                 queries: dict[str, str]) -> dict[str, str]:
-    """COPY each query to out_dir/NAME.FMT (the format names the extension); name → path."""
+    """COPY each query to out_dir/NAME.FMT (the format names the extension); name → path.
+
+    Two at a time, each on a cursor of its own with the connection's time zone (the
+    one session setting an output reads): writing one file keeps about one core
+    busy, and a daily `run --state` writes five, the largest two of every lead.
+    """
     os.makedirs(out_dir, exist_ok=True)
-    written = {}
-    for name, sql in queries.items():
-        path = os.path.join(out_dir, f"{name}.{fmt}")
-        con.execute(f"COPY ({sql}) TO {literal(path)} ({COPY_OPTIONS[fmt]})")
-        written[name] = path
+    written = {name: os.path.join(out_dir, f"{name}.{fmt}") for name in queries}
+    (zone,) = con.execute("SELECT current_setting('TimeZone')").fetchall()[0]
+
+    def copy(name: str) -> None:
+        cursor = con.cursor()
+        try:
+            cursor.execute(f"SET TimeZone = {literal(zone)}")
+            cursor.execute(f"COPY ({queries[name]}) TO {literal(written[name])} "
+                           f"({COPY_OPTIONS[fmt]})")
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="leadflow-write") as pool:
+        for done in [pool.submit(copy, name) for name in queries]:
+            done.result()
     return written
 
 
