@@ -18,7 +18,6 @@ from importlib import metadata, resources
 
 from leadflow import __version__
 from leadflow.compiler.embed import semantics_files
-from leadflow.compiler.lower import CompileError, lower
 from leadflow.dsl import ast
 from leadflow.dsl.diagnostics import Diagnostic, warning
 
@@ -63,6 +62,7 @@ def compile_with_warnings(model, optimized: bool = True, skip: Iterable[str] = (
 
 def optimized_program(model, optimized: bool = True, skip: Iterable[str] = ()):
     """The IR (compiler/ir.py Program) the code generator starts from: lowered, then optimized."""
+    from leadflow.compiler.lower import lower
     from leadflow.compiler.passes import optimize
 
     return optimize(lower(model), optimized, skip)
@@ -74,6 +74,7 @@ def dead_rule_warnings(model) -> list[Diagnostic]:
     For `leadflow check`: the same verdict the optimizer reaches (after folding
     constants), as Diagnostics at each rule's line.
     """
+    from leadflow.compiler.lower import CompileError, lower
     from leadflow.compiler.passes import fold_constants, remove_dead_rules
 
     try:
@@ -81,3 +82,13 @@ def dead_rule_warnings(model) -> list[Diagnostic]:
     except CompileError:
         return []  # a gap in the checker: `leadflow compile` reports it
     return [warning(message, ast.Span(file, line, 1, line, 1)) for file, line, message in program.warnings]
+
+
+def __getattr__(name: str):
+    """`lower` and `CompileError` from compiler/lower.py, imported when first asked for: a
+    run whose module is in the cache never lowers (nor imports the IR's classes)."""
+    if name in ("lower", "CompileError"):
+        from leadflow.compiler import lower as lowering
+
+        return getattr(lowering, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

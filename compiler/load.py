@@ -3,9 +3,12 @@
 A compiled module is written to the cache directory as `leadflow_<key>.py`
 and imported from there with importlib into a fresh module object of its own
 (never into shared globals, never registered in sys.modules). The key is the
-sha256 of the compiler version, the options and the ruleset's lowered IR (its
-resolved source: every rule, with its file and line), so an unchanged rule file
-is never compiled twice; Python's own `__pycache__` then keeps the bytecode.
+sha256 of the compiler version, the options and what the module is made from:
+for a model loaded from files (leadflow.api), the digest of their paths and
+texts with the version of the front end that made the model (so a cached
+ruleset loads without being lowered again: a daily run never imports the IR);
+for any other model, its lowered IR (every rule, with its file and line). An
+unchanged rule file is never compiled twice.
 
 The cache directory is $LEADFLOW_CACHE_DIR, else $XDG_CACHE_HOME/leadflow,
 else ~/.cache/leadflow. When it cannot be written, modules are built in memory.
@@ -35,28 +38,18 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
-import stat
 import sys
-import tempfile
 import types
 from collections.abc import Iterable
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
 from leadflow.compiler import compile_model, compiler_version
-from leadflow.compiler.lower import lower
 from leadflow.dsl.model import Model
+from leadflow.dsl.parse_cache import front_end_version
+from leadflow.dsl.private_cache import cache_dir, read_private, write_private
 
 _LOADED: dict[str, types.ModuleType] = {}  # key → module, for this process
-
-
-def cache_dir() -> Path:
-    explicit = os.environ.get("LEADFLOW_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "leadflow"
 
 
 def cache_key(program_repr: str, options: str) -> str:
@@ -67,6 +60,21 @@ def cache_key(program_repr: str, options: str) -> str:
     return digest.hexdigest()
 
 
+def program_text(model: Model) -> str:
+    """What the module of `model` is made from, as text for the cache key.
+
+    A model loaded from files (leadflow.api) carries the digest of their paths and
+    texts: with the front end's version it stands for the model, so the key is
+    had without lowering (a daily run's ruleset loads without importing the IR).
+    Any other model is lowered and its IR's text is the key.
+    """
+    if model.source_digest:
+        return f"sources {model.source_digest} front end {front_end_version()}"
+    from leadflow.compiler.lower import lower
+
+    return repr(lower(model))
+
+
 def options_text(optimized: bool, skip: Iterable[str]) -> str:
     return f"optimized={optimized};skip={','.join(sorted(skip))}"
 
@@ -74,7 +82,7 @@ def options_text(optimized: bool, skip: Iterable[str]) -> str:
 def compiled_module(model: Model, optimized: bool = True, skip: Iterable[str] = ()) -> types.ModuleType:
     """The loaded module of a checked model, from the cache when it was compiled before."""
     skip = tuple(skip)
-    key = cache_key(repr(lower(model)), options_text(optimized, skip))
+    key = cache_key(program_text(model), options_text(optimized, skip))
     if key in _LOADED:
         return _LOADED[key]
     file = cache_dir() / f"leadflow_{key[:40]}.py"
@@ -108,38 +116,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _private_dir(directory: Path) -> bool:
-    """Make the cache directory (0700); whether it is ours and closed to others."""
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = directory.lstat()
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-            return False  # a symlink or someone else's directory: not a place for our code
-        if stat.S_IMODE(info.st_mode) != 0o700:
-            os.chmod(directory, 0o700)
-        return True
-    except OSError:
-        return False
-
-
-def _read_private(file: Path) -> bytes | None:
-    """The bytes of a file in our private cache directory that only we can have written."""
-    if not _private_dir(file.parent):
-        return None
-    try:
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            return None
-        return handle.read()
-
-
 def _read_verified(file: Path) -> str | None:
     """The module text of a cache file we wrote and nobody changed since; else None."""
-    data = _read_private(file)
+    data = read_private(file)
     if data is None:
         return None
     try:
@@ -154,19 +133,7 @@ def _read_verified(file: Path) -> str | None:
 
 def _write(file: Path, source: str) -> None:
     """Write atomically (a concurrent reader never sees half a module); ignore a read-only cache."""
-    _write_bytes(file, f"{HEADER}{_digest(source)}\n{source}".encode("utf-8", "surrogatepass"))
-
-
-def _write_bytes(file: Path, data: bytes) -> None:
-    if not _private_dir(file.parent):
-        return
-    try:
-        handle, temp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")  # mode 0600
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temp, file)
-    except OSError:
-        pass
+    write_private(file, f"{HEADER}{_digest(source)}\n{source}".encode("utf-8", "surrogatepass"))
 
 
 def code_file(file: Path) -> Path:
@@ -181,7 +148,7 @@ def _compiled_code(source: str, filename: str, file: Path | None) -> types.CodeT
     origin = hashlib.sha256(MAGIC_NUMBER + filename.encode("utf-8", "surrogatepass") + b"\0"
                             + source.encode("utf-8", "surrogatepass")).hexdigest().encode()
     kept = code_file(file)
-    data = _read_private(kept)
+    data = read_private(kept)
     if data is not None:
         first, newline, body = data.partition(b"\n")
         if (newline and first == CODE_HEADER + hashlib.sha256(body).hexdigest().encode()
@@ -196,7 +163,7 @@ def _compiled_code(source: str, filename: str, file: Path | None) -> types.CodeT
     if sys.dont_write_bytecode:
         return code
     body = origin + marshal.dumps(code)
-    _write_bytes(kept, CODE_HEADER + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    write_private(kept, CODE_HEADER + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
     return code
 
 

@@ -7,8 +7,8 @@ it lives in leadflow's own cache directory, created with mode 0700, and is
 used only when that directory and the file belong to this user and no one
 else can write to them. Otherwise the grammar is simply built as before.
 
-The cache directory is $LEADFLOW_CACHE_DIR, else $XDG_CACHE_HOME/leadflow,
-else ~/.cache/leadflow (the compiled-module cache uses the same place).
+The cache directory is dsl/private_cache.py's (the compiled modules and the
+parsed rule files are kept there too).
 """
 
 from __future__ import annotations
@@ -19,13 +19,7 @@ import stat
 
 import lark
 
-
-def cache_dir() -> str:
-    explicit = os.environ.get("LEADFLOW_CACHE_DIR")
-    if explicit:
-        return explicit
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "leadflow")
+from leadflow.dsl.private_cache import cache_dir
 
 
 def _private(path: str) -> bool:
@@ -40,7 +34,7 @@ def _private(path: str) -> bool:
 
 def grammar_cache_file(grammar: str) -> str | None:
     """The file Lark may cache this grammar's tables in, or None when no safe place exists."""
-    directory = cache_dir()
+    directory = str(cache_dir())
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
     except OSError:

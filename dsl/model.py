@@ -55,6 +55,9 @@ class Model:
     # event, including `ts`) or "score", keyed by id(node). Engines may use it
     # instead of repeating the resolution rule above.
     name_refs: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    # sha256 of the files it was loaded from (path and text of each), set by leadflow.api;
+    # "" for a model made otherwise. Keys the compiled-module cache (compiler/load.py).
+    source_digest: str = field(default="", compare=False, repr=False)
 
     def __repr__(self) -> str:  # the default would print every rule in pytest tracebacks
         return f"Model({self.path!r}, {len(self.rules)} rules, {len(self.flows)} flows)"

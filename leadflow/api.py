@@ -7,6 +7,8 @@ sources are kept so diagnostics can be printed with their line and caret.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +17,7 @@ from leadflow.dsl import ast
 from leadflow.dsl.checker import check
 from leadflow.dsl.diagnostics import Diagnostic, LeadflowError, error, render_all
 from leadflow.dsl.model import Model
-from leadflow.dsl.parser import parse
+from leadflow.dsl.parse_cache import parse
 
 
 @dataclass
@@ -85,7 +87,19 @@ def load_text(text: str, path: str = "<input>", _seen: frozenset[str] = frozense
     result = check(module, target_model)
     loaded.diagnostics.extend(result.diagnostics)
     loaded.model = result.model
+    if result.model is not None:
+        loaded.model = dataclasses.replace(result.model, source_digest=sources_digest(loaded.sources))
     return loaded
+
+
+def sources_digest(sources: dict[str, str]) -> str:
+    """sha256 of every (path, text) a model was made from, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(sources):
+        for part in (path, sources[path]):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def load_file(path: str, _seen: frozenset[str] = frozenset()) -> Loaded:

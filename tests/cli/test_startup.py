@@ -34,9 +34,10 @@ print(json.dumps({{"code": code, "loaded": loaded}}))
 """
 
 
-def modules_after(*args: str) -> tuple[str, list[str]]:
+def modules_after(*args: str, cache: str | None = None) -> tuple[str, list[str]]:
+    env = {**os.environ, **({"LEADFLOW_CACHE_DIR": cache} if cache else {})}
     done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
-                          check=True)
+                          check=True, env=env)
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] in (0, None)
     return done.stdout, report["loaded"]
@@ -50,10 +51,14 @@ def test_help_imports_no_heavy_library(args: list[str]) -> None:
     assert "Usage: leadflow" in out or "leadflow, version" in out
 
 
-def test_the_probe_sees_heavy_imports() -> None:
-    """The probe would notice: a real `check` imports lark, the parser."""
-    _, loaded = modules_after("check", os.path.join(ROOT, "examples", "zapateria.leadflow"))
+def test_the_probe_sees_heavy_imports(tmp_path) -> None:
+    """The probe would notice: a real `check` imports lark, the parser (the first time:
+    dsl/parse_cache.py keeps the tree of a file parsed before)."""
+    shop = os.path.join(ROOT, "examples", "zapateria.leadflow")
+    _, loaded = modules_after("check", shop, cache=str(tmp_path))
     assert "lark" in loaded
+    _, loaded = modules_after("check", shop, cache=str(tmp_path))
+    assert "lark" not in loaded
 
 
 def test_summaries_are_the_commands_own_first_paragraphs() -> None:

@@ -16,7 +16,7 @@ RULES = "event buy(amount: number)\nscore a\nrule trusted: on buy add {n}\n"
 
 
 def cached_file(model) -> str:
-    key = cache.cache_key(repr(cache.lower(model)), cache.options_text(True, ()))
+    key = cache.cache_key(cache.program_text(model), cache.options_text(True, ()))
     return str(cache.cache_dir() / f"leadflow_{key[:40]}.py")
 
 

@@ -26,7 +26,7 @@ def bytecode_allowed(monkeypatch):
 
 
 def module_file(model) -> Path:
-    key = cache.cache_key(repr(cache.lower(model)), cache.options_text(True, ()))
+    key = cache.cache_key(cache.program_text(model), cache.options_text(True, ()))
     return cache.cache_dir() / f"leadflow_{key[:40]}.py"
 
 
