@@ -12,7 +12,7 @@ one call inside the generated module (see its docstring).
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -82,61 +82,52 @@ class CompiledEngine:
         return lead
 
     def scheduled(self, state: Any) -> list[Scheduled]:
-        """The lead's live timers (runtime/pending.py), read off the module's lead slots."""
+        """The lead's live timers (runtime/pending.py), read off the module's lead slots.
+
+        The module's timer heap also keeps entries that will do nothing: the wait of a
+        flow run since stopped, a held send its stopped run cancelled, an `every`
+        deadline moved later; they are dropped when they come up, and left out here.
+        """
         m, items = self.module, []
-        for due, kind, a, b in self._live_timers(state):
-            if kind == 0:
+        held_by_stopped = getattr(state, "fx", None) or {}
+        for due, seq, kind, a, b in getattr(state, "th", None) or ():
+            if kind == 0 and getattr(state, f"es{a}") == seq:
                 items.append(Scheduled(due, "every", m._RULES[a][0]))
             elif kind == 1:
                 items.append(Scheduled(due, "expire", m._RULES[a][0],
                                        tuple((m.SCORES[k], actual) for k, actual, _ in b)))
-            elif kind == 2:
+            elif kind == 2 and getattr(state, f"ft{a}") == b[0]:
                 items.append(Scheduled(due, "flow_step", m._FLOW_NAMES[a], m._WAITS[(a, b[1])]))
-            else:
+            elif kind == 3 and not (a[2] is not None and a[2] in held_by_stopped):
                 items.append(Scheduled(due, "held_send", a[0], b[0]))
+        for rule_id, slot in self._every_slots:
+            due = getattr(state, slot, m._NEVER)
+            if due < m._NEVER:
+                items.append(Scheduled(due, "every", rule_id))
         if len(items) > 1:
             items.sort(key=_due)
         return items
 
-    def _live_timers(self, state: Any) -> Iterator[tuple[int, int, Any, Any]]:
-        """(due, kind, a, b) of each of the lead's timers that will do something when due.
-
-        The module's timer heap also keeps entries that will do nothing: the wait of a
-        flow run since stopped, a held send its stopped run cancelled, an `every`
-        deadline moved later; they are dropped when they come up. Each `every` rule
-        with a slot of its own (`ed<rule>`) is yielded as kind 0.
-        """
-        held_by_stopped = getattr(state, "fx", None) or {}
-        for due, seq, kind, a, b in getattr(state, "th", None) or ():
-            if ((kind == 0 and getattr(state, f"es{a}") == seq) or kind == 1
-                    or (kind == 2 and getattr(state, f"ft{a}") == b[0])
-                    or (kind == 3 and not (a[2] is not None and a[2] in held_by_stopped))):
-                yield due, kind, a, b
-        never = self.module._NEVER
-        for index, slot in self._every_slots:
-            due = getattr(state, slot, never)
-            if due < never:
-                yield due, 0, index, None
-
     @property
-    def _every_slots(self) -> list[tuple[int, str]]:
-        """(rule index, the lead slot of its next `every` deadline), made once per engine:
+    def _every_slots(self) -> list[tuple[str, str]]:
+        """(rule id, the lead slot of its next `every` deadline), made once per engine:
         `scheduled` runs for every lead a run writes."""
         slots = self.__dict__.get("_every_slots_cache")
         if slots is None:
             lead_slots = set(self.module.Lead.__slots__)  # only `every` rules have one
             slots = self.__dict__["_every_slots_cache"] = [
-                (index, f"ed{index}") for index in self.module._RULES
+                (rule_id, f"ed{index}") for index, (rule_id, _) in self.module._RULES.items()
                 if f"ed{index}" in lead_slots]
         return slots
 
     def next_due(self, state: Any) -> int | None:
-        """When the lead's first timer that will do something is due (None: none): what
-        `run --state` indexes its saved leads by, so that a later run loads only the leads
-        with a timer due. The module's own `next_due` is a lower bound that timers which
-        will do nothing (see `_live_timers`) keep early: a third of the leads a daily run
-        loaded only for a timer had none to fire."""
-        return min((due for due, _, _, _ in self._live_timers(state)), default=None)
+        """When the lead's first timer that will do something is due (None: none): the
+        first of `scheduled`. `run --state` indexes its saved leads by it, so that a later
+        run loads only the leads with a timer due (it takes it from the pending timers it
+        lists anyway). The module's own `next_due` is a lower bound that timers which will
+        do nothing keep early: a third of the leads a daily run loaded only for a timer
+        had none to fire."""
+        return min((item.due for item in self.scheduled(state)), default=None)
 
     @property
     def _codec(self) -> SlotCodec:
