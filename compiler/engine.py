@@ -156,8 +156,10 @@ class CompiledEngine:
                           runtime_error)
 
     def feed_columns(self, state: Any, times: Sequence[int], codes: Sequence[int],
-                     columns: Sequence[Sequence[Any]], start: int, stop: int) -> None:
-        """Apply rows `start..stop` of columnar input to one lead: like `feed` on each row.
+                     columns: Sequence[Sequence[Any]], start: int, stop: int,
+                     until: int | None = None) -> None:
+        """Apply rows `start..stop` of columnar input to one lead: like `feed` on each row
+        (then `advance(state, until)`, with `until`).
 
         `times` (µs UTC, the lead's rows in time order), `codes` (index of the
         event in self.events) and `columns[j]` (values of self.slots[j], None
@@ -166,7 +168,7 @@ class CompiledEngine:
         compiled module.
         """
         with _runtime_errors(self.module):
-            self.module.feed_columns(state, times, codes, columns, start, stop)
+            self.module.feed_columns(state, times, codes, columns, start, stop, until)
 
     def run_lead_columns(self, lead_id: str, attrs: dict[str, Any], times: Sequence[int],
                          codes: Sequence[int], columns: Sequence[Sequence[Any]], start: int,
