@@ -74,7 +74,7 @@ def build(cls: type, layout: Iterable[tuple[str, Any, str | None]], fresh: Any,
     space: dict[str, Any] = {"PLAIN": frozenset(PLAIN_TYPES), "NESTED": nested, "enc": encode,
                              "dec": decode, "differs": _differs,
                              "INF": _INF, "NEW": object.__new__, "CLS": cls, "MISSING": object(),
-                             "DEQUE": deque, "TUPLE": frozenset({tuple}), "CHAIN": chain,
+                             "DEQUE": deque, "SET": set, "TUPLE": frozenset({tuple}), "CHAIN": chain,
                              "C": codec, "SCALARS": tuple(scalars),
                              "SCALAR_JSON": frozenset(SCALAR_TYPES),
                              "OTHERS": frozenset(name for name, _, _ in others),
@@ -106,8 +106,10 @@ def build(cls: type, layout: Iterable[tuple[str, Any, str | None]], fresh: Any,
                 space[f"M{i}"] = value.maxlen
                 same += f" and x.maxlen == M{i}"
             save += [f"    if not ({same}):"]
-            fill = f"MAKE{i}()"
-            space[f"MAKE{i}"] = makers[name]
+            fill = _empty_literal(value)
+            if fill is None:
+                fill = f"MAKE{i}()"
+                space[f"MAKE{i}"] = makers[name]
             if kind is deque and codec is not None:
                 dumps_block, loads_block = _deque_blocks(name, write, fill)
                 save += dumps_block
@@ -159,6 +161,19 @@ def _extras(scalars: frozenset[str], others: frozenset[str], decode: Callable[[A
             raise ValueError(f"unknown slot {name!r}")
 
 
+def _empty_literal(value: Any) -> str | None:
+    """Python that makes a new empty container equal to `value` without a call through a
+    maker (`{}`, `[]`, `DEQUE((), 4)`...): most of a saved lead's containers are fresh, and
+    loading it makes each anew. None for anything else."""
+    kind = type(value)
+    if value or kind not in (dict, list, set, deque):
+        return None
+    if kind is deque:
+        maxlen = value.maxlen
+        return "DEQUE()" if maxlen is None else f"DEQUE((), {int(maxlen)})"
+    return {dict: "{}", list: "[]", set: "SET()"}[kind]
+
+
 def _deque_blocks(name: str, write: str, fill: str) -> tuple[list[str], list[str]]:
     """The inline dumps and loads lines of a slot whose fresh value is an empty deque.
 
@@ -176,13 +191,14 @@ def _deque_blocks(name: str, write: str, fill: str) -> tuple[list[str], list[str
         f"            {write}"]
     loads = [
         f"    x = get({name!r}, MISSING)",
-        "    tag = next(iter(x), None) if type(x) is dict else None",
         "    if x is MISSING:",
         f"        o.{name} = {fill}",
-        "    elif tag == '~q' and type(x['~q']) is list and NESTED.isdisjoint(map(type, x['~q'])):",
-        f"        o.{name} = DEQUE(x['~q'], x['m'])",
-        "    elif tag == '~qt':",
-        f"        o.{name} = DEQUE(map(tuple, x['~qt']), x['m'])",
         "    else:",
-        f"        o.{name} = x if type(x) not in NESTED else dec(x, {{}})"]
+        "        tag = next(iter(x), None) if type(x) is dict else None",
+        "        if tag == '~q' and type(x['~q']) is list and NESTED.isdisjoint(map(type, x['~q'])):",
+        f"            o.{name} = DEQUE(x['~q'], x['m'])",
+        "        elif tag == '~qt':",
+        f"            o.{name} = DEQUE(map(tuple, x['~qt']), x['m'])",
+        "        else:",
+        f"            o.{name} = x if type(x) not in NESTED else dec(x, {{}})"]
     return dumps, loads
