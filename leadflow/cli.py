@@ -45,8 +45,8 @@ def _leave(code: object) -> None:
 
     Every file a command writes is closed by then (DuckDB's connections and
     output files explicitly), so all a normal exit still does is free each
-    module and object one by one: 40-60 ms once duckdb and pyarrow are loaded,
-    3% of a daily `run --state`. The standard streams are flushed and `atexit`
+    module and object one by one: 40-100 ms once duckdb and pyarrow are loaded,
+    5% of a daily `run --state`. The standard streams are flushed and `atexit`
     functions run first; with another thread alive (a cluster's), a code that
     is not a number, or a stream that cannot be flushed (a closed pipe), it is
     an ordinary exit.
