@@ -26,13 +26,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 
-from leadflow.runtime.action_args import set_attributes, time_args
 from leadflow.runtime.engine import Engine, LeadResult, RulesetRuntimeError
 from leadflow.runtime.output_set import OUTPUT_NAMES, OutputDir
 from leadflow.runtime.outputs import OutputTables
-from leadflow.runtime.pending import describer
 from leadflow.runtime.progress import progress_bar
 from leadflow.runtime.readers import ColumnNames, InputError, InputFile
+from leadflow.runtime.ruleset_facts import facts_of
 from leadflow.runtime.staging import DEFAULT_MEMORY_LIMIT, EventCounts, Staging
 from leadflow.runtime.summary import RunSummary
 from leadflow.semantics.timemath import format_instant
@@ -427,7 +426,8 @@ def carried_columns(staging: Staging, engine: Engine, leads: InputFile | None) -
     if clash and leads is not None:
         raise InputError(f"--leads {leads.path}: column {clash[0]} has the name of a leads.csv "
                          f"column; choose the columns to carry with --keep-cols")
-    set_names = {name for name, _ in set_attributes(getattr(engine, "model", None))}
+    facts = facts_of(engine)
+    set_names = {name for name, _ in facts.set_attributes} if facts is not None else set()
     return tuple(name for name in staging.carried if name not in set_names)
 
 
@@ -441,10 +441,12 @@ def given_columns(columns: Sequence[str], staging: Staging) -> str | None:
 
 def output_tables(con: Any, engine: Engine, options: RunOptions) -> OutputTables:
     """The output buffers of a run, for this engine's ruleset and the outputs asked for."""
-    model = getattr(engine, "model", None)
-    return OutputTables(con, engine.scores, time_args(model), options.points, options.cancelled,
-                        set_attributes(model), options.tz,
-                        describer(model) if model is not None else None)
+    facts = facts_of(engine)
+    if facts is None:
+        return OutputTables(con, engine.scores, frozenset(), options.points, options.cancelled,
+                            (), options.tz, None)
+    return OutputTables(con, engine.scores, facts.time_args, options.points, options.cancelled,
+                        facts.set_attributes, options.tz, facts.describer())
 
 
 def run_file(summary: RunSummary, options: RunOptions, run: int | None,

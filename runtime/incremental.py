@@ -44,7 +44,6 @@ import duckdb
 import pyarrow as pa
 
 from leadflow import __version__
-from leadflow.runtime.action_args import set_attributes
 from leadflow.runtime.driver import (
     RunOptions,
     RunResult,
@@ -68,6 +67,7 @@ from leadflow.runtime.outputs import OutputTables, output_queries, write_files
 from leadflow.runtime.progress import progress_bar
 from leadflow.runtime.readers import InputError, InputFile, duckdb_message
 from leadflow.runtime.rows import ident, literal
+from leadflow.runtime.ruleset_facts import facts_of
 from leadflow.runtime.snapshot import SnapshotError
 from leadflow.runtime.staging import APPLICABLE, EventCounts, FileCounts, Staging
 from leadflow.runtime.state_store import FORMAT_VERSION, LEADS_COLUMNS, RunRecord, StateFile
@@ -454,7 +454,7 @@ class _Run:
         optional = {name: f"st.outbox_{name}" for name in OPTIONAL_OUTPUTS if f"{name}.{fmt}" in written}
         queries = output_queries(self.engine.scores, fmt, leads="st.lead_rows", actions="st.outbox_actions",
                                  transitions="st.outbox_transitions", **optional,
-                                 attributes=set_attributes(getattr(self.engine, "model", None)),
+                                 attributes=_set_attributes(self.engine),
                                  tz=info.get("tz"), carried=info.get("lead_columns", ()),
                                  pending="st.pending_rows")
         queries["rejects"] = 'SELECT file, "row", reason FROM st.outbox_rejects ORDER BY seq'
@@ -681,3 +681,8 @@ def resolve_as_of(text: str | None) -> str | None:
                              f"now-1d (s, m, h, d, w)")
         now -= datetime.timedelta(**{_AGO_UNITS[match.group(2)[0]]: int(match.group(1))})
     return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _set_attributes(engine: Engine) -> tuple[tuple[str, str], ...]:
+    facts = facts_of(engine)
+    return facts.set_attributes if facts is not None else ()

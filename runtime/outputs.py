@@ -35,15 +35,17 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
-from leadflow.runtime.action_args import TimeArgs
 from leadflow.runtime.engine import LeadResult, OutAction
 from leadflow.runtime.rows import ident, json_path, literal
 from leadflow.semantics.timemath import format_instant, format_local
+
+if TYPE_CHECKING:
+    from leadflow.runtime.action_args import TimeArgs
 
 # How a lead attribute of each declared type is held before it is written.
 ARROW_TYPES = {"number": pa.float64(), "int": pa.int64(), "text": pa.string(), "bool": pa.bool_(),

@@ -15,16 +15,21 @@ engines write the same text:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from leadflow.dsl import ast
-from leadflow.dsl.format_expr import format_expr
-from leadflow.dsl.format_statements import format_statement
-from leadflow.dsl.model import Model
 from leadflow.runtime.outputs import format_score
+
+if TYPE_CHECKING:
+    from leadflow.dsl import ast
+    from leadflow.dsl.model import Model
+
+# The words of the timers that read the rule file (an `every` rule's actions, the steps
+# after a flow's wait), by (kind, rule id or flow name, wait number or None): made from
+# the model (`timer_words`), or kept with a cached ruleset (runtime/ruleset_facts.py).
+TimerWords = Mapping[tuple[str, str, int | None], str]
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Scheduled:
 
 def flow_waits(flow: ast.FlowDecl) -> list[tuple[tuple, int]]:
     """Every `wait` of a flow in file order, as (the step list holding it, its index there)."""
+    from leadflow.dsl import ast
+
     found: list[tuple[tuple, int]] = []
 
     def visit(steps: tuple) -> None:
@@ -56,36 +63,52 @@ def flow_waits(flow: ast.FlowDecl) -> list[tuple[tuple, int]]:
     return found
 
 
-def describer(model: Model) -> Callable[[Scheduled], str]:
+def describer(words: TimerWords) -> Callable[[Scheduled], str]:
     """`describe` for one ruleset, remembering its words: most leads share a few timers."""
     @lru_cache(maxsize=4096)
-    def words(kind: str, source: str, detail: Any) -> str:
-        return describe(model, Scheduled(0, kind, source, detail))
+    def remembered(kind: str, source: str, detail: Any) -> str:
+        return describe(words, Scheduled(0, kind, source, detail))
 
-    return lambda item: words(item.kind, item.source, item.detail)
+    return lambda item: remembered(item.kind, item.source, item.detail)
 
 
-def describe(model: Model, item: Scheduled) -> str:
+def describe(words: TimerWords, item: Scheduled) -> str:
     """What the timer will do, in the ruleset's own words."""
-    if item.kind == "every":
-        rule = next(r for r in model.rules if r.id == item.source)
-        return ", ".join(format_statement(action) for action in rule.rule.actions)
     if item.kind == "expire":
         return ", ".join(f"take back {format_score(points)} from {score}" if points >= 0
                          else f"give back {format_score(-points)} to {score}"
                          for score, points in item.detail)
     if item.kind == "held_send":
         return f'send "{item.detail}"'
-    steps, index = flow_waits(model.flows[item.source])[item.detail - 1]
-    after = []
-    for step in steps[index + 1:]:
-        if isinstance(step, ast.Wait):
-            break
-        after.append(_step_text(step))
-    return ", ".join(after) if after else "end the flow"
+    return words[(item.kind, item.source, item.detail if item.kind == "flow_step" else None)]
+
+
+def timer_words(model: Model) -> dict[tuple[str, str, int | None], str]:
+    """The words of every `every` rule's firing and of what follows each wait of each flow."""
+    from leadflow.dsl import ast
+    from leadflow.dsl.format_statements import format_statement
+
+    words: dict[tuple[str, str, int | None], str] = {}
+    for rule in model.rules:
+        if isinstance(rule.rule.trigger, ast.Every):
+            words[("every", rule.id, None)] = ", ".join(
+                format_statement(action) for action in rule.rule.actions)
+    for name, flow in model.flows.items():
+        for number, (steps, index) in enumerate(flow_waits(flow), 1):
+            after = []
+            for step in steps[index + 1:]:
+                if isinstance(step, ast.Wait):
+                    break
+                after.append(_step_text(step))
+            words[("flow_step", name, number)] = ", ".join(after) if after else "end the flow"
+    return words
 
 
 def _step_text(step: Any) -> str:
+    from leadflow.dsl import ast
+    from leadflow.dsl.format_expr import format_expr
+    from leadflow.dsl.format_statements import format_statement
+
     if isinstance(step, ast.If):
         return f"if {format_expr(step.cond)} …"
     return format_statement(step)
