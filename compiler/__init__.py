@@ -15,11 +15,13 @@ import hashlib
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import metadata, resources
+from typing import TYPE_CHECKING
 
 from leadflow import __version__
 from leadflow.compiler.embed import semantics_files
-from leadflow.dsl import ast
-from leadflow.dsl.diagnostics import Diagnostic, warning
+
+if TYPE_CHECKING:
+    from leadflow.dsl.diagnostics import Diagnostic
 
 # The passes and the code generator (with jinja2) are imported by the functions
 # that compile: `leadflow run` on a ruleset whose module is in the cache never
@@ -76,6 +78,8 @@ def dead_rule_warnings(model) -> list[Diagnostic]:
     """
     from leadflow.compiler.lower import CompileError, lower
     from leadflow.compiler.passes import fold_constants, remove_dead_rules
+    from leadflow.dsl import ast
+    from leadflow.dsl.diagnostics import warning
 
     try:
         program = remove_dead_rules(fold_constants(lower(model)))

@@ -14,10 +14,9 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from leadflow.compiler.load import compiled_module
-from leadflow.dsl.model import Model
 from leadflow.runtime.engine import (
     LeadResult,
     OutAction,
@@ -29,15 +28,33 @@ from leadflow.runtime.engine import (
 from leadflow.runtime.pending import Scheduled
 from leadflow.runtime.snapshot import Codec, SlotCodec
 
+if TYPE_CHECKING:
+    from leadflow.dsl.model import Model
+    from leadflow.runtime.ruleset_facts import RulesetFacts
+
 
 class CompiledEngine:
     """Engine interface over a compiled module (leadflow.runtime.engine.Engine)."""
 
     def __init__(self, model: Model, optimized: bool = True, skip: Iterable[str] = (),
                  module: types.ModuleType | None = None):
-        self.model = model
-        self.module = module if module is not None else compiled_module(model, optimized, skip)
-        m = self.module
+        self.model: Model | None = model
+        self.facts: RulesetFacts | None = None  # what a run needs besides the module: the model's
+        self._bind(module if module is not None else compiled_module(model, optimized, skip))
+
+    @classmethod
+    def from_module(cls, module: types.ModuleType, facts: RulesetFacts) -> CompiledEngine:
+        """An engine for a module loaded without its model (compiler/cached_engine.py): a
+        run reads the rest of what it needs in `facts`; `explain` and split runs need the
+        model, and load the ruleset themselves."""
+        engine = cls.__new__(cls)
+        engine.model, engine.facts = None, facts
+        engine._bind(module)
+        return engine
+
+    def _bind(self, module: types.ModuleType) -> None:
+        self.module = module
+        m = module
         self.name = m.NAME
         self.timezone = m.TIMEZONE
         self.events = dict(m.EVENTS)

@@ -43,11 +43,14 @@ import types
 from collections.abc import Iterable
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from leadflow.compiler import compile_model, compiler_version
-from leadflow.dsl.model import Model
 from leadflow.dsl.parse_cache import front_end_version
 from leadflow.dsl.private_cache import cache_dir, read_private, write_private
+
+if TYPE_CHECKING:
+    from leadflow.dsl.model import Model
 
 _LOADED: dict[str, types.ModuleType] = {}  # key → module, for this process
 
@@ -90,6 +93,22 @@ def compiled_module(model: Model, optimized: bool = True, skip: Iterable[str] = 
     if source is None:
         source = compile_model(model, optimized, skip)
         _write(file, source)
+    module = _run_source(source, key, file)
+    _LOADED[key] = module
+    return module
+
+
+def cached_module(key: str) -> types.ModuleType | None:
+    """The module `compiled_module` keeps under `key` (its `__leadflow_key__`), or None when
+    the cache does not hold it (compiler/cached_engine.py then loads the ruleset anew)."""
+    if key in _LOADED:
+        return _LOADED[key]
+    if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+        return None
+    file = cache_dir() / f"leadflow_{key[:40]}.py"
+    source = _read_verified(file)
+    if source is None:
+        return None
     module = _run_source(source, key, file)
     _LOADED[key] = module
     return module
@@ -180,4 +199,5 @@ def _run_source(source: str, key: str, file: Path | None = None) -> types.Module
     # The text itself, so a split run can ship the same module to its workers
     # (runtime/partitioned.py), which load it with load_source.
     module.__leadflow_source__ = source
+    module.__leadflow_key__ = key  # how cached_module finds it again
     return module

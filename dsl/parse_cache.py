@@ -16,9 +16,12 @@ import hashlib
 import pickle
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from leadflow.dsl import ast
 from leadflow.dsl.private_cache import cache_dir, read_sealed, write_sealed
+
+if TYPE_CHECKING:
+    from leadflow.dsl import ast
 
 HEADER = b"leadflow syntax tree sha256="
 
@@ -44,6 +47,8 @@ def parse(text: str, path: str = "<input>") -> ast.Module:
     for part in (front_end_version(), path, text):
         key.update(part.encode("utf-8", "surrogatepass"))
         key.update(b"\0")
+    from leadflow.dsl import ast
+
     file = cache_dir() / f"syntax-{key.hexdigest()[:40]}.pickle"
     body = read_sealed(file, HEADER)
     if body is not None:

@@ -52,19 +52,38 @@ def fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def load_engine(path: str, engine: str, warnings: bool = True) -> Engine:
+def load_engine(path: str, engine: str, warnings: bool = True, quick: bool = False) -> Engine:
     """The checked ruleset as an engine; exit 1 with the diagnostics if it has errors.
 
     Warnings are printed too, unless `warnings` is false (`run --quiet`, for a job
-    that should be silent when it succeeds; `leadflow check` shows them).
+    that should be silent when it succeeds; `leadflow check` shows them). With
+    `quick` (a `run` in one process) a compiled ruleset run before unchanged comes
+    from the cache without its model (compiler/cached_engine.py), its warnings
+    printed as they were.
     """
+    if quick and engine == "compiled":
+        from leadflow.compiler.cached_engine import cached_engine
+
+        found = cached_engine(path)
+        if found is not None:
+            ruleset, text = found
+            if warnings and text:
+                from leadflow.terminal import echo_diagnostics_text
+
+                echo_diagnostics_text(text)
+            return ruleset
     from leadflow.api import load_file
     from leadflow.commands import echo_diagnostics
 
     loaded = load_file(path)
     if not echo_diagnostics(loaded, warnings):
         sys.exit(1)
-    return ENGINES[engine](loaded.model)
+    ruleset = ENGINES[engine](loaded.model)
+    if quick and engine == "compiled":
+        from leadflow.compiler.cached_engine import remember_engine
+
+        remember_engine(path, loaded, ruleset)
+    return ruleset
 
 
 def ruleset_label(path: str, engine: Engine) -> str:
@@ -231,7 +250,8 @@ def command(file: str, events: tuple[str, ...], engine: str, out_dir: str, fmt: 
     from leadflow.runtime.output_set import asked_outputs
     from leadflow.runtime.summary import render_overview
 
-    ruleset = load_engine(file, engine, warnings=not quiet)
+    ruleset = load_engine(file, engine, warnings=not quiet,
+                          quick=workers is None and scheduler is None)
     if (rebuild or event_id_col) and state is None:
         fail("--rebuild and --event-id-col work with --state FILE", 2)
     check_workers(workers, scheduler)
