@@ -39,7 +39,7 @@ class CompiledEngine:
     def __init__(self, model: Model, optimized: bool = True, skip: Iterable[str] = (),
                  module: types.ModuleType | None = None):
         self.model: Model | None = model
-        self.facts: RulesetFacts | None = None  # what a run needs besides the module: the model's
+        self.facts: RulesetFacts | None = None  # None: read off the model (runtime/ruleset_facts.py)
         self._bind(module if module is not None else compiled_module(model, optimized, skip))
 
     @classmethod
