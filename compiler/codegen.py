@@ -159,7 +159,13 @@ def _rule_vars(g: Gen, rule: ir.Rule) -> list[StateVar]:
 # ------------------------------------------------------------------ _run
 
 
-def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: bool) -> str:
+class RunFunction(NamedTuple):
+    source: str
+    spans: list[tuple[int, int, int]]  # (first line, last line, source id), from its `def`
+    columns: set[int]  # the input columns (field slots) it reads
+
+
+def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: bool) -> RunFunction:
     g = Gen(program, consts, sources, trace)
     state = state_vars(g)
     scalars = {var.name for var in state if var.scalar}
@@ -203,7 +209,8 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
     name = "_run_traced" if trace else "_run"
     lines, spans = body.lines()
     source = f"def {name}(lead, times, codes, columns, start, stop, until):\n" + "\n".join(lines) + "\n"
-    return source, [(first + 1, last + 1, source_id) for first, last, source_id in spans]
+    return RunFunction(source, [(first + 1, last + 1, source_id) for first, last, source_id in spans],
+                       columns)
 
 
 def event_loop(g: Gen, settle: bool) -> tuple[Block, set[int]]:
@@ -400,8 +407,8 @@ def generate(program: ir.Program, version: str) -> str:
     """The module's source text."""
     consts = Consts()
     sources = Sources((r.index, r.id, r.file, r.line) for r in program.rules)
-    run, run_spans = run_function(program, consts, sources, trace=False)
-    run_traced, traced_spans = run_function(program, consts, sources, trace=True)
+    run, run_spans, read = run_function(program, consts, sources, trace=False)
+    run_traced, traced_spans, _ = run_function(program, consts, sources, trace=True)
     imports, semantics = embedded_sources()
     g = Gen(program, consts, sources, False)
     needs_deque = (program.delivery.send_limit is not None
@@ -425,6 +432,7 @@ def generate(program: ir.Program, version: str) -> str:
         "timezone": literal(program.timezone),
         "events": program.events,
         "slots": slots.slots,
+        "slots_read": tuple(sorted(read)),
         "event_fields": slots.by_event,
         "lead_fields": program.lead_fields,
         "score_names": tuple(s.name for s in program.scores),

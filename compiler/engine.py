@@ -63,6 +63,7 @@ class CompiledEngine:
         self.stages = m.STAGES
         self.event_codes = m.EVENT_CODES  # event name → code (the order of self.events)
         self.slots = m.SLOTS  # the input columns: (field, type), as semantics/slots.py lays them out
+        self.slots_read = m.SLOTS_READ  # the ones its rules read (a run may leave the others None)
 
     # -- the Engine interface -------------------------------------------------
     def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False,

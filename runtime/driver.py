@@ -17,7 +17,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, count
 from operator import ne
@@ -263,6 +263,12 @@ class RunEnds:
 FeedSegment = Callable[..., None]  # (state, times, kinds, columns, start, stop[, until])
 
 
+def slots_read(engine: Engine) -> Collection[int] | None:
+    """The input columns a run must carry to this engine: a compiled module's SLOTS_READ
+    (it reads no other when not tracing); None, all of them, for any other engine."""
+    return getattr(engine, "slots_read", None)
+
+
 def segment_feeder(engine: Engine, event_names: Sequence[str],
                    by_event: Sequence[Sequence[tuple[str, int]]],
                    slots: Sequence[tuple[str, str]] | None,
@@ -368,7 +374,8 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
         bar = progress_bar(counts.applied, options.progress)
         run_start = time.perf_counter()
         try:
-            batches = timed_batches(lambda: staging.event_reader(as_of), seconds)
+            batches = timed_batches(lambda: staging.event_reader(as_of, read=slots_read(engine)),
+                                    seconds)
             replay(engine, batches, staging.event_names, staging.slots.by_event,
                    staging.lead_attrs(), as_of, tables.add, bar.update,
                    slots=staging.slots.slots, points=options.points, pending=True)

@@ -52,6 +52,7 @@ from leadflow.runtime.driver import (
     output_tables,
     replay,
     run_file,
+    slots_read,
     timed_batches,
 )
 from leadflow.runtime.engine import Engine
@@ -320,7 +321,8 @@ class _Run:
         bar = progress_bar(applied, options.progress)
         run_start = time.perf_counter()
         try:
-            batches = timed_batches(lambda: self.staging.event_reader(as_of), self.seconds)
+            batches = timed_batches(lambda: self.staging.event_reader(
+                as_of, read=slots_read(self.engine)), self.seconds)
             with _collector_skips_older_objects():
                 replay(self.engine, batches, self.staging.event_names,
                        self.staging.slots.by_event, leads, as_of, tables.add, bar.update,

@@ -41,6 +41,7 @@ from leadflow.runtime.driver import (
     output_tables,
     publish_outputs,
     replay,
+    slots_read,
     stage_inputs,
 )
 from leadflow.runtime.engine import Engine
@@ -185,8 +186,9 @@ def replay_part(run_id: str, part: int, as_of: int | None,
         counts = staging.counts(as_of)
         counts.missing_fields = staging.missing_fields(usage)
         tables = output_tables(staging.con.cursor(), engine, task.options)
-        replay(engine, staging.event_reader(as_of), staging.event_names, staging.slots.by_event,
-               staging.lead_attrs(), as_of, tables.add, slots=staging.slots.slots,
+        replay(engine, staging.event_reader(as_of, read=slots_read(engine)), staging.event_names,
+               staging.slots.by_event, staging.lead_attrs(), as_of, tables.add,
+               slots=staging.slots.slots,
                points=task.options.points, pending=True)
         carried = carried_columns(staging, engine, task.options.leads)
         tables.carry(carried, given_columns(carried, staging))

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from leadflow.runtime.failures import ResourceError, resource_problem
 from leadflow.runtime.jsonl_scan import utf8_copy
-from leadflow.runtime.reader_sql import event_rows_sql, lead_key, lead_rows_sql
+from leadflow.runtime.reader_sql import DUCKDB_TYPES, event_rows_sql, lead_key, lead_rows_sql
 from leadflow.runtime.readers import (
     ColumnNames,
     InputError,
@@ -364,17 +364,22 @@ class Staging:
         return self.files[:-1] if self.has_leads else list(self.files)
 
     def event_reader(self, as_of: int | None, lead: str | None = None,
-                     batch_rows: int = BATCH_ROWS) -> pa.RecordBatchReader:
+                     batch_rows: int = BATCH_ROWS,
+                     read: Collection[int] | None = None) -> pa.RecordBatchReader:
         """The applicable events up to as-of: lead_id, ts_us, ev_no, v0.. sorted by lead and time.
 
-        Equal times keep input order (file order, then row order).
+        Equal times keep input order (file order, then row order). With `read` (the
+        field slots the engine reads: a compiled module's SLOTS_READ), every other
+        column is NULL, so the sort carries only what the rules use.
         """
         where = APPLICABLE
         if as_of is not None:
             where += f" AND ts_us <= {as_of}"
         if lead is not None:
             where += f" AND lead_id = {literal(lead)}"
-        values = "".join(f", v{j}" for j in range(len(self.slots.slots)))
+        values = "".join(f", v{j}" if read is None or j in read
+                         else f", NULL::{DUCKDB_TYPES[kind]} AS v{j}"
+                         for j, (_, kind) in enumerate(self.slots.slots))
         return self.con.cursor().sql(
             f"SELECT lead_id, ts_us, ev_no{values} FROM events WHERE {where} "
             f"ORDER BY lead_id, ts_us, file_no, row_no").to_arrow_reader(batch_rows)
