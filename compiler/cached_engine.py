@@ -13,7 +13,6 @@ from the cache) and the file is loaded the ordinary way, with its diagnostics.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from leadflow.compiler import compiler_version
 from leadflow.compiler.engine import CompiledEngine
 from leadflow.compiler.load import cached_module
 from leadflow.dsl.parse_cache import front_end_version
-from leadflow.dsl.private_cache import cache_dir, read_sealed, write_sealed
+from leadflow.dsl.private_cache import cache_dir, digest, read_sealed, write_sealed
 from leadflow.runtime.ruleset_facts import RulesetFacts
 
 if TYPE_CHECKING:
@@ -32,11 +31,8 @@ HEADER = b"leadflow ruleset sha256="
 
 
 def _entry(path: str, text: str) -> Path:
-    key = hashlib.sha256()
-    for part in (compiler_version(), front_end_version(), path, text):
-        key.update(part.encode("utf-8", "surrogatepass"))
-        key.update(b"\0")
-    return cache_dir() / f"ruleset-{key.hexdigest()[:40]}.json"
+    key = digest(compiler_version(), front_end_version(), path, text)
+    return cache_dir() / f"ruleset-{key[:40]}.json"
 
 
 def _text(path: str) -> str | None:

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 
 from leadflow.compiler import compile_model, compiler_version
 from leadflow.dsl.parse_cache import front_end_version
-from leadflow.dsl.private_cache import cache_dir, read_private, write_private
+from leadflow.dsl.private_cache import cache_dir, digest, read_sealed, write_sealed
 
 if TYPE_CHECKING:
     from leadflow.dsl.model import Model
@@ -56,11 +56,7 @@ _LOADED: dict[str, types.ModuleType] = {}  # key → module, for this process
 
 
 def cache_key(program_repr: str, options: str) -> str:
-    digest = hashlib.sha256()
-    for part in (compiler_version(), options, program_repr):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()
+    return digest(compiler_version(), options, program_repr)
 
 
 def program_text(model: Model) -> str:
@@ -86,15 +82,12 @@ def compiled_module(model: Model, optimized: bool = True, skip: Iterable[str] = 
     """The loaded module of a checked model, from the cache when it was compiled before."""
     skip = tuple(skip)
     key = cache_key(program_text(model), options_text(optimized, skip))
-    if key in _LOADED:
-        return _LOADED[key]
-    file = cache_dir() / f"leadflow_{key[:40]}.py"
-    source = _read_verified(file)
-    if source is None:
+    module = cached_module(key)
+    if module is None:
+        file = _module_file(key)
         source = compile_model(model, optimized, skip)
         _write(file, source)
-    module = _run_source(source, key, file)
-    _LOADED[key] = module
+        module = _LOADED[key] = _run_source(source, key, file)
     return module
 
 
@@ -105,13 +98,16 @@ def cached_module(key: str) -> types.ModuleType | None:
         return _LOADED[key]
     if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
         return None
-    file = cache_dir() / f"leadflow_{key[:40]}.py"
+    file = _module_file(key)
     source = _read_verified(file)
     if source is None:
         return None
-    module = _run_source(source, key, file)
-    _LOADED[key] = module
+    module = _LOADED[key] = _run_source(source, key, file)
     return module
+
+
+def _module_file(key: str) -> Path:
+    return cache_dir() / f"leadflow_{key[:40]}.py"
 
 
 def load_source(source: str) -> types.ModuleType:
@@ -127,32 +123,24 @@ def load_source(source: str) -> types.ModuleType:
     return module
 
 
-HEADER = "# leadflow cache sha256="
+HEADER = "# leadflow cache sha256="  # then the module's text (dsl/private_cache.py seals)
 CODE_HEADER = b"leadflow code sha256="
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _read_verified(file: Path) -> str | None:
     """The module text of a cache file we wrote and nobody changed since; else None."""
-    data = read_private(file)
-    if data is None:
+    body = read_sealed(file, HEADER.encode())
+    if body is None:
         return None
     try:
-        text = data.decode("utf-8", "surrogatepass")
+        return body.decode("utf-8", "surrogatepass")
     except UnicodeDecodeError:
         return None
-    first, newline, body = text.partition("\n")
-    if not newline or not first.startswith(HEADER) or first[len(HEADER):] != _digest(body):
-        return None
-    return body
 
 
 def _write(file: Path, source: str) -> None:
     """Write atomically (a concurrent reader never sees half a module); ignore a read-only cache."""
-    write_private(file, f"{HEADER}{_digest(source)}\n{source}".encode("utf-8", "surrogatepass"))
+    write_sealed(file, HEADER.encode(), source.encode("utf-8", "surrogatepass"))
 
 
 def code_file(file: Path) -> Path:
@@ -167,22 +155,18 @@ def _compiled_code(source: str, filename: str, file: Path | None) -> types.CodeT
     origin = hashlib.sha256(MAGIC_NUMBER + filename.encode("utf-8", "surrogatepass") + b"\0"
                             + source.encode("utf-8", "surrogatepass")).hexdigest().encode()
     kept = code_file(file)
-    data = read_private(kept)
-    if data is not None:
-        first, newline, body = data.partition(b"\n")
-        if (newline and first == CODE_HEADER + hashlib.sha256(body).hexdigest().encode()
-                and body[:len(origin)] == origin):
-            try:
-                code = marshal.loads(body[len(origin):])
-            except (EOFError, ValueError, TypeError):
-                code = None
-            if isinstance(code, types.CodeType):
-                return code
+    body = read_sealed(kept, CODE_HEADER)
+    if body is not None and body[:len(origin)] == origin:
+        try:
+            code = marshal.loads(body[len(origin):])
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, types.CodeType):
+            return code
     code = compile(source, filename, "exec")
     if sys.dont_write_bytecode:
         return code
-    body = origin + marshal.dumps(code)
-    write_private(kept, CODE_HEADER + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    write_sealed(kept, CODE_HEADER, origin + marshal.dumps(code))
     return code
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from leadflow.dsl.private_cache import cache_dir, read_sealed, write_sealed
+from leadflow.dsl.private_cache import cache_dir, digest, read_sealed, write_sealed
 
 if TYPE_CHECKING:
     from leadflow.dsl import ast
@@ -32,24 +32,20 @@ def front_end_version() -> str:
 
     Keys the parsed trees here, and with the compiler's version the module cache
     (compiler/load.py), which finds a rule file's module by its text."""
-    digest = hashlib.sha256()
+    sha = hashlib.sha256()
     for package, suffix in (("leadflow.dsl", ".py"), ("leadflow.grammars", ".lark")):
         for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
             if entry.name.endswith(suffix):
-                digest.update(entry.name.encode())
-                digest.update(entry.read_bytes())
-    return digest.hexdigest()[:16]
+                sha.update(entry.name.encode())
+                sha.update(entry.read_bytes())
+    return sha.hexdigest()[:16]
 
 
 def parse(text: str, path: str = "<input>") -> ast.Module:
     """dsl/parser.py's `parse(text, path)`, from the cache when this text was parsed here before."""
-    key = hashlib.sha256()
-    for part in (front_end_version(), path, text):
-        key.update(part.encode("utf-8", "surrogatepass"))
-        key.update(b"\0")
     from leadflow.dsl import ast
 
-    file = cache_dir() / f"syntax-{key.hexdigest()[:40]}.pickle"
+    file = cache_dir() / f"syntax-{digest(front_end_version(), path, text)[:40]}.pickle"
     body = read_sealed(file, HEADER)
     if body is not None:
         try:

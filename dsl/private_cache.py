@@ -29,6 +29,15 @@ def cache_dir() -> Path:
     return Path(base) / "leadflow"
 
 
+def digest(*parts: str) -> str:
+    """The sha256 of the parts (each as UTF-8, then a NUL byte), in hex: the caches' keys."""
+    sha = hashlib.sha256()
+    for part in parts:
+        sha.update(part.encode("utf-8", "surrogatepass"))
+        sha.update(b"\0")
+    return sha.hexdigest()
+
+
 def private_dir(directory: Path) -> bool:
     """Make the cache directory (0700); whether it is ours and closed to others."""
     try:

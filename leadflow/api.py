@@ -8,7 +8,6 @@ sources are kept so diagnostics can be printed with their line and caret.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from leadflow.dsl.checker import check
 from leadflow.dsl.diagnostics import Diagnostic, LeadflowError, error, render_all
 from leadflow.dsl.model import Model
 from leadflow.dsl.parse_cache import parse
+from leadflow.dsl.private_cache import digest
 
 
 @dataclass
@@ -94,12 +94,7 @@ def load_text(text: str, path: str = "<input>", _seen: frozenset[str] = frozense
 
 def sources_digest(sources: dict[str, str]) -> str:
     """sha256 of every (path, text) a model was made from, in path order."""
-    digest = hashlib.sha256()
-    for path in sorted(sources):
-        for part in (path, sources[path]):
-            digest.update(part.encode("utf-8", "surrogatepass"))
-            digest.update(b"\0")
-    return digest.hexdigest()
+    return digest(*(part for path in sorted(sources) for part in (path, sources[path])))
 
 
 def load_file(path: str, _seen: frozenset[str] = frozenset()) -> Loaded:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -41,7 +42,7 @@ def test_item06_a_damaged_or_foreign_cache_file_is_never_executed(damage, tmp_pa
     else:  # a file others could have written: as good as someone else's
         _, _, body = text.partition("\n")
         body += evil
-        Path(path).write_text(f"{cache.HEADER}{cache._digest(body)}\n{body}")
+        Path(path).write_text(f"{cache.HEADER}{hashlib.sha256(body.encode()).hexdigest()}\n{body}")
         os.chmod(path, 0o664)
     engine = CompiledEngine(model)  # rebuilt, not imported
     assert not marker.exists()
