@@ -433,8 +433,7 @@ def carried_columns(staging: Staging, engine: Engine, leads: InputFile | None) -
     if clash and leads is not None:
         raise InputError(f"--leads {leads.path}: column {clash[0]} has the name of a leads.csv "
                          f"column; choose the columns to carry with --keep-cols")
-    facts = facts_of(engine)
-    set_names = {name for name, _ in facts.set_attributes} if facts is not None else set()
+    set_names = {name for name, _ in facts_of(engine).set_attributes}
     return tuple(name for name in staging.carried if name not in set_names)
 
 
@@ -449,9 +448,6 @@ def given_columns(columns: Sequence[str], staging: Staging) -> str | None:
 def output_tables(con: Any, engine: Engine, options: RunOptions) -> OutputTables:
     """The output buffers of a run, for this engine's ruleset and the outputs asked for."""
     facts = facts_of(engine)
-    if facts is None:
-        return OutputTables(con, engine.scores, frozenset(), options.points, options.cancelled,
-                            (), options.tz, None)
     return OutputTables(con, engine.scores, facts.time_args, options.points, options.cancelled,
                         facts.set_attributes, options.tz, facts.describer())
 

@@ -456,7 +456,7 @@ class _Run:
         optional = {name: f"st.outbox_{name}" for name in OPTIONAL_OUTPUTS if f"{name}.{fmt}" in written}
         queries = output_queries(self.engine.scores, fmt, leads="st.lead_rows", actions="st.outbox_actions",
                                  transitions="st.outbox_transitions", **optional,
-                                 attributes=_set_attributes(self.engine),
+                                 attributes=facts_of(self.engine).set_attributes,
                                  tz=info.get("tz"), carried=info.get("lead_columns", ()),
                                  pending="st.pending_rows")
         queries["rejects"] = 'SELECT file, "row", reason FROM st.outbox_rejects ORDER BY seq'
@@ -683,8 +683,3 @@ def resolve_as_of(text: str | None) -> str | None:
                              f"now-1d (s, m, h, d, w)")
         now -= datetime.timedelta(**{_AGO_UNITS[match.group(2)[0]]: int(match.group(1))})
     return now.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _set_attributes(engine: Engine) -> tuple[tuple[str, str], ...]:
-    facts = facts_of(engine)
-    return facts.set_attributes if facts is not None else ()

@@ -57,11 +57,12 @@ class RulesetFacts:
                    words)
 
 
-def facts_of(engine: Any) -> RulesetFacts | None:
+def facts_of(engine: Any) -> RulesetFacts:
     """The engine's own facts (a ruleset from the cache), else the ones its model gives;
-    None for an engine with neither (one wrapped for analysis)."""
+    none at all for an engine with neither (one wrapped for analysis, which lists no
+    pending timers to describe)."""
     facts = getattr(engine, "facts", None)
     if facts is not None:
         return facts
     model = getattr(engine, "model", None)
-    return RulesetFacts.of(model) if model is not None else None
+    return RulesetFacts.of(model) if model is not None else RulesetFacts(frozenset(), (), {})
