@@ -103,10 +103,11 @@ def only_leads(rows: str, lead: str, keep: KeepLead | None) -> str:
 
 def event_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
                    events: Mapping[str, Sequence[tuple[str, str]]], slots: FieldSlots,
-                   keep: KeepLead | None = None) -> str:
+                   keep: KeepLead | None = None, utc: bool = False) -> str:
     """SELECT file_no, row_no, lead_id, ev_no, other_event, ts_us, v0.., reason for one file.
 
-    With `keep`, only the rows whose lead id it accepts, chosen before any value is typed.
+    With `keep`, only the rows whose lead id it accepts, chosen before any value is typed;
+    `utc`: the session's time zone is UTC (rows.time_value).
     """
     source.require(names.lead, "--lead-col", "lead id")
     source.require(names.event, "--event-col", "event type")
@@ -118,7 +119,7 @@ def event_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
     event = as_text(*columns.raw(names.event))
     numbering = " ".join(f"WHEN {literal(e)} THEN {i}" for i, e in enumerate(events))
     ev_no = f"CASE {event} {numbering} END" if events else "NULL::INTEGER"
-    read_time = time_layers(*columns.raw(names.time))
+    read_time = time_layers(*columns.raw(names.time), utc)
     ts = read_time.value
 
     inner = [f"{lead} AS __lead", f"{event} AS __event", f"{ev_no} AS __ev_no",
@@ -130,7 +131,7 @@ def event_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
         if raw is None:
             outer.append(f"NULL::{DUCKDB_TYPES[kind]} AS v{j}")
             continue
-        value: TypedValue = typed_value(*raw, kind)
+        value: TypedValue = typed_value(*raw, kind, utc)
         inner += [f"{value.value} AS __v{j}", f"{value.bad} AS __b{j}"]
         users = ", ".join(str(u) for u in slots.users[j])
         outer.append(f"CASE WHEN __ev_no IN ({users}) THEN __v{j} END AS v{j}")
@@ -168,7 +169,7 @@ def lead_key(source: OpenedInput, names: ColumnNames) -> str:
 
 def lead_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
                   lead_fields: Sequence[tuple[str, str]], carried: Sequence[str] = (),
-                  keep: KeepLead | None = None) -> str:
+                  keep: KeepLead | None = None, utc: bool = False) -> str:
     """SELECT file_no, row_no, lead_id, a0.., k0.., reason for a lead-attribute file.
 
     The key is the --lead-col column when the file has it, else `lead_id`;
@@ -190,7 +191,7 @@ def lead_rows_sql(source: OpenedInput, file_no: int, names: ColumnNames,
         if raw is None:
             outer.append(f"NULL::{DUCKDB_TYPES[kind]} AS a{j}")
             continue
-        value = typed_value(*raw, kind)
+        value = typed_value(*raw, kind, utc)
         inner += [f"{value.value} AS a{j}", f"{value.bad} AS __b{j}"]
         outer.append(f"a{j}")
         if value.bad != "false":

@@ -99,18 +99,32 @@ def local_to_utc(naive_us: str, reading: str) -> str:
     return pick_first(naive_us, reading, earlier_reading(naive_us, reading))
 
 
-def time_value(raw: str, source_type: str) -> TypedValue:
+# Names of UTC in the time zone database: a wall-clock time there is the instant itself.
+UTC_ZONES = frozenset({"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu",
+                       "Etc/Zulu", "GMT", "Etc/GMT", "GMT0", "Etc/GMT0", "GMT+0", "Etc/GMT+0",
+                       "GMT-0", "Etc/GMT-0", "Greenwich", "Etc/Greenwich"})
+
+
+def is_utc(zone: str) -> bool:
+    """Whether the time zone `zone` is UTC under another name (its clock never changes)."""
+    return zone in UTC_ZONES
+
+
+def time_value(raw: str, source_type: str, utc: bool = False) -> TypedValue:
     """Microseconds since the epoch (UTC), from a timestamp column or an ISO-8601 string.
 
     Text is read with timemath's own grammar (ISO_PATTERN), so a log, --as-of
-    and test blocks accept the same times and read them the same way.
+    and test blocks accept the same times and read them the same way. With
+    `utc` (the session's time zone is UTC) a time without an offset is read as
+    the instant its digits spell: no zone conversion, which is a third of the
+    cost of reading a Parquet log.
     """
     if source_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
         value = f"epoch_us({raw})"
         return TypedValue(value, "false", as_text(raw, source_type), f"({raw} IS NULL)")
     if source_type in TIME_TYPES:  # a wall-clock time in the ruleset's time zone
         naive = f"epoch_us(CAST({raw} AS TIMESTAMP))"
-        value = local_to_utc(naive, f"epoch_us(CAST({raw} AS TIMESTAMPTZ))")
+        value = naive if utc else local_to_utc(naive, f"epoch_us(CAST({raw} AS TIMESTAMPTZ))")
         return TypedValue(value, "false", as_text(raw, source_type), f"({raw} IS NULL)")
     text = as_text(raw, source_type)
     parts = f"regexp_extract({text}, {literal('^' + ISO_PATTERN + '$')}, ['d', 'h', 'mi', 's', 'f', 'o'])"
@@ -129,16 +143,16 @@ def _offset(parts: str) -> str:
     return f"CASE WHEN upper({parts}.o) = 'Z' THEN '+00:00' ELSE {parts}.o END"
 
 
-def time_macro() -> str:
+def time_macro(utc: bool = False) -> str:
     """SQL creating `lf_time(parts)`: the instant of the pieces of an ISO_PATTERN match, or NULL.
 
     For values of `time` fields; the event time itself is read in layers
     (time_layers), each piece computed once per row. Year 0 is refused as
-    Python refuses it.
+    Python refuses it. `utc`: the session's time zone is UTC (see time_value).
     """
     p = "parts"
     naive = f"epoch_us(TRY_CAST({_clock(p)} AS TIMESTAMP))"
-    local = local_to_utc(naive, f"epoch_us(TRY_CAST({_clock(p)} AS TIMESTAMPTZ))")
+    local = naive if utc else local_to_utc(naive, f"epoch_us(TRY_CAST({_clock(p)} AS TIMESTAMPTZ))")
     return (f"CREATE OR REPLACE TEMP MACRO lf_time(parts) AS CASE "
             f"WHEN {p}.d = '' OR {p}.d < '0001' THEN NULL "
             f"WHEN {p}.o <> '' THEN epoch_us(TRY_CAST({_clock(p)} || {_offset(p)} AS TIMESTAMPTZ)) "
@@ -158,11 +172,13 @@ class TimeLayers:
     value: TypedValue
 
 
-def time_layers(raw: str, source_type: str) -> TimeLayers:
+def time_layers(raw: str, source_type: str, utc: bool = False) -> TimeLayers:
     """Layers reading the event time column (see time_value for what they compute)."""
     if source_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
         return TimeLayers((), time_value(raw, source_type))
     shown = as_text(raw, source_type)
+    if source_type in TIME_TYPES and utc:
+        return TimeLayers((), time_value(raw, source_type, utc))
     if source_type in TIME_TYPES:
         layers = ((f"epoch_us(CAST({raw} AS TIMESTAMP)) AS __tn",
                    f"epoch_us(CAST({raw} AS TIMESTAMPTZ)) AS __tr"),
@@ -174,20 +190,25 @@ def time_layers(raw: str, source_type: str) -> TimeLayers:
         (f"{shown} AS __tt",),
         (f"regexp_extract(__tt, {pattern}, ['d', 'h', 'mi', 's', 'f', 'o']) AS __tp",),
         (f"CASE WHEN __tp.d <> '' AND __tp.d >= '0001' THEN {_clock('__tp')} END AS __tc",),
-        ("epoch_us(TRY_CAST(__tc AS TIMESTAMP)) AS __tn",
-         f"epoch_us(TRY_CAST(__tc || {_offset('__tp')} AS TIMESTAMPTZ)) AS __tr"),
-        (f"CASE WHEN __tp.o = '' THEN {earlier_reading('__tn', '__tr')} END AS __te",),
     )
-    value = f"CASE WHEN __tp.o <> '' THEN __tr ELSE {pick_first('__tn', '__tr', '__te')} END"
+    with_offset = f"epoch_us(TRY_CAST(__tc || {_offset('__tp')} AS TIMESTAMPTZ))"
+    if utc:
+        layers += (("epoch_us(TRY_CAST(__tc AS TIMESTAMP)) AS __tn",),)
+        value = f"CASE WHEN __tp.o <> '' THEN {with_offset} ELSE __tn END"
+    else:
+        layers += (("epoch_us(TRY_CAST(__tc AS TIMESTAMP)) AS __tn", f"{with_offset} AS __tr"),
+                   (f"CASE WHEN __tp.o = '' THEN {earlier_reading('__tn', '__tr')} END AS __te",))
+        value = f"CASE WHEN __tp.o <> '' THEN __tr ELSE {pick_first('__tn', '__tr', '__te')} END"
     return TimeLayers(layers, TypedValue(value, "(__tt IS NOT NULL AND __ts IS NULL)", "__tt",
                                          "(__tt IS NULL)"))
 
 
-def typed_value(raw: str, source_type: str, field_type: str) -> TypedValue:
-    """SQL reading `raw` (an expression of DuckDB type `source_type`) as `field_type`."""
+def typed_value(raw: str, source_type: str, field_type: str, utc: bool = False) -> TypedValue:
+    """SQL reading `raw` (an expression of DuckDB type `source_type`) as `field_type`
+    (`utc`: the session's time zone is UTC, see time_value)."""
     text = as_text(raw, source_type)
     if field_type == "time":
-        return time_value(raw, source_type)
+        return time_value(raw, source_type, utc)
     if field_type == "text":
         return TypedValue(f"NULLIF({as_varchar(raw, source_type)}, '')", "false", text)
     if field_type == "number":

@@ -34,7 +34,7 @@ from leadflow.runtime.readers import (
     needs_plain_name,
     plain_suffix,
 )
-from leadflow.runtime.rows import literal, time_macro
+from leadflow.runtime.rows import is_utc, literal, time_macro
 from leadflow.runtime.run_settings import DEFAULT_MEMORY_LIMIT
 from leadflow.semantics.slots import FieldSlots
 from leadflow.semantics.timemath import parse_instant
@@ -141,7 +141,8 @@ class Staging:
         except duckdb.Error as exc:
             self.close()
             raise InputError(f"time zone {timezone!r}: {duckdb_message(exc)}") from None
-        self.con.execute(time_macro())
+        self.utc = is_utc(timezone)  # times without an offset read as they are (rows.time_value)
+        self.con.execute(time_macro(self.utc))
         self.timezone = timezone
         self.files: list[str] = []
         self.slots: FieldSlots | None = None
@@ -228,7 +229,7 @@ class Staging:
         for file, file_names, label in inputs:
             source = self._source(file, file_names, keep_raw)
             sql = event_rows_sql(source, len(self.files), file_names, events, self.slots,
-                                 self.keep_lead)
+                                 self.keep_lead, self.utc)
             self.columns_seen += [c for c in source.columns if c not in self.columns_seen]
             self._add_file(label)
             parts.append((label, sql))
@@ -256,7 +257,7 @@ class Staging:
                                  f"(its columns: {', '.join(known) or 'none but the lead id'})")
             self.carried = tuple(dict.fromkeys(keep_cols))
         sql = lead_rows_sql(source, len(self.files), names, lead_fields, self.carried,
-                            self.keep_lead)
+                            self.keep_lead, self.utc)
         self._add_file(file.path)
         self._create("lead_rows", [(file.path, sql)])
         self.con.execute(
