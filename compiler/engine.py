@@ -64,6 +64,12 @@ class CompiledEngine:
         self.event_codes = m.EVENT_CODES  # event name → code (the order of self.events)
         self.slots = m.SLOTS  # the input columns: (field, type), as semantics/slots.py lays them out
         self.slots_read = m.SLOTS_READ  # the ones its rules read (a run may leave the others None)
+        # For `scheduled`, which runs for every lead a run writes: each `every` rule's
+        # deadline slot (only those rules have one).
+        lead_slots = set(m.Lead.__slots__)
+        self._every_deadlines = [(rule_id, attrgetter(f"ed{index}"))
+                                 for index, (rule_id, _) in m._RULES.items()
+                                 if f"ed{index}" in lead_slots]
 
     # -- the Engine interface -------------------------------------------------
     def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False,
@@ -107,36 +113,27 @@ class CompiledEngine:
         deadline moved later; they are dropped when they come up, and left out here.
         """
         m, items = self.module, []
-        held_by_stopped = getattr(state, "fx", None) or {}
-        for due, seq, kind, a, b in getattr(state, "th", None) or ():
-            if kind == 0 and getattr(state, f"es{a}") == seq:
-                items.append(Scheduled(due, "every", m._RULES[a][0]))
-            elif kind == 1:
-                items.append(Scheduled(due, "expire", m._RULES[a][0],
-                                       tuple((m.SCORES[k], actual) for k, actual, _ in b)))
-            elif kind == 2 and getattr(state, f"ft{a}") == b[0]:
-                items.append(Scheduled(due, "flow_step", m._FLOW_NAMES[a], m._WAITS[(a, b[1])]))
-            elif kind == 3 and not (a[2] is not None and a[2] in held_by_stopped):
-                items.append(Scheduled(due, "held_send", a[0], b[0]))
-        for rule_id, slot in self._every_slots:
-            due = getattr(state, slot, m._NEVER)
-            if due < m._NEVER:
+        heap = getattr(state, "th", None)  # a ruleset with timers other than `every`
+        if heap:
+            held_by_stopped = getattr(state, "fx", None) or {}
+            for due, seq, kind, a, b in heap:
+                if kind == 0 and getattr(state, f"es{a}") == seq:
+                    items.append(Scheduled(due, "every", m._RULES[a][0]))
+                elif kind == 1:
+                    items.append(Scheduled(due, "expire", m._RULES[a][0],
+                                           tuple((m.SCORES[k], actual) for k, actual, _ in b)))
+                elif kind == 2 and getattr(state, f"ft{a}") == b[0]:
+                    items.append(Scheduled(due, "flow_step", m._FLOW_NAMES[a], m._WAITS[(a, b[1])]))
+                elif kind == 3 and not (a[2] is not None and a[2] in held_by_stopped):
+                    items.append(Scheduled(due, "held_send", a[0], b[0]))
+        never = m._NEVER
+        for rule_id, deadline in self._every_deadlines:
+            due = deadline(state)
+            if due < never:
                 items.append(Scheduled(due, "every", rule_id))
         if len(items) > 1:
             items.sort(key=_due)
         return items
-
-    @property
-    def _every_slots(self) -> list[tuple[str, str]]:
-        """(rule id, the lead slot of its next `every` deadline), made once per engine:
-        `scheduled` runs for every lead a run writes."""
-        slots = self.__dict__.get("_every_slots_cache")
-        if slots is None:
-            lead_slots = set(self.module.Lead.__slots__)  # only `every` rules have one
-            slots = self.__dict__["_every_slots_cache"] = [
-                (rule_id, f"ed{index}") for index, (rule_id, _) in self.module._RULES.items()
-                if f"ed{index}" in lead_slots]
-        return slots
 
     def next_due(self, state: Any) -> int | None:
         """When the lead's first timer that will do something is due (None: none): the

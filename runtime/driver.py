@@ -213,7 +213,10 @@ def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) ->
     scores = getattr(result, "scores", None)
     if scores is None:  # an engine wrapped for analysis (diff's pairs): its parts are results
         return
-    if all(value - value == 0 for value in scores.values()):  # inf - inf and nan - nan are nan
+    total = sum(scores.values())  # NaN or infinite when any score is (or the sum overflows)
+    if total - total == 0:  # inf - inf and nan - nan are nan
+        return
+    if all(value - value == 0 for value in scores.values()):
         return
     name, value = next((name, value) for name, value in scores.items()
                        if not math.isfinite(value))
@@ -377,7 +380,7 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
             batches = timed_batches(lambda: staging.event_reader(as_of, read=slots_read(engine)),
                                     seconds)
             replay(engine, batches, staging.event_names, staging.slots.by_event,
-                   staging.lead_attrs(), as_of, tables.add, bar.update,
+                   staging.lead_attrs(replayed=True, as_of=as_of), as_of, tables.add, bar.update,
                    slots=staging.slots.slots, points=options.points, pending=True)
         finally:
             bar.close()

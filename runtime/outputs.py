@@ -65,6 +65,12 @@ def format_score(value: float) -> str:
     value = float(value)
     if value.is_integer() and -1e15 < value < 1e15:  # the common case, tested first
         return str(int(value))
+    if -1e9 < value < 1e9:
+        # Six decimals of the value itself are those of round(value, 6) written out: below
+        # 1e9 a double is finer than 1e-7, so the rounded double prints back the same digits.
+        text = f"{value:.6f}".rstrip("0")
+        if text[-1] != ".":  # else a whole number after rounding (maybe -0): below
+            return text
     if not math.isfinite(value):
         return str(float(value))
     rounded = round(float(value), 6)
@@ -351,23 +357,31 @@ class OutputTables:
         columns = self._leads.columns
         columns[0].append(lead_id)
         scores = result.scores
-        for j, name in enumerate(self.scores, 1):
+        k = 1
+        for name in self.scores:
             value = float(scores[name])
-            columns[2 * j - 1].append(value)
-            columns[2 * j].append(format_score(value))
-        tags = sorted(result.tags)
+            columns[k].append(value)
+            columns[k + 1].append(format_score(value))
+            k += 2
         stage, first_seen = result.stage, result.first_seen
         since = result.stage_since  # never changed stage: in its first stage since it was first seen
         if since is None and stage is not None:
             since = first_seen
-        n = 2 * len(self.scores) + 1
-        for k, value in enumerate((stage, ";".join(tags), tags, first_seen, result.last_activity,
-                                   since), n):
-            columns[k].append(value)
+        columns[k].append(stage)
+        if result.tags:
+            tags = sorted(result.tags)
+            columns[k + 1].append(";".join(tags))
+            columns[k + 2].append(tags)
+        else:
+            columns[k + 1].append("")
+            columns[k + 2].append([])
+        columns[k + 3].append(first_seen)
+        columns[k + 4].append(result.last_activity)
+        columns[k + 5].append(since)
         if self.attributes:
             attrs = result.attrs
-            for k, (name, _) in enumerate(self.attributes, n + 6):
-                columns[k].append(attrs.get(name))
+            for j, (name, _) in enumerate(self.attributes, k + 6):
+                columns[j].append(attrs.get(name))
         columns[-1].append(None)  # carried: filled in by carry()
         added = 1
         if result.actions:

@@ -187,9 +187,8 @@ def replay_part(run_id: str, part: int, as_of: int | None,
         counts.missing_fields = staging.missing_fields(usage)
         tables = output_tables(staging.con.cursor(), engine, task.options)
         replay(engine, staging.event_reader(as_of, read=slots_read(engine)), staging.event_names,
-               staging.slots.by_event, staging.lead_attrs(), as_of, tables.add,
-               slots=staging.slots.slots,
-               points=task.options.points, pending=True)
+               staging.slots.by_event, staging.lead_attrs(replayed=True, as_of=as_of), as_of,
+               tables.add, slots=staging.slots.slots, points=task.options.points, pending=True)
         carried = carried_columns(staging, engine, task.options.leads)
         tables.carry(carried, given_columns(carried, staging))
         files = {}

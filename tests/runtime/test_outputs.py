@@ -38,6 +38,21 @@ def test_score_text_is_the_value_to_six_decimals_without_trailing_zeros(value):
     assert text != "-0"
 
 
+def rounded_text(value: float) -> str:
+    """The definition the quick path of format_score must keep: round to 6 places, then write."""
+    rounded = round(value, 6)
+    if rounded == int(rounded) and abs(rounded) < 1e15:
+        return str(int(rounded))
+    return f"{rounded:.6f}".rstrip("0").rstrip(".")
+
+
+@given(st.one_of(st.floats(min_value=-2e9, max_value=2e9, allow_nan=False),
+                 st.integers(-10**16, 10**16).map(lambda n: n / 10**7),
+                 st.integers(-2 * 10**15, 2 * 10**15).map(lambda n: (2 * n + 1) / 2_000_000)))
+def test_score_text_is_exactly_the_rounded_value_written_out(value):
+    assert format_score(value) == rounded_text(value)
+
+
 def test_format_instant():
     assert format_instant(0) == "1970-01-01T00:00:00Z"
     assert format_instant(T0) == "2024-01-10T08:30:00Z"
