@@ -65,7 +65,8 @@ def lead(lead_id, engagement, stage="visitor", tags=(), actions=(), transitions=
 
 
 def tables_with_results(monkeypatch) -> OutputTables:
-    monkeypatch.setattr(outputs, "FLUSH_ROWS", 3)  # flush in the middle too
+    monkeypatch.setattr(outputs, "FLUSH_ROWS", 3)  # park rows in the middle too
+    monkeypatch.setattr(outputs, "LOAD_ROWS", 4)  # and load some into the tables
     tables = OutputTables(duckdb.connect(), ("engagement", "fit"))
     hour = 3_600_000_000
     tables.add(lead("a", 15.0, "mql", ("vestir", "deporte"), actions=[
