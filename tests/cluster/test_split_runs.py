@@ -180,3 +180,27 @@ def test_inputs_may_be_urls_that_duckdb_opens(tmp_path):
     assert jsonl.exit_code == 2 and "local files only" in jsonl.stderr
     unknown = leadflow("run", rules, "s3://bucket/events", "--out", tmp_path / "o")
     assert unknown.exit_code == 2 and "unknown format" in unknown.stderr
+
+
+def test_a_lead_written_with_spaces_is_one_lead_in_a_split_run(tmp_path):
+    """The split reads the lead id trimmed, as the run does: ` L1 ` and `L1` are one lead
+    (in one partition), and rows without an id are rejected once."""
+    rules = tmp_path / "rules.leadflow"
+    rules.write_text('ruleset spaces\ntimezone "UTC"\nevent visit\nscore points\n'
+                     'rule visit: on visit add 1\n')
+    rows = ["lead_id,event,ts"]
+    for i in range(40):
+        lead = f"L{i % 7}"
+        spelled = [lead, f" {lead}", f"{lead}  ", f"  {lead} "][i % 4]
+        rows.append(f'"{spelled}",visit,2024-01-{1 + i % 28:02d}T10:00:00Z')
+    rows += ['"",visit,2024-01-02T10:00:00Z', '"  ",visit,2024-01-03T10:00:00Z',
+             ",visit,2024-01-04T10:00:00Z"]
+    log = tmp_path / "log.csv"
+    log.write_text("\n".join(rows) + "\n")
+    one, split = run_both(tmp_path, [rules, log], ["--workers", "2"])
+    assert one.exit_code == split.exit_code == 0
+    assert output_files(tmp_path / "split") == output_files(tmp_path / "one")
+    with open(tmp_path / "one" / "leads.csv", newline="") as handle:
+        leads = {row["lead_id"]: row["points"] for row in csv.DictReader(handle)}
+    assert len(leads) == 7 and sum(int(p) for p in leads.values()) == 40
+    assert len((tmp_path / "one" / "rejects.csv").read_text().splitlines()) == 1 + 3
