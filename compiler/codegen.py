@@ -186,6 +186,9 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
     if settle is not None and program.settle_watch is not None:
         work.assign("sw", "None", comment="what settle last went quiet on (none yet: the first call settles)")
         scalars.add("sw")
+        if program.settle_conditions:
+            work.assign("sc", "None", comment="its conditions' values then")
+            scalars.add("sc")
     for block in nested:
         work.extend(_with_nonlocals(block, scalars))
     work("try:")

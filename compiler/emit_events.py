@@ -166,7 +166,7 @@ def _every_seq(g: Gen, b: Block, r: int) -> None:
         return  # one timer only: no ties to break, no lower bound to keep
     b.assign(f"eq{r}", g.v("tseq"))
     b.assign("tseq", "1", "+=")
-    b.assign("tnext", f"min(tnext, ed{r})", reads=("tnext", f"ed{r}"))
+    b.lower_to("tnext", f"ed{r}", reads=(f"ed{r}",))
 
 
 def fire_every(g: Gen, b: Block, rule: ir.Rule) -> None:

@@ -60,6 +60,8 @@ def settle_function(g: Gen, depth: int) -> Block | None:
             b.if_("not involved")
             if p.settle_watch is not None:
                 b.nested_assign("sw", watched(g))  # quiet on these values: skip until one changes
+            if p.settle_conditions:
+                b.nested_assign("sc", conditions(g))  # or until a condition's value does
             b.nested("return")
         b("raise _not_settled(involved)")
     return b
@@ -71,13 +73,29 @@ def watched(g: Gen) -> str:
     return literal_names([em.value(atom) for atom in g.p.settle_watch]) if g.p.settle_watch else "()"
 
 
+def conditions(g: Gen) -> str:
+    """The tuple of the settle conditions' values (passes/watch_settle.py)."""
+    em = g.plain_emitter()
+    return literal_names([em.cond(cond) for cond in g.p.settle_conditions])
+
+
 def settle_call(g: Gen, b: Block) -> None:
-    """Call `_settle()`, unless the values its conditions read are those it last went quiet on."""
+    """Call `_settle()`, unless the values its conditions read are those it last went quiet
+    on, or (when it has settle_conditions) its conditions' values are."""
     if g.p.settle_watch is None:
         b("_settle()")
         return
-    b.if_(f"{watched(g)} != sw", reads=("sw",))
-    b.nested("_settle()")
+    if not g.p.settle_conditions:
+        b.if_(f"{watched(g)} != sw", reads=("sw",))
+        b.nested("_settle()")
+        return
+    b("_w = " + watched(g))
+    b.if_("_w != sw", reads=("sw",))
+    with b.indent():
+        b.if_(f"{conditions(g)} != sc", reads=("sc",))
+        b.nested("_settle()")
+        b.else_()
+        b.nested_assign("sw", "_w")  # quiet on these values too: no condition changed
 
 
 def _stage_groups(g: Gen, b: Block, rules: list[ir.Rule], stage_var: str) -> None:

@@ -431,7 +431,7 @@ class Gen:
         b(f"_due = {due}")
         b(f"heappush(th, (_due, tseq, {self.timer_kind(kind)}, {payload}))", reads=("th", "tseq"))
         b.assign("tseq", "1", "+=")
-        b.assign("tnext", "min(tnext, _due)", reads=("tnext",))
+        b.lower_to("tnext", "_due")
 
 
 class TimerKind(Enum):

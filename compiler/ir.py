@@ -475,6 +475,9 @@ class Program:
     # the values settle conditions read, to skip a settle when none changed (passes/watch_settle.py);
     # None: settle after every event and timer
     settle_watch: tuple[Expr, ...] | None = None
+    # the settle conditions themselves, when none can raise: when the values changed but no
+    # condition's value did, settle is still skipped (None: settle whenever the values change)
+    settle_conditions: tuple[Expr, ...] | None = None
     warnings: tuple[tuple[str, int, str], ...] = field(default=())  # (file, line, message)
 
     def rule(self, index: int) -> Rule:

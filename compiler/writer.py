@@ -117,6 +117,13 @@ class Block:
         """`target = value` one level deeper (the one-line body of the statement just written)."""
         self._assignment(self.depth + 1, target, value, op)
 
+    def lower_to(self, target: str, value: str, *, reads: Iterable[str] = ()) -> None:
+        """`target = min(target, value)` spelled as a test: `if value < target: target = value`
+        (a call to min costs ten times the test, and `tnext` is lowered at every event)."""
+        self.if_(f"{value} < {target}", reads=(*reads, target),
+                 comment="noqa: PLR1730 - a call to min() costs ten times the test")
+        self.nested_assign(target, value)
+
     def _assignment(self, depth: int, target: str, value: str, op: str, comment: str = "",
                     reads: Iterable[str] = ()) -> None:
         augmented = op != "="  # `x += 1` reads x too

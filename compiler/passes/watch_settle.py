@@ -13,6 +13,14 @@ quiet and skips the call while they are equal.
 `Program.settle_watch` lists those values (leaf expressions); None means
 settle every time (the plain choice): a condition reads the time, a windowed
 aggregate, a `since`, or history scanned at read time.
+
+A value can change without any condition changing: a score goes from 31 to 32
+and the stages test `>= 20` and `>= 60`. So when no condition can raise (no
+division, no function call: the error must come from inside settle, where it
+names its rule), `Program.settle_conditions` lists the conditions too, and
+when the values changed the generated code compares the conditions' values
+with those settle last went quiet on before it calls it (the shop's ruleset:
+one settle every 150 events instead of one every two).
 """
 
 from __future__ import annotations
@@ -57,7 +65,21 @@ def watched_values(program: ir.Program) -> tuple[ir.Expr, ...] | None:
     return tuple(found)
 
 
+# Nodes that evaluate without raising, whatever the lead's state (arithmetic: + - * only).
+_CANNOT_RAISE = (ir.Const, ir.Not, ir.Compare, ir.And, ir.Or, ir.InList, ir.IsMissing,
+                 ir.StageOrder, ir.StageName, ir.StageIndex, ir.Score, ir.LeadAttr, ir.Tagged,
+                 ir.AggValue)
+
+
+def cannot_raise(expr: ir.Expr) -> bool:
+    return all(isinstance(node, _CANNOT_RAISE) or (isinstance(node, ir.Arith) and node.op in "+-*")
+               for node in irwalk.nodes(expr))
+
+
 def watch_settle(program: ir.Program) -> ir.Program:
     if not settle_conditions(program) and not program.stages:
         return program  # nothing to settle: no `_settle` is generated
-    return dataclasses.replace(program, settle_watch=watched_values(program))
+    values = watched_values(program)
+    roots = tuple(dict.fromkeys(settle_conditions(program)))
+    conditions = roots if values and roots and all(map(cannot_raise, roots)) else None
+    return dataclasses.replace(program, settle_watch=values, settle_conditions=conditions)

@@ -55,3 +55,27 @@ def test_constant_conditions_need_one_settle_only():
 def test_a_ruleset_without_settle_is_left_alone():
     p = program([on(0)])
     assert watch_settle(p) is p
+
+
+def conditions(p: ir.Program):
+    return watch_settle(p).settle_conditions
+
+
+def test_conditions_that_cannot_raise_are_watched_themselves():
+    p = program([on(0), rule(1, "when", when=ir.And(VIP, BOUGHT))],
+                aggregates=[count(0, storage="counter")],
+                stages=("a", "b"), stage_conds=(None, SCORE_20))
+    # A score moving from 31 to 32 changes a watched value, not these: no settle then.
+    assert conditions(p) == (ir.And(VIP, BOUGHT), SCORE_20)
+
+
+def test_a_condition_that_may_raise_is_left_to_settle():
+    ratio = ir.Compare(">", ir.Arith("/", ir.Const(100), ir.Score(0)), ir.Const(2))
+    p = program([rule(0, "when", when=ratio)], stages=("a", "b"), stage_conds=(None, SCORE_20))
+    assert watched(p) == (ir.Score(0),)  # the values are still watched
+    assert conditions(p) is None  # a division by zero must be raised inside settle
+
+
+def test_no_conditions_are_watched_when_the_time_matters():
+    p = program([rule(0, "when", when=ir.Compare(">", ir.Now(), ir.Const(0)))])
+    assert conditions(p) is None
