@@ -197,6 +197,10 @@ def every_due(anchor: int, k: int, amount: int, unit: str, tz: str) -> int | Non
     31 Jan, 29 Feb, 31 Mar.
     """
     due = add_duration(anchor, k * amount, unit, tz)
+    if amount > 0 and FAR_PAST < due < FAR_FUTURE:
+        # Not at a clamp: the period before ended earlier (fixed units add a positive length;
+        # two calendar months apart, wall clocks are 28 days or more apart).
+        return due
     if due <= add_duration(anchor, (k - 1) * amount, unit, tz):
         return None
     return due

@@ -8,11 +8,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leadflow.semantics.failures import MAX_ROUNDS, not_settled, out_of_order, rule_failed
 from leadflow.semantics.globmatch import GLOB_FLAGS, glob_to_regex
 from leadflow.semantics.slots import FieldSlots
-from leadflow.semantics.timemath import every_due, format_instant, parse_instant
+from leadflow.semantics.timemath import (
+    FAR_FUTURE,
+    FAR_PAST,
+    SECOND,
+    add_duration,
+    every_due,
+    format_instant,
+    parse_instant,
+)
 from leadflow.semantics.values import event_text, number_text, quoted, value_text
 
 CORE = Path(__file__).resolve().parents[2] / "semantics"
@@ -49,6 +59,23 @@ def test_every_counts_calendar_periods_from_the_anchor_so_months_do_not_drift():
 
 def test_an_empty_period_is_never_due():
     assert every_due(1_000, 1, 0, "day", "UTC") is None
+
+
+def every_due_by_definition(anchor: int, k: int, amount: int, unit: str, tz: str) -> int | None:
+    """every_due as specified: None when the period ends no later than the one before."""
+    due = add_duration(anchor, k * amount, unit, tz)
+    return None if due <= add_duration(anchor, (k - 1) * amount, unit, tz) else due
+
+
+@given(anchor=st.one_of(st.integers(-62_000_000_000 * SECOND, 253_400_000_000 * SECOND),
+                        st.sampled_from([FAR_PAST, FAR_FUTURE, -62_135_596_800 * SECOND,
+                                         253_402_300_799 * SECOND])),
+       k=st.integers(1, 200), amount=st.integers(-3, 13),
+       unit=st.sampled_from(["month", "year", "day", "hour"]),
+       tz=st.sampled_from(["UTC", "Europe/Madrid", "Australia/Lord_Howe", "Pacific/Apia"]))
+def test_every_due_skips_the_second_shift_only_where_it_cannot_matter(anchor, k, amount, unit, tz):
+    assert every_due(anchor, k, amount, unit, tz) == every_due_by_definition(anchor, k, amount,
+                                                                             unit, tz)
 
 
 def test_not_settled_names_what_changed_in_the_last_round():
