@@ -194,9 +194,17 @@ class Staging:
         self.con.execute(f"INSERT INTO files VALUES ({number}, {literal(path)})")
         return number
 
-    def _create(self, table: str, parts: Sequence[tuple[str, str]]) -> None:
-        """CREATE TABLE from the union of per-file queries; a DuckDB failure names the file."""
+    def _create(self, table: str, parts: Sequence[tuple[str, str]], ordered: bool = True) -> None:
+        """CREATE TABLE from the union of per-file queries; a DuckDB failure names the file.
+
+        Without `ordered` DuckDB may store the rows in any order (every query over the
+        table says its order, and the row numbers are read from the files): a third
+        less time for a Parquet log. A CSV or JSON Lines file numbers its rows as it
+        scans them (`row_number() OVER ()`), which needs the scan in order.
+        """
         try:
+            if not ordered:
+                self.con.execute("SET preserve_insertion_order = false")
             self.con.execute(f"CREATE TABLE {table} AS " + " UNION ALL ".join(
                 f"({sql})" for _, sql in parts))
         except duckdb.Error as exc:
@@ -210,6 +218,9 @@ class Staging:
                 except duckdb.Error as inner:
                     raise InputError(f"{path}: cannot read it: {duckdb_message(inner)}") from None
             raise InputError(f"cannot read the inputs: {duckdb_message(exc)}") from None
+        finally:
+            if not ordered:
+                self.con.execute("SET preserve_insertion_order = true")
 
     def load_events(self, files: Sequence[InputFile], names: ColumnNames,
                     events: Mapping[str, Sequence[tuple[str, str]]], keep_raw: bool = False,
@@ -226,6 +237,7 @@ class Staging:
         inputs = [(file, names, file.path) for file in files]
         if held is not None:
             inputs.insert(0, (held[0], ColumnNames(), held[1]))
+        ordered = any(file.format != "parquet" for file, _, _ in inputs)
         for file, file_names, label in inputs:
             source = self._source(file, file_names, keep_raw)
             sql = event_rows_sql(source, len(self.files), file_names, events, self.slots,
@@ -233,7 +245,7 @@ class Staging:
             self.columns_seen += [c for c in source.columns if c not in self.columns_seen]
             self._add_file(label)
             parts.append((label, sql))
-        self._create("events", parts)
+        self._create("events", parts, ordered)
         self.con.execute("ALTER TABLE events ADD COLUMN dup BOOLEAN DEFAULT false")
 
     def load_leads(self, file: InputFile, names: ColumnNames,
