@@ -12,7 +12,6 @@ nodes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class TimeLiteral:
 
 @dataclass(frozen=True)
 class Number:
-    value: Union[int, float]
+    value: int | float
     span: Span = _span()
 
 
@@ -275,11 +274,11 @@ class Sent:
     span: Span = _span()
 
 
-Expr = Union[
-    Number, String, Bool, DurationExpr, Name, LeadField, StageValue, Tagged,
-    Unary, Binary, In, Matches, IsMissing, Aggregate, Since, Sent, ListValue,
-    InValue, TextOp, Call, ThisField,
-]
+Expr = (
+    Number | String | Bool | DurationExpr | Name | LeadField | StageValue | Tagged | Unary
+    | Binary | In | Matches | IsMissing | Aggregate | Since | Sent | ListValue | InValue
+    | TextOp | Call | ThisField
+)
 
 
 # ------------------------------------------------------------------ actions
@@ -299,7 +298,7 @@ class Add:
 class SubtractPercent:
     """`subtract 25% [from SCORE]`: decay the current value toward zero."""
 
-    percent: Union[int, float]
+    percent: int | float
     score: str | None = None
     span: Span = _span()
 
@@ -351,7 +350,7 @@ class FlowControl:
     span: Span = _span()
 
 
-Action = Union[Add, SubtractPercent, SetField, Tag, Send, FlowControl]
+Action = Add | SubtractPercent | SetField | Tag | Send | FlowControl
 
 
 # ---------------------------------------------------------------- modifiers
@@ -377,7 +376,7 @@ class UpTo:
 class CappedAt:
     """`capped at N`: the rule's live contribution to its score."""
 
-    limit: Union[int, float]
+    limit: int | float
     span: Span = _span()
 
 
@@ -389,7 +388,7 @@ class ExpiresAfter:
     span: Span = _span()
 
 
-Modifier = Union[Once, UpTo, CappedAt, ExpiresAfter]
+Modifier = Once | UpTo | CappedAt | ExpiresAfter
 
 
 # ----------------------------------------------------------------- triggers
@@ -451,7 +450,7 @@ class While:
     span: Span = _span()
 
 
-Trigger = Union[OnEvent, WhenCond, Every, OnStage, While]
+Trigger = OnEvent | WhenCond | Every | OnStage | While
 
 
 # ------------------------------------------------------------- declarations
@@ -503,8 +502,8 @@ class LeadDecl:
 @dataclass(frozen=True)
 class ScoreDecl:
     name: str
-    min: Union[int, float, None] = None
-    max: Union[int, float, None] = None
+    min: int | float | None = None
+    max: int | float | None = None
     span: Span = _span()
     name_span: Span = _span()
 
@@ -575,7 +574,7 @@ class If:
     span: Span = _span()
 
 
-Step = Union[Add, SubtractPercent, SetField, Tag, Send, FlowControl, Wait, If]
+Step = Add | SubtractPercent | SetField | Tag | Send | FlowControl | Wait | If
 
 
 @dataclass(frozen=True)
@@ -627,7 +626,7 @@ class Expect:
     span: Span = _span()
 
 
-TestStep = Union[TestLead, TestEvent, Expect]
+TestStep = TestLead | TestEvent | Expect
 
 
 @dataclass(frozen=True)
@@ -638,10 +637,10 @@ class TestBlock:
     name_span: Span = _span()
 
 
-Declaration = Union[
-    RulesetDecl, TimezoneDecl, TestsFor, EventDecl, LeadDecl, ScoreDecl, StageDecl,
-    Rule, SendLimit, QuietHours, FlowDecl, TestBlock,
-]
+Declaration = (
+    RulesetDecl | TimezoneDecl | TestsFor | EventDecl | LeadDecl | ScoreDecl | StageDecl | Rule
+    | SendLimit | QuietHours | FlowDecl | TestBlock
+)
 
 
 @dataclass(frozen=True)
