@@ -216,10 +216,11 @@ def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) ->
     total = sum(scores.values())  # NaN or infinite when any score is (or the sum overflows)
     if total - total == 0:  # inf - inf and nan - nan are nan
         return
-    if all(value - value == 0 for value in scores.values()):
+    found = next(((name, value) for name, value in scores.items() if not math.isfinite(value)),
+                 None)
+    if found is None:  # every score is finite; only their sum overflowed
         return
-    name, value = next((name, value) for name, value in scores.items()
-                       if not math.isfinite(value))
+    name, value = found
     where = "; `leadflow explain --lead` shows the rule and event"
     if trace:
         event = None

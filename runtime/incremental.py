@@ -70,7 +70,12 @@ from leadflow.runtime.readers import InputError, InputFile, duckdb_message
 from leadflow.runtime.rows import ident, literal
 from leadflow.runtime.ruleset_facts import facts_of
 from leadflow.runtime.snapshot import SnapshotError
-from leadflow.runtime.staging import APPLICABLE, EventCounts, FileCounts, Staging
+from leadflow.runtime.staging import (
+    EventCounts,
+    FileCounts,
+    Staging,
+    replayed_rows,
+)
 from leadflow.runtime.state_store import FORMAT_VERSION, LEADS_COLUMNS, RunRecord, StateFile
 from leadflow.runtime.summary import RunSummary
 from leadflow.semantics.timemath import format_instant
@@ -335,8 +340,7 @@ class _Run:
     def find_affected(self, as_of: int | None, rebuild: bool) -> None:
         """The work table `affected`: the leads this run replays."""
         new_leads = "lead_id IS NOT NULL AND lead_id NOT IN (SELECT lead_id FROM st.leads)"
-        parts = [f"SELECT lead_id FROM events WHERE {APPLICABLE}"
-                 + (f" AND ts_us <= {as_of}" if as_of is not None else ""),
+        parts = [f"SELECT lead_id FROM events WHERE {replayed_rows(as_of)}",
                  # Every lead seen in a row that is not rejected gets a row of leads.csv.
                  f"SELECT lead_id FROM events WHERE reason IS NULL AND NOT dup AND {new_leads}"]
         if as_of is not None:

@@ -57,6 +57,7 @@ from leadflow.runtime.staging import (
     FileCounts,
     Staging,
     rejects_sql,
+    replayed_rows,
 )
 
 # A partition hands over its work tables (OutputTables.names) and its rejected rows.
@@ -454,7 +455,6 @@ def replay_state_split(run: Any, tables: OutputTables, as_of: int | None, rebuil
         for lead_id, attrs in staging.lead_attrs():
             given[stable_partition(lead_id, parts)].append((lead_id, attrs))
         values = "".join(f", v{j}" for j in range(len(staging.slots.slots)))
-        later = f" AND ts_us <= {as_of}" if as_of is not None else ""
         recipe = EngineRecipe.of(run.engine)
         layout = (staging.event_names, staging.slots.by_event, staging.slots.slots)
         tasks = []
@@ -463,7 +463,7 @@ def replay_state_split(run: Any, tables: OutputTables, as_of: int | None, rebuil
             events = os.path.join(part_dir, f"events-{k}.parquet")
             stored = os.path.join(part_dir, f"stored-{k}.parquet")
             con.execute(f"COPY (SELECT lead_id, ts_us, ev_no{values} FROM events WHERE "
-                        f"{APPLICABLE}{later} AND {mine} ORDER BY lead_id, ts_us, file_no, row_no) "
+                        f"{replayed_rows(as_of)} AND {mine} ORDER BY lead_id, ts_us, file_no, row_no) "
                         f"TO {literal(events)} (FORMAT parquet)")
             stored_sql = run.stored_leads_sql(rebuild, partition_of("a.lead_id", parts) + f" = {k}")
             con.execute(f"COPY ({stored_sql}) TO {literal(stored)} (FORMAT parquet)")

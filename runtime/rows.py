@@ -176,9 +176,9 @@ def time_layers(raw: str, source_type: str, utc: bool = False) -> TimeLayers:
     """Layers reading the event time column (see time_value for what they compute)."""
     if source_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
         return TimeLayers((), time_value(raw, source_type))
-    shown = as_text(raw, source_type)
-    if source_type in TIME_TYPES and utc:
+    if source_type in TIME_TYPES and utc:  # the wall clock is the instant: nothing to layer
         return TimeLayers((), time_value(raw, source_type, utc))
+    shown = as_text(raw, source_type)
     if source_type in TIME_TYPES:
         layers = ((f"epoch_us(CAST({raw} AS TIMESTAMP)) AS __tn",
                    f"epoch_us(CAST({raw} AS TIMESTAMPTZ)) AS __tr"),

@@ -44,6 +44,12 @@ BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be
 APPLICABLE = "reason IS NULL AND ev_no IS NOT NULL AND NOT dup"
 
 
+def replayed_rows(as_of: int | None) -> str:
+    """SQL: the row is one the replay applies, applicable and not after as-of (the rows
+    event_reader sorts; whatever else reads "the replayed rows" must say the same)."""
+    return APPLICABLE if as_of is None else f"{APPLICABLE} AND ts_us <= {as_of}"
+
+
 def after_as_of(as_of: int | None) -> str:
     """SQL: the row's time is after as-of (never, without an as-of)."""
     return f"ts_us > {as_of}" if as_of is not None else "false"
@@ -385,9 +391,7 @@ class Staging:
         field slots the engine reads: a compiled module's SLOTS_READ), every other
         column is NULL, so the sort carries only what the rules use.
         """
-        where = APPLICABLE
-        if as_of is not None:
-            where += f" AND ts_us <= {as_of}"
+        where = replayed_rows(as_of)
         if lead is not None:
             where += f" AND lead_id = {literal(lead)}"
         values = "".join(f", v{j}" if read is None or j in read
@@ -414,9 +418,8 @@ class Staging:
         only = f" AND lead_id = {literal(lead)}" if lead is not None else ""
         seen = f"SELECT DISTINCT lead_id FROM events WHERE reason IS NULL{only}"
         if replayed:
-            applied = APPLICABLE if as_of is None else f"{APPLICABLE} AND ts_us <= {as_of}"
             seen = (f"SELECT lead_id FROM events WHERE reason IS NULL{only} GROUP BY lead_id "
-                    f"HAVING NOT bool_or({applied})")
+                    f"HAVING NOT bool_or({replayed_rows(as_of)})")
         if self.has_leads:
             cols = "".join(f", l.a{j}" for j in range(len(names)))
             sql = (f"SELECT coalesce(l.lead_id, s.lead_id) AS lead_id{cols} FROM "

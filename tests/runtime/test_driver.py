@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from leadflow.runtime.driver import LeadFailed, replay
+from leadflow.runtime.driver import LeadFailed, check_finite, replay
 from leadflow.runtime.engine import LeadResult, RulesetRuntimeError
 
 EVENT_NAMES = ("email_open", "purchase")
@@ -79,3 +79,14 @@ def test_a_runtime_error_names_the_lead():
         replay(Recorder(fail_on="b"), [batch([("a", 1, 0, None, None), ("b", 2, 0, None, None)])],
                EVENT_NAMES, BY_EVENT, iter([]), 5, lambda r: None)
     assert failure.value.lead_id == "b" and failure.value.error.rules == ("a", "b")
+
+
+def test_finite_scores_pass_even_when_their_sum_overflows():
+    check_finite(None, None, LeadResult("a", {"x": 1e308, "y": 1e308}, None, (), {}, [], []), False)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan")])
+def test_a_score_that_is_not_finite_is_named(bad):
+    result = LeadResult("a", {"x": 1.0, "y": bad}, None, (), {}, [], [])
+    with pytest.raises(RulesetRuntimeError, match=f"score y became {bad}"):
+        check_finite(None, None, result, False)
