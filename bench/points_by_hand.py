@@ -27,7 +27,9 @@ has 0 points).
 `loop`: DuckDB reads the log and sorts the applied events by lead and time;
 Python walks the Arrow batches (each column converted to a list once per
 batch) with the lead's state in locals; the calendar arithmetic runs only
-when its answer is not clear from the distance alone.
+when its answer is not clear from the distance alone. It prints the seconds
+spent in the Python loop itself to stderr (the rest of its time is DuckDB's
+scan and sort, start-up and writing OUT.csv).
 
 `sql`: one query. The decay is what makes scoring sequential, but with no
 bound reached it is linear: an event's points are multiplied by 0.9 once per
@@ -42,6 +44,7 @@ loop's to floating-point rounding (powers instead of repeated products).
 from __future__ import annotations
 
 import sys
+import time
 from collections import deque
 
 import duckdb
@@ -84,7 +87,9 @@ def loop_scores(con: duckdb.DuckDBPyConnection, log: str) -> tuple[list[str], li
     scores: list[float] = []
     lead = None
     score, due, fired, purchases = 0.0, 0, None, deque(maxlen=3)
+    python = 0.0  # seconds in the loop itself, not waiting for DuckDB's next batch
     for batch in reader:
+        started = time.perf_counter()
         ids, times, codes, amounts = (column.to_pylist() for column in batch.columns)
         for i in range(len(ids)):
             t = times[i]
@@ -117,6 +122,9 @@ def loop_scores(con: duckdb.DuckDBPyConnection, log: str) -> tuple[list[str], li
                                 since >= SHORTEST and fired <= six_months_before(t)):
                             fired = t
                             score += 20
+        python += time.perf_counter() - started
+    # For bench/single_core_bench.py: how the loop's time splits between DuckDB and Python.
+    print(f"python loop {python:.3f} s", file=sys.stderr)
     if lead is not None:
         leads.append(lead)
         scores.append(decayed(score, due, as_of))

@@ -18,7 +18,12 @@ are compared byte for byte. Other work on the machine slows both sides, not
 evenly: run it on a quiet machine and read the ratio with that in mind. The CPU
 seconds (the command and its workers, user + system) show what the split costs
 in work, whatever the load: on a machine with free cores, the wall time of the
-split run approaches the larger worker's share of it.
+split run approaches the larger worker's share of it. They also bound the
+ratio: a run split onto C cores cannot end before its CPU seconds / C, so the
+ratio cannot exceed C × the one process's wall seconds / the split's CPU
+seconds, nor (a split costing no extra work) C × wall / CPU of the one process;
+both ceilings are printed. A ruleset whose one-process run already keeps
+DuckDB busy on the second core has less left for a split to win.
 With --phases it measures, in this process, the CPU and wall seconds of each
 phase of a run alone (DuckDB on every core, as `leadflow run`) and of each
 partition of a two-way split (DuckDB on one thread, as a `--workers 2` worker):
@@ -138,6 +143,13 @@ def compare(name: str, ruleset: str, log: str, rows: int, rounds: int, target: f
         print(f"  {'':<12} {result['phases']}")
     print(f"  CPU ratio    {two['cpu'] / one['cpu']:.2f}x the CPU seconds of one process "
           f"(the split's extra work; 1.00 is free)")
+    # A split onto C cores cannot finish before its CPU seconds / C, so it cannot beat one
+    # process by more than C × (its wall seconds / the split's CPU seconds); with a split
+    # that costs no extra CPU, C × wall / CPU of the one process.
+    cores = os.cpu_count() or 1
+    print(f"  ceiling      {cores * one['seconds'] / one['cpu']:.2f}x on {cores} cores: one process "
+          f"keeps {one['cpu'] / one['seconds']:.2f} cores busy; {cores * one['seconds'] / two['cpu']:.2f}x "
+          f"with the split's CPU seconds")
     print(f"  ratio        {ratio:.2f}x (target {target:.1f}x), outputs "
           f"{'identical' if identical else 'DIFFERENT'}  {'PASS' if ok else 'FAIL'}")
     shutil.rmtree(work, ignore_errors=True)

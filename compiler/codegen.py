@@ -10,7 +10,9 @@ on the program, so the same input gives byte-identical source.
 loop: it loads the lead's state into locals, applies events `start..stop` of
 the columns (times, event codes, one column per field slot), fires timers up to
 `until`, and stores the state back. It is generated twice: plain, and with
-`explain` trace lines (`_run_traced`).
+`explain` trace lines (`_run_traced`). `_run_leads` wraps the same loop in a
+loop over whole new leads, each starting from new_lead's values in locals and
+handing its results to a callback: `leadflow run` without a Lead object per lead.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class StateVar(NamedTuple):
     init: str
     scalar: bool
     meaning: str
+    timer: bool = False  # read by CompiledEngine.scheduled (the lead's pending timers)
 
 
 def state_vars(g: Gen) -> list[StateVar]:
@@ -80,16 +83,18 @@ def state_vars(g: Gen) -> list[StateVar]:
         out += _rule_vars(g, rule)
     for flow in p.flows:
         f, name = flow.index, _name(flow.name)
-        out += [StateVar(f"ft{f}", "0", True, f"flow {name}: its run's token (0: not running)"),
+        out += [StateVar(f"ft{f}", "0", True, f"flow {name}: its run's token (0: not running)",
+                         timer=True),
                 StateVar(f"fc{f}", "_EMPTY", True, f"flow {name}: the event that started it")]
     if p.flows:
         out.append(StateVar("ftok", "0", True, "the last flow run token given"))
     if g.holds_sends:  # flow sends held by quiet hours, by run token (emit_stmt.Gen.cancel_held)
         out += [StateVar("fh", "{}", False, "targets of sends held by quiet hours, by flow run token"),
-                StateVar("fx", "{}", False, "held sends of stopped flow runs, by run token")]
+                StateVar("fx", "{}", False, "held sends of stopped flow runs, by run token",
+                         timer=True)]
     out.append(StateVar("cnc", "[]", False, "held sends cancelled by a stopped flow run"))
     if g.heap:
-        out.append(StateVar("th", "[]", False, "the timer heap: (due, seq, kind, a, b)"))
+        out.append(StateVar("th", "[]", False, "the timer heap: (due, seq, kind, a, b)", timer=True))
     if p.timers != "none" and not g.single_every:
         out += [StateVar("tseq", "0", True, "the next timer's sequence number (ties: first set, first run)"),
                 StateVar("tnext", "_NEVER", True, "no timer is due before this time")]
@@ -145,9 +150,11 @@ def _rule_vars(g: Gen, rule: ir.Rule) -> list[StateVar]:
         out.append(StateVar(f"wp{r}", "False", True, f"{rule_name}: whether it held at the last settle"))
     if rule.kind == "every":
         if g.heap and not g.every_scalar:
-            out.append(StateVar(f"es{r}", "-1", True, f"{rule_name}: its period's sequence number"))
+            out.append(StateVar(f"es{r}", "-1", True, f"{rule_name}: its period's sequence number",
+                                timer=True))
         else:
-            out.append(StateVar(f"ed{r}", "_NEVER", True, f"{rule_name}: when its period next ends"))
+            out.append(StateVar(f"ed{r}", "_NEVER", True, f"{rule_name}: when its period next ends",
+                                timer=True))
             if not g.single_every:
                 out.append(StateVar(f"eq{r}", "0", True, f"{rule_name}: its timer's sequence number"))
         if rule.period.calendar:
@@ -168,32 +175,9 @@ class RunFunction(NamedTuple):
 def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: bool) -> RunFunction:
     g = Gen(program, consts, sources, trace)
     state = state_vars(g)
-    scalars = {var.name for var in state if var.scalar}
-    nested = []
-    settle = settle_function(g, 1)
-    if settle is not None:
-        nested.append(settle)
-    timers = timers_function(g, 1, settle is not None)
-    if timers is not None:
-        nested.append(timers)
-    for flow in program.flows:
-        nested += flow_functions(g, flow, 1)
-    nested += send_functions(g, 1)
-    loop, columns = event_loop(g, settle is not None)
-    work = g.block(1)
-    for j in sorted(columns):
-        work(f"c{j} = columns[{j}]")
-    if settle is not None and program.settle_watch is not None:
-        work.assign("sw", "None", comment="what settle last went quiet on (none yet: the first call settles)")
-        scalars.add("sw")
-        if program.settle_conditions:
-            work.assign("sc", "None", comment="its conditions' values then")
-            scalars.add("sc")
-    for block in nested:
-        work.extend(_with_nonlocals(block, scalars))
+    work, loop, columns, _ = _evaluation(g, {var.name for var in state if var.scalar}, depth=1)
     work("try:")
     work.extend(loop)
-    work.extend(tail(g, settle is not None))
     work("except RulesetRuntimeError:")
     work.nested("raise")
     work("except Exception as exc:")
@@ -210,8 +194,101 @@ def run_function(program: ir.Program, consts: Consts, sources: Sources, trace: b
         if var.scalar and var.name in assigned:
             body(f"lead.{var.name} = {var.name}")
     name = "_run_traced" if trace else "_run"
+    return _function(f"def {name}(lead, times, codes, columns, start, stop, until):", body, columns)
+
+
+def leads_function(program: ir.Program, consts: Consts, sources: Sources) -> RunFunction:
+    """`_run_leads`: `_run` for whole new leads one after another, their state in locals only.
+
+    What `new_lead`, `_run` over all of a lead's rows up to `until`, and `final_result`
+    do, without a Lead object per lead: each lead's state starts from new_lead's
+    initial values (no attributes, no trace, no ledger) and its results go to
+    `done` (see `run_leads` in templates/module.py.j2). The timer slots
+    CompiledEngine.scheduled reads are copied into `timers` for that call.
+    """
+    p = program
+    g = Gen(program, consts, sources, False)
+    state = state_vars(g)
+    work, loop, columns, settle = _evaluation(g, {var.name for var in state if var.scalar}, depth=2)
+    scores = ", ".join(f"s{k}" for k in range(len(p.scores))) + ("," if len(p.scores) == 1 else "")
+    stage, since = ("STAGES[stg]", "ssince") if p.stages else ("None", "None")
+    timer_slots = [var.name for var in state if var.timer]
+    after = g.block(2)
+    for name in timer_slots:
+        after(f"timers.{name} = {name}")
+    after(f"done(lead_id, ({scores}), {stage}, tags, attrs, acts, trans, cnc, fseen, lact, {since}, "
+          f"timers)", reads=("tags", "attrs", "acts", "trans", "cnc", "fseen", "lact", *timer_slots,
+                             *(f"s{k}" for k in range(len(p.scores))),
+                             *(("stg", "ssince") if p.stages else ())))
+    after("start = stop")
+    per_lead = g.block(2)
+    per_lead("lead_id = ids[start]")
+    used = loop.reads() | work.reads() | after.reads()
+    for var in state:
+        if var.name in used:
+            init = {"attrs": "{}", "trc": "None", "pts": "None"}.get(var.name, var.init)
+            per_lead(f"{var.name} = {init}")
+    per_lead.extend(_settle_watch(g, 2, settle))
+    per_lead("try:")
+    per_lead.extend(loop)
+    per_lead("except RulesetRuntimeError as exc:")
+    per_lead.nested("exc.lead_id = lead_id")
+    per_lead.nested("raise")
+    per_lead("except Exception as exc:")
+    per_lead.nested("error = _runtime_error(exc)")
+    per_lead.nested("error.lead_id = lead_id")
+    per_lead.nested("raise error from exc")
+    per_lead.extend(after)
+    body = Block(1)
+    body.extend(work)
+    body("for stop in ends:")
+    body.extend(per_lead)
+    return _function("def _run_leads(ids, times, codes, columns, ends, start, until, done, timers):",
+                     body, columns)
+
+
+def _evaluation(g: Gen, scalars: set[str], depth: int) -> tuple[Block, Block, set[int], bool]:
+    """The parts of an evaluation function: its set-up (field columns, settle-watch values,
+    nested functions; at depth 1) and its loop over a lead's events with the timers up to
+    `until` after them (at `depth` + 1, inside a `try:`); the field columns it reads, and
+    whether the ruleset settles."""
+    program = g.p
+    nested = []
+    settle = settle_function(g, 1)
+    if settle is not None:
+        nested.append(settle)
+    timers = timers_function(g, 1, settle is not None)
+    if timers is not None:
+        nested.append(timers)
+    for flow in program.flows:
+        nested += flow_functions(g, flow, 1)
+    nested += send_functions(g, 1)
+    loop, columns = event_loop(g, settle is not None)
+    loop.extend(tail(g, settle is not None))
+    work = g.block(1)
+    for j in sorted(columns):
+        work(f"c{j} = columns[{j}]")
+    if depth == 1:
+        work.extend(_settle_watch(g, 1, settle is not None))
+    watch = {"sw", "sc"} if settle is not None and g.p.settle_watch is not None else set()
+    for block in nested:
+        work.extend(_with_nonlocals(block, scalars | watch))
+    return work, loop.shifted(depth - 1), columns, settle is not None
+
+
+def _settle_watch(g: Gen, depth: int, settle: bool) -> Block:
+    """What settle last went quiet on, reset for each call of `_run` (or each lead)."""
+    b = g.block(depth)
+    if settle and g.p.settle_watch is not None:
+        b.assign("sw", "None", comment="what settle last went quiet on (none yet: the first call settles)")
+        if g.p.settle_conditions:
+            b.assign("sc", "None", comment="its conditions' values then")
+    return b
+
+
+def _function(header: str, body: Block, columns: set[int]) -> RunFunction:
     lines, spans = body.lines()
-    source = f"def {name}(lead, times, codes, columns, start, stop, until):\n" + "\n".join(lines) + "\n"
+    source = header + "\n" + "\n".join(lines) + "\n"
     return RunFunction(source, [(first + 1, last + 1, source_id) for first, last, source_id in spans],
                        columns)
 
@@ -412,6 +489,7 @@ def generate(program: ir.Program, version: str) -> str:
     sources = Sources((r.index, r.id, r.file, r.line) for r in program.rules)
     run, run_spans, read = run_function(program, consts, sources, trace=False)
     run_traced, traced_spans, _ = run_function(program, consts, sources, trace=True)
+    run_leads, leads_spans, _ = leads_function(program, consts, sources)
     imports, semantics = embedded_sources()
     g = Gen(program, consts, sources, False)
     needs_deque = (program.delivery.send_limit is not None
@@ -465,8 +543,9 @@ def generate(program: ir.Program, version: str) -> str:
     skeleton = _environment().get_template("module.py.j2").render(context)
     # The source map's ranges count from each function's `def` line (the writer measured
     # them); the module adds that line's number once it is loaded.
-    return (skeleton + "\n\n" + run + "\n" + run_traced
-            + _source_map(sources, {"_run": run_spans, "_run_traced": traced_spans}))
+    return (skeleton + "\n\n" + run + "\n" + run_traced + "\n" + run_leads
+            + _source_map(sources, {"_run": run_spans, "_run_traced": traced_spans,
+                                    "_run_leads": leads_spans}))
 
 
 def natural(name: str):

@@ -6,7 +6,9 @@
     engine.result(state)                      # a leadflow.runtime.engine.LeadResult
 
 For batch runs, `run_lead_columns` evaluates one lead's whole event slice in
-one call inside the generated module (see its docstring).
+one call inside the generated module (see its docstring); `batch_calls` gives
+`leadflow run` the module's own functions, `run_leads` among them (many whole
+leads in one call, results to a callback: runtime/driver.py `replay`).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class CompiledEngine:
         self._every_deadlines = [(rule_id, attrgetter(f"ed{index}"))
                                  for index, (rule_id, _) in m._RULES.items()
                                  if f"ed{index}" in lead_slots]
+        self._heap = hasattr(m.Lead, "th")  # a timer heap: timers other than `every` deadlines
 
     # -- the Engine interface -------------------------------------------------
     def new_lead(self, lead_id: str, attrs: dict[str, Any], trace: bool = False,
@@ -113,7 +116,7 @@ class CompiledEngine:
         deadline moved later; they are dropped when they come up, and left out here.
         """
         m, items = self.module, []
-        heap = getattr(state, "th", None)  # a ruleset with timers other than `every`
+        heap = getattr(state, "th", None) if self._heap else None
         if heap:
             held_by_stopped = getattr(state, "fx", None) or {}
             for due, seq, kind, a, b in heap:
@@ -168,7 +171,7 @@ class CompiledEngine:
         """
         m = self.module
         return BatchCalls(m.new_lead, m.feed_columns, m.advance, m.final_result, m.RulesetRuntimeError,
-                          runtime_error)
+                          runtime_error, m.run_leads)
 
     def feed_columns(self, state: Any, times: Sequence[int], codes: Sequence[int],
                      columns: Sequence[Sequence[Any]], start: int, stop: int,
@@ -228,6 +231,7 @@ class BatchCalls(NamedTuple):
     result: Callable[[Any], Any]
     error: type[Exception]
     runtime_error: Callable[[Exception], RulesetRuntimeError]
+    run_leads: Callable[..., None]  # whole new leads of a batch, results to a callback
 
 
 def runtime_error(exc: Exception) -> RulesetRuntimeError:

@@ -149,6 +149,12 @@ class Block:
     def extend(self, other: Block) -> None:
         self.entries += other.entries
 
+    def shifted(self, levels: int) -> Block:
+        """The same statements `levels` deeper (the same code inside one more block)."""
+        out = self.child(self.depth + levels)
+        out.entries = [replace(e, depth=e.depth + levels) for e in self.entries]
+        return out
+
     def empty(self) -> bool:
         return not any(isinstance(e, Stmt) for e in self.entries)
 

@@ -17,11 +17,12 @@ import json
 import math
 import os
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, count
 from operator import ne
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
@@ -103,7 +104,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
            trace: bool = False, slots: Sequence[tuple[str, str]] | None = None,
            begin: Callable[[str, Any], Any] | None = None,
            keep: Callable[[Any, Any], None] | None = None, points: bool = False,
-           pending: bool = False) -> Any:
+           pending: bool = False, emit_lead: Callable[..., None] | None = None) -> Any:
     """Feed each lead's events (sorted by lead, then time) and advance it to as-of.
 
     `attrs` yields (lead_id, attributes) sorted by lead_id; a lead with attributes
@@ -120,6 +121,14 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     lead's state once it is done, with what `emit` got of it. With `points` each new
     lead records the points ledger; with `pending` each result lists the lead's live
     timers (pending.csv).
+
+    `emit_lead` is OutputTables.add_lead, `emit` with the result's fields as
+    arguments. Given it, a run of new leads without attributes, saved state or
+    ledger whose rows all lie inside one batch goes to the compiled module's
+    `run_leads` in one call, each lead's state in locals, its results straight
+    to `emit_lead`: no lead object, no result record, no call per lead from here.
+    A lead whose rows may go on in the next batch (a batch's last run of rows)
+    and a lead with attributes take the way above.
     """
     new_lead, advance, result = engine.new_lead, engine.advance, engine.result
     # An engine wrapped for analysis has no `scheduled`; only a run writes pending.csv.
@@ -131,6 +140,10 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         new_lead, advance, result, engine_error = (calls.new_lead, calls.advance, calls.result,
                                                    calls.error)
     ledger = {"points": True} if points else {}  # engines wrapped for analysis take no points
+    whole = None  # the module's run_leads, when this run may use it
+    if (calls is not None and emit_lead is not None and scheduled is not None and begin is None
+            and keep is None and not points and not trace and as_of is not None):
+        whole = calls.run_leads
     if begin is None:
         def begin(lead_id: str, info: Any) -> Any:
             return new_lead(lead_id, info or {}, trace, **ledger)
@@ -168,6 +181,19 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
             pending = next(attrs, None)
         return last
 
+    def done(lead_id: str, scores: tuple, stage: str | None, tags: Any, lead_attrs: Any,
+             actions: Any, transitions: Any, cancelled: Any, first_seen: int | None,
+             last_activity: int | None, stage_since: int | None, timers: Any) -> None:
+        """A lead of run_leads is done: check_finite, then its row and pending timers out."""
+        total = sum(scores)
+        if total - total != 0:  # a score is NaN or infinite (or their sum overflowed)
+            try:
+                check_finite(engine, None, _Scores(dict(zip(engine.scores, scores))), False)
+            except RulesetRuntimeError as exc:
+                raise LeadFailed(lead_id, exc) from None
+        emit_lead(lead_id, scores, stage, tags, lead_attrs, actions, transitions, cancelled,
+                  first_seen, last_activity, stage_since, scheduled(timers))
+
     try:
         for batch in batches:
             ids = batch.column(0).to_pylist()
@@ -175,8 +201,27 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
             kinds = batch.column(2).to_pylist()
             columns = [batch.column(k).to_pylist() for k in range(3, batch.num_columns)]
             start = 0
-            for stop in run_ends(batch.column(0), ids):
+            ends = run_ends(batch.column(0), ids)
+            last = len(ends) - 1
+            k = 0
+            while k <= last:
+                stop = ends[k]
                 lead_id = ids[start]
+                if whole is not None and k < last and lead_id != lead:
+                    # Runs k..j-1 are whole leads (a run follows them in this batch) before the
+                    # next lead with attributes.
+                    j = last if pending is None else min(
+                        last, bisect_right(ends, bisect_left(ids, pending[0], start), k))
+                    if j > k:
+                        if state is not None:
+                            close(state)
+                            state = None
+                        whole(ids, times, kinds, columns, ends[k:j], start, as_of, done)
+                        start = ends[j - 1]
+                        lead = ids[start - 1]
+                        k = j
+                        continue
+                k += 1
                 if lead_id != lead:
                     if state is not None:
                         close(state)
@@ -199,10 +244,18 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
     except RulesetRuntimeError as exc:
         raise LeadFailed(lead or "", exc) from None
     except engine_error as exc:  # the compiled module's own, from a direct call
-        raise LeadFailed(lead or "", calls.runtime_error(exc)) from None
+        # run_leads names the lead it failed on; a call for one lead fails on `lead`.
+        raise LeadFailed(getattr(exc, "lead_id", None) or lead or "",
+                         calls.runtime_error(exc)) from None
 
 
-def check_finite(engine: Engine, state: Any, result: LeadResult, trace: bool) -> None:
+class _Scores(NamedTuple):
+    """What check_finite reads of a result: its scores by name."""
+
+    scores: dict[str, float]
+
+
+def check_finite(engine: Engine, state: Any, result: LeadResult | _Scores, trace: bool) -> None:
     """A RulesetRuntimeError when a score is no longer a finite number (docs/semantics.md).
 
     Scores are floats: `add amount` with two amounts of 1e308 overflows to
@@ -382,7 +435,8 @@ def _run_full(engine: Engine, options: RunOptions, label: str | None, out: Outpu
                                     seconds)
             replay(engine, batches, staging.event_names, staging.slots.by_event,
                    staging.lead_attrs(replayed=True, as_of=as_of), as_of, tables.add, bar.update,
-                   slots=staging.slots.slots, points=options.points, pending=True)
+                   slots=staging.slots.slots, points=options.points, pending=True,
+                   emit_lead=tables.add_lead)
         finally:
             bar.close()
         seconds["run"] = time.perf_counter() - run_start - seconds.get("sort", 0.0)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ from leadflow.semantics.timemath import format_instant, format_local
 
 if TYPE_CHECKING:
     from leadflow.runtime.action_args import TimeArgs
+    from leadflow.runtime.pending import Scheduled
 
 # How a lead attribute of each declared type is held before it is written.
 ARROW_TYPES = {"number": pa.float64(), "int": pa.int64(), "text": pa.string(), "bool": pa.bool_(),
@@ -370,51 +371,59 @@ class OutputTables:
         return tuple(buffer.table for buffer in self.buffers)
 
     def add(self, result: LeadResult) -> None:
-        """One lead's final state and everything it emitted.
+        """One lead's final state and everything it emitted."""
+        scores = result.scores
+        self.add_lead(result.lead_id, [scores[name] for name in self.scores], result.stage,
+                      result.tags, result.attrs, result.actions, result.transitions,
+                      result.cancelled, result.first_seen, result.last_activity,
+                      result.stage_since, getattr(result, "pending", None), result.points)
+
+    def add_lead(self, lead_id: str, scores: Sequence[float], stage: str | None,
+                 tags: Collection[str], attrs: dict[str, Any], actions: Sequence[OutAction],
+                 transitions: Sequence[Any], cancelled: Sequence[OutAction],
+                 first_seen: int | None, last_activity: int | None, stage_since: int | None,
+                 pending: Sequence[Scheduled] | None = None,
+                 points: Sequence[Any] | None = None) -> None:
+        """`add` with the result's fields as arguments, `scores` in this run's score order
+        (a compiled module's `run_leads` calls it for each lead, through runtime/driver.py).
 
         Called once per lead of a run, so it appends straight to the buffers' column
         lists: no row tuples, and the flush check is one counter.
         """
-        lead_id = result.lead_id
         columns = self._leads.columns
         columns[0].append(lead_id)
-        scores = result.scores
         k = 1
-        for name in self.scores:
-            value = float(scores[name])
+        for value in scores:
+            value = float(value)
             columns[k].append(value)
             columns[k + 1].append(format_score(value))
             k += 2
-        stage, first_seen = result.stage, result.first_seen
-        since = result.stage_since  # never changed stage: in its first stage since it was first seen
-        if since is None and stage is not None:
-            since = first_seen
+        # Never changed stage: in its first stage since it was first seen.
+        since = first_seen if stage_since is None and stage is not None else stage_since
         columns[k].append(stage)
-        if result.tags:
-            tags = sorted(result.tags)
+        if tags:
+            tags = sorted(tags)
             columns[k + 1].append(";".join(tags))
             columns[k + 2].append(tags)
         else:
             columns[k + 1].append("")
             columns[k + 2].append([])
         columns[k + 3].append(first_seen)
-        columns[k + 4].append(result.last_activity)
+        columns[k + 4].append(last_activity)
         columns[k + 5].append(since)
         if self.attributes:
-            attrs = result.attrs
             for j, (name, _) in enumerate(self.attributes, k + 6):
                 columns[j].append(attrs.get(name))
         columns[-1].append(None)  # carried: filled in by carry()
         added = 1
-        if result.actions:
-            added += self._add_actions(self._actions, lead_id, result.actions)
-        if result.cancelled:
-            added += self._add_actions(self._cancelled, lead_id, result.cancelled)
-        if result.transitions:
+        if actions:
+            added += self._add_actions(self._actions, lead_id, actions)
+        if cancelled:
+            added += self._add_actions(self._cancelled, lead_id, cancelled)
+        if transitions:
             self._transitions.extend([(lead_id, t.at, t.from_stage, t.to_stage)
-                                      for t in result.transitions])
-            added += len(result.transitions)
-        pending = getattr(result, "pending", None)
+                                      for t in transitions])
+            added += len(transitions)
         if pending and self.describe is not None:
             describe = self.describe
             lead_ids, dues, kinds, sources, whats = self._pending.columns
@@ -425,10 +434,10 @@ class OutputTables:
                 sources.append(s.source)
                 whats.append(describe(s))
             added += len(pending)
-        if result.points:
+        if points:
             self._points.extend([(lead_id, p.at, p.rule, p.score, format_score(p.change),
-                                  format_score(p.value)) for p in result.points])
-            added += len(result.points)
+                                  format_score(p.value)) for p in points])
+            added += len(points)
         self._unflushed += added
         if self._unflushed >= FLUSH_ROWS:
             for buffer in self.buffers:

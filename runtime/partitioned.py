@@ -189,7 +189,8 @@ def replay_part(run_id: str, part: int, as_of: int | None,
         tables = output_tables(staging.con.cursor(), engine, task.options)
         replay(engine, staging.event_reader(as_of, read=slots_read(engine)), staging.event_names,
                staging.slots.by_event, staging.lead_attrs(replayed=True, as_of=as_of), as_of,
-               tables.add, slots=staging.slots.slots, points=task.options.points, pending=True)
+               tables.add, slots=staging.slots.slots, points=task.options.points, pending=True,
+               emit_lead=tables.add_lead)
         carried = carried_columns(staging, engine, task.options.leads)
         tables.carry(carried, given_columns(carried, staging))
         files = {}
