@@ -213,20 +213,29 @@ def leads_function(program: ir.Program, consts: Consts, sources: Sources) -> Run
     scores = ", ".join(f"s{k}" for k in range(len(p.scores))) + ("," if len(p.scores) == 1 else "")
     stage, since = ("STAGES[stg]", "ssince") if p.stages else ("None", "None")
     timer_slots = [var.name for var in state if var.timer]
+    # A container no rule of this ruleset touches stays empty: the call gets an empty
+    # constant, and no lead makes one.
+    evaluated = loop.reads() | work.reads()
+    empty = {"tags": "()", "attrs": "_EMPTY", "acts": "()", "trans": "()", "cnc": "()"}
+    given = {name: name if name in evaluated else constant for name, constant in empty.items()}
     after = g.block(2)
     for name in timer_slots:
         after(f"timers.{name} = {name}")
-    after(f"done(lead_id, ({scores}), {stage}, tags, attrs, acts, trans, cnc, fseen, lact, {since}, "
-          f"timers)", reads=("tags", "attrs", "acts", "trans", "cnc", "fseen", "lact", *timer_slots,
-                             *(f"s{k}" for k in range(len(p.scores))),
-                             *(("stg", "ssince") if p.stages else ())))
+    after(f"done(lead_id, ({scores}), {stage}, {given['tags']}, {given['attrs']}, {given['acts']}, "
+          f"{given['trans']}, {given['cnc']}, fseen, lact, {since}, timers)",
+          reads=("fseen", "lact", *timer_slots, *(f"s{k}" for k in range(len(p.scores))),
+                 *(("stg", "ssince") if p.stages else ()),
+                 *(name for name in empty if name in evaluated)))
     after("start = stop")
     per_lead = g.block(2)
     per_lead("lead_id = ids[start]")
-    used = loop.reads() | work.reads() | after.reads()
+    # New leads of a run without --leads attributes: a lead attribute starts missing.
+    no_attributes = {f"la{k}" for k in range(len(p.lead_fields))}
+    used = evaluated | after.reads()
     for var in state:
         if var.name in used:
-            init = {"attrs": "{}", "trc": "None", "pts": "None"}.get(var.name, var.init)
+            init = ("None" if var.name in no_attributes or var.name in ("trc", "pts")
+                    else "{}" if var.name == "attrs" else var.init)
             per_lead(f"{var.name} = {init}")
     per_lead.extend(_settle_watch(g, 2, settle))
     per_lead("try:")
