@@ -103,14 +103,21 @@ def test_whole_leads_in_one_call_write_what_lead_by_lead_writes(
 
 # Lead c's /boom fails it: a stage loop that never settles (an error the module raises),
 # and a score overflowing to infinity (one the driver finds when the lead is done).
-FAILING = {
-    "settle": ('event view(url: text, amount: number)\nstage a\nstage b when tagged "x"\n'
-               'rule go: on view where url == "/boom" tag "x"\n'
-               'rule down: on enter b untag "x"\nrule back: on exit b tag "x"\n', "settle"),
-    "overflow": ('event view(url: text, amount: number)\nscore points\nrule view: on view add 1\n'
-                 'rule big: on view where url == "/boom" add amount\n'
-                 'rule bigger: on view where url == "/boom" add amount\n', "score points became inf"),
-}
+NEVER_SETTLES = """event view(url: text, amount: number)
+stage a
+stage b when tagged "x"
+rule go: on view where url == "/boom" tag "x"
+rule down: on enter b untag "x"
+rule back: on exit b tag "x"
+"""
+OVERFLOWS = """event view(url: text, amount: number)
+score points
+rule view: on view add 1
+rule big: on view where url == "/boom" add amount
+rule bigger: on view where url == "/boom" add amount
+"""
+FAILING = {"settle": (NEVER_SETTLES, "settle"),
+           "overflow": (OVERFLOWS, "score points became inf")}
 
 
 @pytest.mark.parametrize("failure", sorted(FAILING))
