@@ -18,11 +18,11 @@ import math
 import os
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, count
 from operator import ne
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
@@ -165,7 +165,7 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
         done = result(current)
         if scheduled is not None:
             done.pending = scheduled(current)
-        check_finite(engine, current, done, trace)
+        check_finite(engine, current, getattr(done, "scores", None), trace)
         emit(done)
         if keep is not None:
             keep(current, done)
@@ -186,9 +186,9 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
              last_activity: int | None, stage_since: int | None, timers: Any) -> None:
         """A lead of run_leads is done: check_finite, then its row and pending timers out."""
         total = sum(scores)
-        if total - total != 0:  # a score is NaN or infinite (or their sum overflowed)
+        if total - total != 0:  # check_finite's quick test, without a dict per lead
             try:
-                check_finite(engine, None, _Scores(dict(zip(engine.scores, scores))), False)
+                check_finite(engine, None, dict(zip(engine.scores, scores)), False)
             except RulesetRuntimeError as exc:
                 raise LeadFailed(lead_id, exc) from None
         emit_lead(lead_id, scores, stage, tags, lead_attrs, actions, transitions, cancelled,
@@ -249,22 +249,18 @@ def replay(engine: Engine, batches: Iterable[pa.RecordBatch], event_names: Seque
                          calls.runtime_error(exc)) from None
 
 
-class _Scores(NamedTuple):
-    """What check_finite reads of a result: its scores by name."""
-
-    scores: dict[str, float]
-
-
-def check_finite(engine: Engine, state: Any, result: LeadResult | _Scores, trace: bool) -> None:
+def check_finite(engine: Engine, state: Any, scores: Mapping[str, float] | None,
+                 trace: bool) -> None:
     """A RulesetRuntimeError when a score is no longer a finite number (docs/semantics.md).
 
     Scores are floats: `add amount` with two amounts of 1e308 overflows to
     infinity, and infinity minus infinity is NaN; neither can be written, sorted
     or compared meaningfully. Checked once per lead, after its last step; with
     a trace (explain) the message names the step and the event that did it.
+    `scores` are the lead's result's, None for a result without them (an engine
+    wrapped for analysis, diff's pairs: its parts are results).
     """
-    scores = getattr(result, "scores", None)
-    if scores is None:  # an engine wrapped for analysis (diff's pairs): its parts are results
+    if scores is None:
         return
     total = sum(scores.values())  # NaN or infinite when any score is (or the sum overflows)
     if total - total == 0:  # inf - inf and nan - nan are nan

@@ -53,6 +53,7 @@ from leadflow.runtime.rows import literal
 from leadflow.runtime.staging import (
     APPLICABLE,
     BATCH_ROWS,
+    REPLAY_ORDER,
     EventCounts,
     FileCounts,
     Staging,
@@ -464,7 +465,7 @@ def replay_state_split(run: Any, tables: OutputTables, as_of: int | None, rebuil
             events = os.path.join(part_dir, f"events-{k}.parquet")
             stored = os.path.join(part_dir, f"stored-{k}.parquet")
             con.execute(f"COPY (SELECT lead_id, ts_us, ev_no{values} FROM events WHERE "
-                        f"{replayed_rows(as_of)} AND {mine} ORDER BY lead_id, ts_us, file_no, row_no) "
+                        f"{replayed_rows(as_of)} AND {mine} ORDER BY {REPLAY_ORDER}) "
                         f"TO {literal(events)} (FORMAT parquet)")
             stored_sql = run.stored_leads_sql(rebuild, partition_of("a.lead_id", parts) + f" = {k}")
             con.execute(f"COPY ({stored_sql}) TO {literal(stored)} (FORMAT parquet)")

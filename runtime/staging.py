@@ -44,6 +44,10 @@ BATCH_ROWS = 16384  # small enough for a lively progress bar, large enough to be
 APPLICABLE = "reason IS NULL AND ev_no IS NOT NULL AND NOT dup"
 
 
+# The order the replay reads rows in: by lead, then time; equal times keep input order.
+REPLAY_ORDER = "lead_id, ts_us, file_no, row_no"
+
+
 def replayed_rows(as_of: int | None) -> str:
     """SQL: the row is one the replay applies, applicable and not after as-of (the rows
     event_reader sorts; whatever else reads "the replayed rows" must say the same)."""
@@ -399,7 +403,7 @@ class Staging:
                          for j, (_, kind) in enumerate(self.slots.slots))
         return self.con.cursor().sql(
             f"SELECT lead_id, ts_us, ev_no{values} FROM events WHERE {where} "
-            f"ORDER BY lead_id, ts_us, file_no, row_no").to_arrow_reader(batch_rows)
+            f"ORDER BY {REPLAY_ORDER}").to_arrow_reader(batch_rows)
 
     def lead_attrs(self, lead: str | None = None, replayed: bool = False,
                    as_of: int | None = None) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -82,11 +82,10 @@ def test_a_runtime_error_names_the_lead():
 
 
 def test_finite_scores_pass_even_when_their_sum_overflows():
-    check_finite(None, None, LeadResult("a", {"x": 1e308, "y": 1e308}, None, (), {}, [], []), False)
+    check_finite(None, None, {"x": 1e308, "y": 1e308}, False)
 
 
 @pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan")])
 def test_a_score_that_is_not_finite_is_named(bad):
-    result = LeadResult("a", {"x": 1.0, "y": bad}, None, (), {}, [], [])
     with pytest.raises(RulesetRuntimeError, match=f"score y became {bad}"):
-        check_finite(None, None, result, False)
+        check_finite(None, None, {"x": 1.0, "y": bad}, False)
